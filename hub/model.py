@@ -1,0 +1,123 @@
+"""The unified mission model: plain, typed values shared by connectors, pipeline and storage.
+
+Connectors produce `MissionDraft`s; the pipeline validates and enriches them; storage writes them;
+the GraphQL layer reads `MissionRecord`s. Nothing here touches I/O.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+
+__all__ = [
+    "CommitmentKind",
+    "EngagementType",
+    "EventType",
+    "GeoSource",
+    "Location",
+    "MissionDraft",
+    "MissionStatus",
+    "OrganizationDraft",
+    "Remote",
+]
+
+
+class Remote(enum.StrEnum):
+    FULL = "FULL"
+    POSSIBLE = "POSSIBLE"
+    NONE = "NONE"
+
+
+class EngagementType(enum.StrEnum):
+    VOLUNTEERING = "VOLUNTEERING"
+    SKILLS_VOLUNTEERING = "SKILLS_VOLUNTEERING"
+    CIVIC_SERVICE = "CIVIC_SERVICE"
+    OTHER = "OTHER"
+
+
+class MissionStatus(enum.StrEnum):
+    OPEN = "OPEN"
+    CLOSED = "CLOSED"
+    EXPIRED = "EXPIRED"
+
+
+class CommitmentKind(enum.StrEnum):
+    ONE_OFF = "ONE_OFF"
+    RECURRING = "RECURRING"
+
+
+class GeoSource(enum.StrEnum):
+    """How a location's point was found."""
+
+    PARTNER = "PARTNER"  # coordinates given by the partner
+    PARTNER_SWAPPED = "PARTNER_SWAPPED"  # given swapped (lon, lat) and put right
+    POSTAL_CODE = "POSTAL_CODE"  # geocoded offline from the postal code
+    CITY = "CITY"  # geocoded offline from the commune name
+    NONE = "NONE"  # no point
+
+
+class EventType(enum.StrEnum):
+    PUBLISHED = "PUBLISHED"
+    UPDATED = "UPDATED"
+    CLOSED = "CLOSED"
+
+
+@dataclass(slots=True)
+class Location:
+    street: str | None = None
+    postal_code: str | None = None
+    city: str | None = None
+    department_code: str | None = None
+    region: str | None = None
+    country: str | None = "FR"
+    latitude: float | None = None
+    longitude: float | None = None
+    geo_source: GeoSource = GeoSource.NONE
+
+
+@dataclass(slots=True)
+class OrganizationDraft:
+    name: str
+    rna: str | None = None
+    siren: str | None = None
+    siret: str | None = None
+    url: str | None = None
+    logo: str | None = None
+
+
+@dataclass(slots=True)
+class MissionDraft:
+    """One partner record turned into the hub's vocabulary, before validation and enrichment.
+
+    `causes` and `skills` may hold the partner's raw labels; the pipeline maps them onto the
+    canonical taxonomies and keeps the raw labels in `raw_causes` / `raw_skills`.
+    """
+
+    external_id: str
+    title: str
+    application_url: str | None = None
+    description_html: str | None = None
+    description: str | None = None
+    tags: list[str] = field(default_factory=list)
+    engagement_type: EngagementType = EngagementType.VOLUNTEERING
+    remote: Remote = Remote.NONE
+    locations: list[Location] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
+    skills: list[str] = field(default_factory=list)
+    audience: list[str] = field(default_factory=list)
+    start_at: datetime | None = None
+    end_at: datetime | None = None
+    posted_at: datetime | None = None
+    hours_per_week_min: float | None = None
+    hours_per_week_max: float | None = None
+    total_hours: float | None = None
+    commitment_kind: CommitmentKind | None = None
+    schedule_label: str | None = None
+    places_total: int | None = None
+    places_remaining: int | None = None
+    organization: OrganizationDraft | None = None
+    open_to_minors: bool | None = None
+    reduced_mobility_accessible: bool | None = None
+    raw_causes: list[str] = field(default_factory=list)
+    raw_skills: list[str] = field(default_factory=list)

@@ -1,0 +1,194 @@
+"""The one place that decides what a valid mission is: validate, sanitise, map, geocode, hash.
+
+Pull (connectors) and push (GraphQL mutations) both hand `MissionDraft`s to `prepare`; what comes
+out is either a `Prepared` mission, ready for the store, or a `Refusal` with its reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import re
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import nh3
+import orjson
+
+from hub import geo, taxonomy
+from hub.model import EngagementType, GeoSource, Location, MissionDraft, OrganizationDraft
+from hub.text import search_text, tokens
+
+__all__ = ["MAX_DESCRIPTION", "Prepared", "Refusal", "prepare"]
+
+MAX_DESCRIPTION = 20_000
+_ALLOWED_TAGS = {
+    "p",
+    "br",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "h3",
+    "h4",
+    "blockquote",
+}
+_BLOCK_END = re.compile(r"</(p|li|h3|h4|blockquote)>|<br\s*/?>", re.IGNORECASE)
+_TAG = re.compile(r"<[^>]+>")
+_SPACES = re.compile(r"[ \t\r\f\v]+")
+_URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    external_id: str | None
+    reason: str
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A valid mission with everything the store derives from it."""
+
+    draft: MissionDraft
+    causes: list[str]
+    skills: list[str]
+    search_text: str
+    title_terms: str
+    content_hash: str
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+def sanitise_html(value: str) -> str:
+    """Keep paragraphs, lists and links; drop scripts, styles, event handlers and the rest."""
+    return nh3.clean(
+        value,
+        tags=_ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    ).strip()
+
+
+def html_to_text(value: str) -> str:
+    """Plain text of sanitised HTML, one line per block."""
+    text = _BLOCK_END.sub("\n", value)
+    text = html.unescape(_TAG.sub("", text))
+    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+def _geocode(location: Location) -> Location:
+    if location.latitude is not None and location.longitude is not None:
+        return location
+    commune = geo.locate(location.postal_code, location.city)
+    if commune is None:
+        return location
+    return replace(
+        location,
+        latitude=commune.latitude,
+        longitude=commune.longitude,
+        postal_code=location.postal_code or commune.postal_code,
+        city=location.city or commune.name,
+        department_code=location.department_code or commune.department_code,
+        region=location.region or commune.region,
+        geo_source=GeoSource.POSTAL_CODE if location.postal_code else GeoSource.CITY,
+    )
+
+
+def _map(labels: list[str], mapper: Any) -> tuple[list[str], list[str]]:
+    mapped: list[str] = []
+    unmapped: list[str] = []
+    for label in labels:
+        slug = mapper(label)
+        if slug is None:
+            unmapped.append(label)
+        elif slug not in mapped:
+            mapped.append(slug)
+    return mapped, unmapped
+
+
+def _check(draft: MissionDraft) -> str | None:
+    if not draft.external_id or not draft.external_id.strip():
+        return "missing id (externalId)"
+    if not draft.title or not draft.title.strip():
+        return "missing title"
+    if not draft.application_url:
+        return "missing application URL"
+    if not _URL.match(draft.application_url):
+        return f"application URL is not an http(s) URL: {draft.application_url[:80]!r}"
+    if draft.description_html and len(draft.description_html) > MAX_DESCRIPTION:
+        return f"description over {MAX_DESCRIPTION} characters"
+    if draft.description and len(draft.description) > MAX_DESCRIPTION:
+        return f"description over {MAX_DESCRIPTION} characters"
+    if draft.places_total is not None and draft.places_total <= 0:
+        return f"places must be above 0, got {draft.places_total}"
+    if draft.places_remaining is not None and draft.places_remaining < 0:
+        return f"remaining places must not be negative, got {draft.places_remaining}"
+    if draft.start_at and draft.end_at and draft.end_at < draft.start_at:
+        return "end date before start date"
+    for hours in (draft.hours_per_week_min, draft.hours_per_week_max):
+        if hours is not None and not 0 <= hours <= 168:
+            return f"hours per week out of range: {hours}"
+    for location in draft.locations:
+        if location.latitude is not None and not -90 <= location.latitude <= 90:
+            return f"latitude out of range: {location.latitude}"
+        if location.longitude is not None and not -180 <= location.longitude <= 180:
+            return f"longitude out of range: {location.longitude}"
+    return None
+
+
+def _hash(draft: MissionDraft, causes: list[str], skills: list[str]) -> str:
+    payload = orjson.dumps(
+        {"draft": draft, "causes": causes, "skills": skills}, option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(payload).hexdigest()
+
+
+def prepare(draft: MissionDraft) -> Prepared | Refusal:
+    """Validate and enrich one draft; never raises for bad data, refuses with a reason."""
+    problem = _check(draft)
+    if problem is not None:
+        return Refusal(draft.external_id or None, problem)
+    description_html = sanitise_html(draft.description_html) if draft.description_html else None
+    description = draft.description or (
+        html_to_text(description_html) if description_html else None
+    )
+    causes, unmapped_causes = _map(draft.causes, taxonomy.map_cause)
+    skills, unmapped_skills = _map(draft.skills, taxonomy.map_skill)
+    engagement_type = draft.engagement_type
+    if engagement_type is EngagementType.VOLUNTEERING and "benevolat-competences" in causes:
+        engagement_type = EngagementType.SKILLS_VOLUNTEERING
+    organization = draft.organization
+    if organization is not None:
+        organization = replace(organization, name=organization.name.strip())
+    clean = replace(
+        draft,
+        external_id=draft.external_id.strip(),
+        title=" ".join(draft.title.split()),
+        description=description,
+        description_html=description_html,
+        engagement_type=engagement_type,
+        locations=[_geocode(location) for location in draft.locations],
+        organization=organization,
+        raw_causes=draft.raw_causes or list(draft.causes),
+        raw_skills=draft.raw_skills or list(draft.skills),
+    )
+    org_name = organization.name if isinstance(organization, OrganizationDraft) else None
+    return Prepared(
+        draft=clean,
+        causes=causes,
+        skills=skills,
+        search_text=search_text(clean.title, org_name, description),
+        title_terms=" " + " ".join(tokens(clean.title)) + " ",
+        content_hash=_hash(clean, causes, skills),
+        raw={
+            "causes": clean.raw_causes,
+            "skills": clean.raw_skills,
+            "unmapped_causes": unmapped_causes,
+            "unmapped_skills": unmapped_skills,
+        },
+    )

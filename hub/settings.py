@@ -1,0 +1,83 @@
+"""Every HUB_* setting, read once at start-up into one typed object.
+
+Nothing else in the hub reads `os.environ`. A missing or malformed value stops start-up with a
+message that names the variable.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+__all__ = ["Settings", "SettingsError", "load_settings"]
+
+
+class SettingsError(Exception):
+    """A HUB_* variable is missing or malformed."""
+
+
+class Settings(BaseSettings):
+    """The hub's configuration, from HUB_* environment variables or a `.env` file."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HUB_", env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    database_url: str = Field(
+        default="sqlite+aiosqlite:///./entraide-hub.db",
+        description="SQLAlchemy URL of the store: sqlite+aiosqlite:///FILE or "
+        "postgresql+asyncpg://USER@HOST:PORT/DB.",
+    )
+    broker_url: str = Field(
+        default="memory://",
+        description="Where change events travel between replicas: memory:// (one process) or "
+        "redis://HOST:PORT/DB.",
+    )
+    host: str = Field(default="127.0.0.1", description="Address the server binds.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Port the server binds.")
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Logging level."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The hub's public base URL (token issuer and audience).",
+    )
+    page_size_default: int = Field(default=20, ge=1, le=100, description="Default `first`.")
+    page_size_max: int = Field(default=100, ge=1, le=1000, description="Largest `first` allowed.")
+    db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL pool size.")
+    db_echo: bool = Field(default=False, description="Log every SQL statement.")
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// "
+                f"(got {value.split('://', 1)[0]!r})"
+            )
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _known_broker(cls, value: str) -> str:
+        if not value.startswith(("memory://", "redis://", "rediss://")):
+            raise ValueError("must be memory:// or redis://HOST:PORT/DB")
+        return value
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings once; turn pydantic's report into one message naming each variable."""
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            name = "HUB_" + "_".join(str(part) for part in error["loc"]).upper()
+            problems.append(f"{name}: {error['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from exc

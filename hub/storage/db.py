@@ -1,0 +1,59 @@
+"""Engine creation: one place that knows how SQLite and PostgreSQL differ at connection time."""
+
+from __future__ import annotations
+
+import math
+import sqlite3
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from hub.settings import Settings
+
+__all__ = ["distance_km", "make_engine"]
+
+EARTH_RADIUS_KM = 6371.0088
+
+
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle (haversine) distance; SQLite calls this, PostgreSQL computes the same formula."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _sqlite_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> float | None:
+    if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
+        return None
+    return distance_km(float(lat1), float(lon1), float(lat2), float(lon2))
+
+
+def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
+    # aiosqlite wraps sqlite3; the adapted connection exposes the raw one for functions.
+    raw: sqlite3.Connection = getattr(dbapi_connection, "_connection", dbapi_connection)
+    if hasattr(raw, "_conn"):  # aiosqlite.Connection -> sqlite3.Connection
+        raw = raw._conn
+    raw.create_function("hub_distance_km", 4, _sqlite_distance, deterministic=True)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(settings: Settings) -> AsyncEngine:
+    """The async engine for the configured store, with SQLite's pragmas and distance function."""
+    if settings.is_sqlite:
+        engine = create_async_engine(settings.database_url, echo=settings.db_echo)
+        event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
+        return engine
+    return create_async_engine(
+        settings.database_url,
+        echo=settings.db_echo,
+        pool_size=settings.db_pool_size,
+        max_overflow=settings.db_pool_size,
+        pool_pre_ping=True,
+    )

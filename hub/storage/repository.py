@@ -1,0 +1,403 @@
+"""Reads: search pages, counts, facets, lookups by id. Policy is applied here, for every reader."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub import taxonomy
+from hub.errors import FilterError
+from hub.filters import MissionFilter, MissionOrder, Policy
+from hub.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
+from hub.records import (
+    Commitment,
+    LocationRecord,
+    MissionRecord,
+    OrganizationRecord,
+    Page,
+    PartnerRecord,
+    Places,
+    SkillRecord,
+)
+from hub.storage import search
+from hub.storage.tables import (
+    mission_causes,
+    mission_events,
+    mission_locations,
+    mission_skills,
+    missions,
+    organizations,
+    partners,
+    sync_runs,
+)
+from hub.text import fold
+
+__all__ = ["FacetCount", "Facets", "MissionRepository", "SearchQuery"]
+
+_MISSION_COLUMNS = [
+    c for c in missions.c if c.name not in {"search_text", "title_terms", "match_state"}
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FacetCount:
+    value: str
+    count: int
+
+
+@dataclass(slots=True)
+class Facets:
+    causes: list[FacetCount]
+    skills: list[FacetCount]
+    remote: list[FacetCount]
+    departments: list[FacetCount]
+    partners: list[FacetCount]
+
+
+@dataclass(slots=True)
+class SearchQuery:
+    """A compiled search: the page is read at once, counts and facets only when asked for."""
+
+    repository: MissionRepository
+    conditions: dict[str, ColumnElement[bool]]
+
+    async def total_count(self) -> int:
+        return await self.repository.count(self.conditions)
+
+    async def facets(self) -> Facets:
+        return await self.repository.facets(self.conditions)
+
+
+def _where(conditions: dict[str, ColumnElement[bool]], *, without: str | None = None) -> Any:
+    parts = [clause for name, clause in conditions.items() if name != without]
+    return and_(true(), *parts)
+
+
+class MissionRepository:
+    """Reads over one engine; each call takes its own connection from the pool."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self.dialect = engine.dialect.name
+        self._partners: dict[int, PartnerRecord] | None = None
+
+    # --- search -----------------------------------------------------------------------------
+
+    async def search(
+        self,
+        flt: MissionFilter,
+        order: MissionOrder,
+        first: int,
+        after: str | None,
+        policy: Policy | None = None,
+        now: datetime | None = None,
+    ) -> tuple[Page, SearchQuery]:
+        now = now or datetime.now(UTC)
+        position: list[Any] | None = None
+        if after is not None:
+            values, pinned = search.decode_cursor(after, order)
+            now = pinned or now
+            compiled = search.compile_order(self.dialect, order, flt, now)
+            position = search.typed_values(compiled, values)
+        else:
+            compiled = search.compile_order(self.dialect, order, flt, now)
+        conditions = search.compile_filter(self.dialect, flt, policy)
+        keys = [key.label(f"k{i}") for i, (key, _) in enumerate(compiled.keys)]
+        stmt = select(*_MISSION_COLUMNS, *keys).where(_where(conditions))
+        if position is not None:
+            stmt = stmt.where(compiled.after(position))
+        stmt = stmt.order_by(*compiled.order_by()).limit(first + 1)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+            has_next = len(rows) > first
+            rows = rows[:first]
+            items = await self._records(conn, rows)
+        cursors = []
+        for row, item in zip(rows, items, strict=True):
+            key_values = [row[f"k{i}"] for i in range(len(keys))]
+            cursors.append(search.encode_cursor(compiled, key_values))
+            if order is MissionOrder.NEAREST and key_values[0] < search._FAR:
+                item.distance_km = float(key_values[0])
+        page = Page(items, cursors, has_next_page=has_next, has_previous_page=after is not None)
+        return page, SearchQuery(self, conditions)
+
+    async def count(self, conditions: dict[str, ColumnElement[bool]]) -> int:
+        stmt = select(func.count()).select_from(missions).where(_where(conditions))
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(stmt)).scalar_one())
+
+    async def facets(self, conditions: dict[str, ColumnElement[bool]]) -> Facets:
+        """Disjunctive counts: each dimension ignores its own criterion."""
+
+        def grouped(column: Any, dimension: str, stmt: Select[Any]) -> Select[Any]:
+            return (
+                stmt.where(_where(conditions, without=dimension))
+                .group_by(column)
+                .order_by(func.count(distinct(missions.c.pk)).desc(), column)
+            )
+
+        counted = func.count(distinct(missions.c.pk))
+        queries = {
+            "causes": grouped(
+                mission_causes.c.cause,
+                "causes",
+                select(mission_causes.c.cause, counted).join(
+                    missions, missions.c.pk == mission_causes.c.mission_pk
+                ),
+            ),
+            "skills": grouped(
+                mission_skills.c.skill,
+                "skills",
+                select(mission_skills.c.skill, counted).join(
+                    missions, missions.c.pk == mission_skills.c.mission_pk
+                ),
+            ),
+            "remote": grouped(missions.c.remote, "remote", select(missions.c.remote, counted)),
+            "departments": grouped(
+                mission_locations.c.department_code,
+                "department",
+                select(mission_locations.c.department_code, counted)
+                .join(missions, missions.c.pk == mission_locations.c.mission_pk)
+                .where(mission_locations.c.department_code.is_not(None)),
+            ),
+            "partners": grouped(
+                partners.c.name,
+                "partner",
+                select(partners.c.name, counted).join(
+                    missions, missions.c.partner_pk == partners.c.pk
+                ),
+            ),
+        }
+        out: dict[str, list[FacetCount]] = {}
+        async with self.engine.connect() as conn:
+            for name, stmt in queries.items():
+                rows = (await conn.execute(stmt)).all()
+                out[name] = [FacetCount(str(value), int(count)) for value, count in rows]
+        return Facets(**out)
+
+    # --- lookups ----------------------------------------------------------------------------
+
+    async def missions_by_ids(
+        self, ids: Sequence[str], policy: Policy | None = None
+    ) -> dict[str, MissionRecord]:
+        """Missions by global id, any status, as far as the policy lets the caller see them."""
+        if not ids:
+            return {}
+        conditions = search.compile_filter(self.dialect, MissionFilter(status=()), policy)
+        stmt = select(*_MISSION_COLUMNS).where(missions.c.id.in_(list(ids)), _where(conditions))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+            records = await self._records(conn, rows)
+        return {record.id: record for record in records}
+
+    async def organizations(
+        self, name: str | None, first: int, after_pk: int | None
+    ) -> list[OrganizationRecord]:
+        stmt = select(organizations).order_by(organizations.c.pk).limit(first)
+        if name:
+            stmt = stmt.where(organizations.c.name_key.contains(fold(name), autoescape=True))
+        if after_pk is not None:
+            stmt = stmt.where(organizations.c.pk > after_pk)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [_organization(row) for row in rows]
+
+    async def organizations_by_ids(self, ids: Sequence[str]) -> dict[str, OrganizationRecord]:
+        if not ids:
+            return {}
+        stmt = select(organizations).where(organizations.c.id.in_(list(ids)))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return {row["id"]: _organization(row) for row in rows}
+
+    async def partner_list(self) -> list[PartnerRecord]:
+        """Every partner with its open-mission count and its last sync run."""
+        counts = (
+            select(missions.c.partner_pk, func.count().label("n"))
+            .where(missions.c.status == MissionStatus.OPEN.value)
+            .group_by(missions.c.partner_pk)
+            .subquery()
+        )
+        stmt = (
+            select(partners, func.coalesce(counts.c.n, 0).label("mission_count"))
+            .outerjoin(counts, counts.c.partner_pk == partners.c.pk)
+            .order_by(partners.c.name)
+        )
+        last_run = (
+            select(sync_runs)
+            .where(sync_runs.c.partner_pk == partners.c.pk)
+            .order_by(sync_runs.c.started_at.desc())
+            .limit(1)
+        )
+        out = []
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+            for row in rows:
+                record = _partner(row)
+                record.mission_count = int(row["mission_count"])
+                run = (
+                    (await conn.execute(last_run.where(sync_runs.c.partner_pk == row["pk"])))
+                    .mappings()
+                    .first()
+                )
+                record.last_sync = dict(run) if run else None
+                out.append(record)
+        return out
+
+    async def event_cursor(self) -> int:
+        """The log position now: a client that subscribes from here misses nothing after it."""
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(select(func.max(mission_events.c.seq)))).scalar_one()
+        return int(value or 0)
+
+    # --- building records -------------------------------------------------------------------
+
+    async def _partner_map(self, conn: AsyncConnection) -> dict[int, PartnerRecord]:
+        rows = (await conn.execute(select(partners))).mappings().all()
+        return {row["pk"]: _partner(row) for row in rows}
+
+    async def _records(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[MissionRecord]:
+        if not rows:
+            return []
+        pks = [row["pk"] for row in rows]
+        partner_map = await self._partner_map(conn)
+        org_pks = {row["organization_pk"] for row in rows if row["organization_pk"] is not None}
+        orgs: dict[int, OrganizationRecord] = {}
+        if org_pks:
+            org_rows = await conn.execute(
+                select(organizations).where(organizations.c.pk.in_(org_pks))
+            )
+            orgs = {row["pk"]: _organization(row) for row in org_rows.mappings()}
+        locations: dict[int, list[LocationRecord]] = {pk: [] for pk in pks}
+        loc_rows = await conn.execute(
+            select(mission_locations)
+            .where(mission_locations.c.mission_pk.in_(pks))
+            .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
+        )
+        for loc in loc_rows.mappings():
+            locations[loc["mission_pk"]].append(
+                LocationRecord(
+                    street=loc["street"],
+                    postal_code=loc["postal_code"],
+                    city=loc["city"],
+                    department_code=loc["department_code"],
+                    region=loc["region"],
+                    country=loc["country"],
+                    latitude=loc["latitude"],
+                    longitude=loc["longitude"],
+                    geo_source=GeoSource(loc["geo_source"]),
+                )
+            )
+        causes: dict[int, list[str]] = {pk: [] for pk in pks}
+        for mission_pk, cause in await conn.execute(
+            select(mission_causes.c.mission_pk, mission_causes.c.cause).where(
+                mission_causes.c.mission_pk.in_(pks)
+            )
+        ):
+            causes[mission_pk].append(cause)
+        skills: dict[int, list[SkillRecord]] = {pk: [] for pk in pks}
+        for mission_pk, skill in await conn.execute(
+            select(mission_skills.c.mission_pk, mission_skills.c.skill).where(
+                mission_skills.c.mission_pk.in_(pks)
+            )
+        ):
+            skills[mission_pk].append(SkillRecord(skill, taxonomy.skill_label(skill)))
+        return [
+            _mission(
+                row,
+                partner_map[row["partner_pk"]],
+                orgs.get(row["organization_pk"]),
+                locations[row["pk"]],
+                sorted(causes[row["pk"]]),
+                sorted(skills[row["pk"]], key=lambda s: s.slug),
+            )
+            for row in rows
+        ]
+
+
+def _partner(row: Any) -> PartnerRecord:
+    return PartnerRecord(
+        pk=row["pk"],
+        id=row["id"],
+        name=row["name"],
+        display_name=row["display_name"],
+        connector=row["connector"],
+        push_only=row["push_only"],
+        enabled=row["enabled"],
+        url=row["url"],
+    )
+
+
+def _organization(row: Any) -> OrganizationRecord:
+    return OrganizationRecord(
+        pk=row["pk"],
+        id=row["id"],
+        name=row["name"],
+        rna=row["rna"],
+        siren=row["siren"],
+        siret=row["siret"],
+        url=row["url"],
+        logo=row["logo"],
+    )
+
+
+def _mission(
+    row: Any,
+    partner: PartnerRecord,
+    organization: OrganizationRecord | None,
+    locations: list[LocationRecord],
+    causes: list[str],
+    skills: list[SkillRecord],
+) -> MissionRecord:
+    return MissionRecord(
+        pk=row["pk"],
+        id=row["id"],
+        partner=partner,
+        external_id=row["external_id"],
+        application_url=row["application_url"],
+        title=row["title"],
+        description=row["description"],
+        description_html=row["description_html"],
+        tags=list(row["tags"] or []),
+        engagement_type=EngagementType(row["engagement_type"]),
+        remote=Remote(row["remote"]),
+        audience=list(row["audience"] or []),
+        start_at=row["start_at"],
+        end_at=row["end_at"],
+        posted_at=row["posted_at"],
+        commitment=Commitment(
+            hours_per_week_min=row["hours_per_week_min"],
+            hours_per_week_max=row["hours_per_week_max"],
+            total_hours=row["total_hours"],
+            kind=CommitmentKind(row["commitment_kind"]) if row["commitment_kind"] else None,
+            schedule_label=row["schedule_label"],
+        ),
+        places=Places(row["places_total"], row["places_remaining"]),
+        organization=organization,
+        open_to_minors=row["open_to_minors"],
+        reduced_mobility_accessible=row["reduced_mobility_accessible"],
+        status=MissionStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        closed_at=row["closed_at"],
+        raw=dict(row["raw"] or {}),
+        locations=locations,
+        causes=causes,
+        skills=skills,
+    )
+
+
+def check_first(first: int | None, default: int, maximum: int) -> int:
+    """`first` as asked, or the default; refused when negative or over the cap."""
+    if first is None:
+        return default
+    if first < 0:
+        raise FilterError(f"first must not be negative, got {first}")
+    if first > maximum:
+        raise FilterError(f"first must be at most {maximum}, got {first}")
+    return first

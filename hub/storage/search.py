@@ -1,0 +1,320 @@
+"""MissionFilter and MissionOrder compiled to SQL, the same on SQLite and PostgreSQL.
+
+Conditions come out keyed by dimension so that facets can drop their own (disjunctive facets).
+Orders are keyset orders over keys that never are null, ending with the primary key, so that a
+cursor names a position that survives inserts and deletes around it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    and_,
+    case,
+    exists,
+    false,
+    func,
+    literal,
+    literal_column,
+    or_,
+    select,
+    text,
+)
+
+from hub.errors import BadCursor, FilterError
+from hub.filters import MissionFilter, MissionOrder, Near, Policy
+from hub.storage.db import EARTH_RADIUS_KM
+from hub.storage.tables import (
+    UTCDateTime,
+    mission_causes,
+    mission_locations,
+    mission_skills,
+    missions,
+    organizations,
+    partners,
+)
+from hub.text import tokens
+
+__all__ = ["CompiledOrder", "compile_filter", "compile_order", "decode_cursor", "encode_cursor"]
+
+_FAR = 1.0e9  # the distance of a mission with no point (fully remote, included on request)
+
+
+def _dialect_distance(dialect: str, lat: Any, lon: Any, near: Near) -> ColumnElement[float]:
+    if dialect == "sqlite":
+        return func.hub_distance_km(
+            literal(near.latitude, Float), literal(near.longitude, Float), lat, lon
+        )
+    # Haversine, as hub.storage.db.distance_km computes it.
+    p1 = math.radians(near.latitude)
+    half_dp = (func.radians(lat) - p1) / 2
+    half_dl = (func.radians(lon) - math.radians(near.longitude)) / 2
+    a = func.power(func.sin(half_dp), 2) + math.cos(p1) * func.cos(func.radians(lat)) * func.power(
+        func.sin(half_dl), 2
+    )
+    return 2 * EARTH_RADIUS_KM * func.asin(func.least(1.0, func.sqrt(a)))
+
+
+def _bounding_box(near: Near) -> tuple[float, float, float, float]:
+    dlat = math.degrees(near.radius_km / EARTH_RADIUS_KM)
+    cos_lat = math.cos(math.radians(near.latitude))
+    dlon = 180.0 if cos_lat < 1e-6 else min(180.0, dlat / max(cos_lat, 1e-6))
+    return near.latitude - dlat, near.latitude + dlat, near.longitude - dlon, near.longitude + dlon
+
+
+def near_condition(dialect: str, near: Near) -> ColumnElement[bool]:
+    """A mission with a location within the radius (bounding box first, then exact distance)."""
+    lat_min, lat_max, lon_min, lon_max = _bounding_box(near)
+    loc = mission_locations
+    within = (
+        exists()
+        .where(
+            loc.c.mission_pk == missions.c.pk,
+            loc.c.latitude.between(lat_min, lat_max),
+            loc.c.longitude.between(lon_min, lon_max),
+            _dialect_distance(dialect, loc.c.latitude, loc.c.longitude, near) <= near.radius_km,
+        )
+        .correlate(missions)
+    )
+    if near.include_fully_remote:
+        return or_(within, missions.c.remote == "FULL")
+    return within
+
+
+def nearest_distance(dialect: str, near: Near) -> ColumnElement[float]:
+    """The distance to the mission's nearest located address, or a far constant when it has none."""
+    loc = mission_locations
+    nearest = (
+        select(func.min(_dialect_distance(dialect, loc.c.latitude, loc.c.longitude, near)))
+        .where(loc.c.mission_pk == missions.c.pk, loc.c.latitude.is_not(None))
+        .correlate(missions)
+        .scalar_subquery()
+    )
+    return func.coalesce(nearest, _FAR)
+
+
+def _text_condition(dialect: str, words: list[str]) -> ColumnElement[bool]:
+    if dialect == "sqlite":
+        query = " ".join(f'"{word}"' for word in words)
+        return missions.c.pk.in_(
+            text("SELECT rowid FROM missions_fts WHERE missions_fts MATCH :fts_query")
+            .bindparams(fts_query=query)
+            .columns(rowid=Integer)
+        )
+    return literal_column("missions.search_tsv").op("@@")(
+        func.to_tsquery("simple", " & ".join(words))
+    )
+
+
+def _any_child(table: Any, column: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    return (
+        exists()
+        .where(table.c.mission_pk == missions.c.pk, table.c[column].in_(values))
+        .correlate(missions)
+    )
+
+
+def _partner_in(names: tuple[str, ...]) -> ColumnElement[bool]:
+    return missions.c.partner_pk.in_(
+        select(partners.c.pk).where(partners.c.name.in_(names)).correlate(None)
+    )
+
+
+def _organization_in(ids: tuple[str, ...]) -> ColumnElement[bool]:
+    return missions.c.organization_pk.in_(
+        select(organizations.c.pk).where(organizations.c.id.in_(ids)).correlate(None)
+    )
+
+
+def compile_filter(
+    dialect: str, flt: MissionFilter, policy: Policy | None = None
+) -> dict[str, ColumnElement[bool]]:
+    """Conditions by dimension; all of them must hold. Unknown values never match a criterion."""
+    c: dict[str, ColumnElement[bool]] = {}
+    if flt.status:
+        c["status"] = missions.c.status.in_([s.value for s in flt.status])
+    if flt.text is not None:
+        words = tokens(flt.text)
+        if words:
+            c["text"] = _text_condition(dialect, words)
+    if flt.causes:
+        c["causes"] = _any_child(mission_causes, "cause", flt.causes)
+    if flt.skills:
+        c["skills"] = _any_child(mission_skills, "skill", flt.skills)
+    if flt.remote:
+        c["remote"] = missions.c.remote.in_([r.value for r in flt.remote])
+    if flt.near is not None:
+        c["near"] = near_condition(dialect, flt.near)
+    if flt.postal_codes:
+        c["postal_code"] = _any_child(mission_locations, "postal_code", flt.postal_codes)
+    if flt.department_codes:
+        c["department"] = _any_child(mission_locations, "department_code", flt.department_codes)
+    if flt.partners:
+        c["partner"] = _partner_in(flt.partners)
+    if flt.organizations:
+        c["organization"] = _organization_in(flt.organizations)
+    if flt.engagement_types:
+        c["engagement_type"] = missions.c.engagement_type.in_(
+            [e.value for e in flt.engagement_types]
+        )
+    # A missing start means "from now on", a missing end "open-ended": both overlap any window.
+    if flt.available_from is not None:
+        c["available_from"] = or_(
+            missions.c.end_at.is_(None), missions.c.end_at >= flt.available_from
+        )
+    if flt.available_until is not None:
+        c["available_until"] = or_(
+            missions.c.start_at.is_(None), missions.c.start_at <= flt.available_until
+        )
+    if flt.max_hours_per_week is not None:
+        c["hours"] = missions.c.hours_per_week_min <= flt.max_hours_per_week
+    if flt.open_to_minors is not None:
+        c["open_to_minors"] = missions.c.open_to_minors.is_(flt.open_to_minors)
+    if flt.updated_since is not None:
+        c["updated_since"] = missions.c.updated_at >= flt.updated_since
+    if policy is not None and not policy.is_open:
+        parts: list[ColumnElement[bool]] = []
+        if policy.causes:
+            parts.append(_any_child(mission_causes, "cause", policy.causes))
+        if policy.partners:
+            parts.append(_partner_in(policy.partners))
+        if policy.engagement_types:
+            parts.append(missions.c.engagement_type.in_([e.value for e in policy.engagement_types]))
+        if policy.excluded_organizations:
+            parts.append(
+                or_(
+                    missions.c.organization_pk.is_(None),
+                    ~_organization_in(policy.excluded_organizations),
+                )
+            )
+        c["policy"] = and_(*parts)
+    return c
+
+
+# --- orders and cursors ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledOrder:
+    order: MissionOrder
+    keys: list[tuple[ColumnElement[Any], bool]]  # (expression, descending)
+    kinds: list[str]  # how each key's value travels in a cursor: "int", "float", "date"
+    now: datetime | None = None
+
+    def order_by(self) -> list[ColumnElement[Any]]:
+        return [key.desc() if desc else key.asc() for key, desc in self.keys]
+
+    def after(self, values: list[Any]) -> ColumnElement[bool]:
+        """Rows strictly after the position `values`, in this order."""
+        branches = []
+        for i, (key, desc) in enumerate(self.keys):
+            equal = [k == v for (k, _), v in zip(self.keys[:i], values[:i], strict=True)]
+            bound = literal(values[i], key.type) if self.kinds[i] == "date" else values[i]
+            step = key < bound if desc else key > bound
+            branches.append(and_(*equal, step))
+        return or_(*branches) if branches else false()
+
+
+def compile_order(
+    dialect: str, order: MissionOrder, flt: MissionFilter, now: datetime
+) -> CompiledOrder:
+    if order is MissionOrder.RELEVANCE:
+        words = tokens(flt.text or "")
+        if not words:
+            raise FilterError("orderBy RELEVANCE needs filter.text with at least one word")
+        # Stable by design: depends on the mission and the query only, never on corpus
+        # statistics, so cursors stay valid while the catalogue changes.
+        score = sum(
+            (
+                case((missions.c.title_terms.like(f"% {word} %"), 1), else_=0)
+                for word in dict.fromkeys(words)
+            ),
+            start=literal(0),
+        )
+        return CompiledOrder(
+            order,
+            [(score, True), (missions.c.sort_date, True), (missions.c.pk, True)],
+            ["int", "date", "int"],
+        )
+    if order is MissionOrder.RECENT:
+        return CompiledOrder(
+            order, [(missions.c.sort_date, True), (missions.c.pk, True)], ["date", "int"]
+        )
+    if order is MissionOrder.STARTING_SOON:
+        # Missions already started (or with no start) count as starting now; "now" is pinned
+        # in the cursor so that the order does not move between pages.
+        now_bound = literal(now, UTCDateTime)
+        start_key = case(
+            (missions.c.start_at.is_(None), now_bound),
+            (missions.c.start_at < now_bound, now_bound),
+            else_=missions.c.start_at,
+        )
+        return CompiledOrder(
+            order, [(start_key, False), (missions.c.pk, False)], ["date", "int"], now
+        )
+    if flt.near is None:
+        raise FilterError("orderBy NEAREST needs filter.near")
+    return CompiledOrder(
+        order,
+        [(nearest_distance(dialect, flt.near), False), (missions.c.pk, False)],
+        ["float", "int"],
+    )
+
+
+def encode_cursor(order: CompiledOrder, values: list[Any]) -> str:
+    payload: dict[str, Any] = {
+        "o": order.order.value,
+        "k": [v.isoformat() if isinstance(v, datetime) else v for v in values],
+    }
+    if order.now is not None:
+        payload["n"] = order.now.isoformat()
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, order: MissionOrder) -> tuple[list[Any], datetime | None]:
+    """The position a cursor names, checked against the order it must come from."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        payload = orjson.loads(raw)
+        if not isinstance(payload, dict) or not isinstance(payload.get("k"), list):
+            raise BadCursor("after: not a cursor of this API")
+        if payload.get("o") != order.value:
+            raise BadCursor(
+                f"after: this cursor belongs to orderBy {payload.get('o')}, not {order.value}"
+            )
+        now = datetime.fromisoformat(payload["n"]) if "n" in payload else None
+        return list(payload["k"]), now
+    except (binascii.Error, ValueError, TypeError, orjson.JSONDecodeError) as exc:
+        if isinstance(exc, BadCursor):
+            raise
+        raise BadCursor("after: malformed cursor") from exc
+
+
+def typed_values(order: CompiledOrder, values: list[Any]) -> list[Any]:
+    """Cursor values back to Python types, refusing any that do not fit the order's keys."""
+    if len(values) != len(order.kinds):
+        raise BadCursor("after: malformed cursor")
+    out: list[Any] = []
+    for kind, value in zip(order.kinds, values, strict=True):
+        if kind == "date" and isinstance(value, str):
+            try:
+                out.append(datetime.fromisoformat(value))
+            except ValueError as exc:
+                raise BadCursor("after: malformed cursor") from exc
+        elif kind == "int" and isinstance(value, int) and not isinstance(value, bool):
+            out.append(value)
+        elif kind == "float" and isinstance(value, int | float) and not isinstance(value, bool):
+            out.append(float(value))
+        else:
+            raise BadCursor("after: malformed cursor")
+    return out

@@ -1,0 +1,226 @@
+"""The hub's tables, as SQLAlchemy Core metadata (the migrations create them; reads use Core)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "UTCDateTime",
+    "metadata",
+    "mission_causes",
+    "mission_events",
+    "mission_locations",
+    "mission_skills",
+    "missions",
+    "organizations",
+    "partners",
+    "sync_runs",
+]
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes in and out, whatever the database keeps (SQLite keeps naive text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; the hub only keeps UTC")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):  # a value written by raw SQL on SQLite
+            value = datetime.fromisoformat(value)
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+partners = Table(
+    "partners",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("display_name", String(200), nullable=False),
+    Column("connector", String(60)),
+    Column("url", Text),
+    Column("config", JSON, nullable=False, default=dict),
+    Column("push_only", Boolean, nullable=False, default=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+organizations = Table(
+    "organizations",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("rna", String(10), index=True),
+    Column("siren", String(9), index=True),
+    Column("siret", String(14), index=True),
+    Column("url", Text),
+    Column("logo", Text),
+    Column("name_key", Text, nullable=False, index=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+missions = Table(
+    "missions",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("partner_pk", Integer, ForeignKey("partners.pk"), nullable=False),
+    Column("external_id", String(200), nullable=False),
+    Column("application_url", Text),
+    Column("title", Text, nullable=False),
+    Column("description", Text),
+    Column("description_html", Text),
+    Column("tags", JSON, nullable=False, default=list),
+    Column("engagement_type", String(30), nullable=False),
+    Column("remote", String(10), nullable=False),
+    Column("audience", JSON, nullable=False, default=list),
+    Column("start_at", UTCDateTime),
+    Column("end_at", UTCDateTime),
+    Column("posted_at", UTCDateTime),
+    Column("hours_per_week_min", Float),
+    Column("hours_per_week_max", Float),
+    Column("total_hours", Float),
+    Column("commitment_kind", String(20)),
+    Column("schedule_label", Text),
+    Column("places_total", Integer),
+    Column("places_remaining", Integer),
+    Column("organization_pk", Integer, ForeignKey("organizations.pk")),
+    Column("open_to_minors", Boolean),
+    Column("reduced_mobility_accessible", Boolean),
+    Column("status", String(10), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("closed_at", UTCDateTime),
+    # Keys that make orders and keyset cursors total and stable (never null).
+    Column("sort_date", UTCDateTime, nullable=False),
+    # The hub's folded, stemmed text (hub.text.search_text); FTS5 or tsvector index it.
+    Column("search_text", Text, nullable=False, default=""),
+    # The folded title tokens between spaces: " a b c ", for the relevance score.
+    Column("title_terms", Text, nullable=False, default=""),
+    Column("raw", JSON, nullable=False, default=dict),
+    # What the in-memory matcher needs of the current state; copied into the next event's
+    # `previous` so that subscribers can tell "entered my filter" from "left it".
+    Column("match_state", JSON, nullable=False, default=dict),
+    Column("content_hash", String(64), nullable=False),
+    UniqueConstraint("partner_pk", "external_id"),
+    Index("ix_missions_status_sort", "status", "sort_date", "pk"),
+    Index("ix_missions_start_at", "start_at"),
+    Index("ix_missions_updated_at", "updated_at"),
+    Index("ix_missions_organization_pk", "organization_pk"),
+)
+
+mission_locations = Table(
+    "mission_locations",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("mission_pk", Integer, ForeignKey("missions.pk", ondelete="CASCADE"), nullable=False),
+    Column("position", Integer, nullable=False),
+    Column("street", Text),
+    Column("postal_code", String(10)),
+    Column("city", Text),
+    Column("department_code", String(3)),
+    Column("region", Text),
+    Column("country", String(2)),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("geo_source", String(20), nullable=False),
+    Index("ix_mission_locations_mission_pk", "mission_pk"),
+    Index("ix_mission_locations_lat_lon", "latitude", "longitude"),
+    Index("ix_mission_locations_postal_code", "postal_code"),
+    Index("ix_mission_locations_department_code", "department_code"),
+)
+
+mission_causes = Table(
+    "mission_causes",
+    metadata,
+    Column(
+        "mission_pk",
+        Integer,
+        ForeignKey("missions.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("cause", String(40), primary_key=True),
+    Index("ix_mission_causes_cause", "cause", "mission_pk"),
+)
+
+mission_skills = Table(
+    "mission_skills",
+    metadata,
+    Column(
+        "mission_pk",
+        Integer,
+        ForeignKey("missions.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("skill", String(60), primary_key=True),
+    Index("ix_mission_skills_skill", "skill", "mission_pk"),
+)
+
+sync_runs = Table(
+    "sync_runs",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("partner_pk", Integer, ForeignKey("partners.pk"), nullable=False),
+    Column("kind", String(10), nullable=False),  # PULL or PUSH
+    Column("status", String(20), nullable=False),  # RUNNING, SUCCEEDED, FAILED, SUSPICIOUS
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("counts", JSON, nullable=False, default=dict),
+    Column("error", Text),
+    Index("ix_sync_runs_partner_started", "partner_pk", "started_at"),
+)
+
+# The ordered change-event log (outbox): one row per create, update or close, written in the
+# same transaction as the change. `seq` is the log position a cursor encodes.
+mission_events = Table(
+    "mission_events",
+    metadata,
+    Column("seq", Integer, primary_key=True, autoincrement=True),
+    Column("mission_pk", Integer, ForeignKey("missions.pk"), nullable=False),
+    Column("type", String(10), nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    # The matchable state before the change (None for a creation): lets each subscriber tell
+    # "entered my filter" from "left it" without another read.
+    Column("previous", JSON),
+    Index("ix_mission_events_occurred_at", "occurred_at"),
+)

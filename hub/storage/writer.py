@@ -1,0 +1,456 @@
+"""The one place that writes missions: rows, children and change events in the caller's transaction.
+
+Every function takes an open connection inside a transaction; the caller commits, then publishes
+the returned event positions. A batch is thus all-or-nothing, events included.
+"""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from hub.model import EventType, MissionStatus, OrganizationDraft
+from hub.pipeline import Prepared
+from hub.records import PartnerRecord
+from hub.storage.tables import (
+    mission_causes,
+    mission_events,
+    mission_locations,
+    mission_skills,
+    missions,
+    organizations,
+    partners,
+)
+from hub.text import fold
+
+__all__ = [
+    "Outcome",
+    "WriteBatch",
+    "WriteResult",
+    "close_missions",
+    "ensure_partner",
+    "mission_id",
+    "upsert_missions",
+]
+
+_ID_NAMESPACE = uuid.UUID("8f0b8a52-5b7e-4c55-9d0e-3a7c4d1e2f60")
+_CHUNK = 500
+# Serialises appends to the event log on PostgreSQL so that log order is commit order.
+_EVENT_LOCK_KEY = 0x656E74726169
+
+
+class Outcome(enum.StrEnum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    UNCHANGED = "UNCHANGED"
+    CLOSED = "CLOSED"
+    NOT_FOUND = "NOT_FOUND"
+    DUPLICATE = "DUPLICATE"
+
+
+@dataclass(frozen=True, slots=True)
+class WriteResult:
+    external_id: str
+    outcome: Outcome
+    mission_id: str | None = None
+
+
+@dataclass(slots=True)
+class WriteBatch:
+    results: list[WriteResult] = field(default_factory=list)
+    event_seqs: list[int] = field(default_factory=list)
+
+
+def mission_id(partner_name: str, external_id: str) -> str:
+    """A global id that is the same wherever and whenever the mission is imported."""
+    return "mis_" + uuid.uuid5(_ID_NAMESPACE, f"{partner_name}\x1f{external_id}").hex
+
+
+def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(values), _CHUNK):
+        yield values[start : start + _CHUNK]
+
+
+async def ensure_partner(
+    conn: AsyncConnection,
+    name: str,
+    now: datetime,
+    *,
+    display_name: str | None = None,
+    connector: str | None = None,
+    url: str | None = None,
+    push_only: bool = False,
+    config: dict[str, Any] | None = None,
+) -> PartnerRecord:
+    """The partner named `name`, created on first use."""
+    row = (await conn.execute(select(partners).where(partners.c.name == name))).mappings().first()
+    if row is None:
+        values = {
+            "id": "ptn_" + name,
+            "name": name,
+            "display_name": display_name or name,
+            "connector": connector,
+            "url": url,
+            "push_only": push_only,
+            "enabled": True,
+            "config": config or {},
+            "created_at": now,
+        }
+        pk = (await conn.execute(insert(partners).returning(partners.c.pk), values)).scalar_one()
+        row = {**values, "pk": pk}
+    return PartnerRecord(
+        pk=row["pk"],
+        id=row["id"],
+        name=row["name"],
+        display_name=row["display_name"],
+        connector=row["connector"],
+        push_only=row["push_only"],
+        enabled=row["enabled"],
+        url=row["url"],
+    )
+
+
+def _org_key(org: OrganizationDraft) -> tuple[str | None, str | None, str | None, str]:
+    return (org.rna, org.siren, org.siret, fold(" ".join(org.name.split())))
+
+
+async def _resolve_organizations(
+    conn: AsyncConnection, drafts: Iterable[OrganizationDraft], now: datetime
+) -> dict[tuple[str | None, str | None, str | None, str], int]:
+    """One organization across partners when RNA, SIREN or SIRET match (else the same name)."""
+    resolved: dict[tuple[str | None, str | None, str | None, str], int] = {}
+    for org in drafts:
+        key = _org_key(org)
+        if key in resolved:
+            continue
+        clauses = []
+        if org.rna:
+            clauses.append(organizations.c.rna == org.rna)
+        if org.siret:
+            clauses.append(organizations.c.siret == org.siret)
+        if org.siren:
+            clauses.append(organizations.c.siren == org.siren)
+        found = None
+        for clause in clauses:
+            found = (
+                (await conn.execute(select(organizations).where(clause).limit(1)))
+                .mappings()
+                .first()
+            )
+            if found is not None:
+                break
+        if found is None and not clauses:
+            found = (
+                (
+                    await conn.execute(
+                        select(organizations).where(organizations.c.name_key == key[3]).limit(1)
+                    )
+                )
+                .mappings()
+                .first()
+            )
+        if found is None:
+            values = {
+                "id": "org_" + uuid.uuid4().hex,
+                "name": org.name,
+                "rna": org.rna,
+                "siren": org.siren or (org.siret[:9] if org.siret else None),
+                "siret": org.siret,
+                "url": org.url,
+                "logo": org.logo,
+                "name_key": key[3],
+                "created_at": now,
+                "updated_at": now,
+            }
+            pk = (
+                await conn.execute(insert(organizations).returning(organizations.c.pk), values)
+            ).scalar_one()
+        else:
+            pk = found["pk"]
+            missing = {
+                column: getattr(org, column)
+                for column in ("rna", "siren", "siret", "url", "logo")
+                if found[column] is None and getattr(org, column)
+            }
+            if missing:
+                await conn.execute(
+                    update(organizations)
+                    .where(organizations.c.pk == pk)
+                    .values(**missing, updated_at=now)
+                )
+        resolved[key] = pk
+    return resolved
+
+
+def match_state(
+    prepared: Prepared, partner: PartnerRecord, org_pk: int | None, status: MissionStatus
+) -> dict[str, Any]:
+    """The fields a subscription filter reads, as JSON."""
+    draft = prepared.draft
+    return {
+        "partner": partner.name,
+        "organization_pk": org_pk,
+        "remote": draft.remote.value,
+        "engagement_type": draft.engagement_type.value,
+        "causes": prepared.causes,
+        "skills": prepared.skills,
+        "status": status.value,
+        "locations": [
+            [loc.latitude, loc.longitude, loc.postal_code, loc.department_code]
+            for loc in draft.locations
+        ],
+        "start_at": draft.start_at.isoformat() if draft.start_at else None,
+        "end_at": draft.end_at.isoformat() if draft.end_at else None,
+        "hours_per_week_min": draft.hours_per_week_min,
+        "open_to_minors": draft.open_to_minors,
+        "search_text": prepared.search_text,
+    }
+
+
+def _mission_values(
+    prepared: Prepared, partner: PartnerRecord, org_pk: int | None, now: datetime
+) -> dict[str, Any]:
+    draft = prepared.draft
+    return {
+        "application_url": draft.application_url,
+        "title": draft.title,
+        "description": draft.description,
+        "description_html": draft.description_html,
+        "tags": draft.tags,
+        "engagement_type": draft.engagement_type.value,
+        "remote": draft.remote.value,
+        "audience": draft.audience,
+        "start_at": draft.start_at,
+        "end_at": draft.end_at,
+        "posted_at": draft.posted_at,
+        "hours_per_week_min": draft.hours_per_week_min,
+        "hours_per_week_max": draft.hours_per_week_max,
+        "total_hours": draft.total_hours,
+        "commitment_kind": draft.commitment_kind.value if draft.commitment_kind else None,
+        "schedule_label": draft.schedule_label,
+        "places_total": draft.places_total,
+        "places_remaining": draft.places_remaining,
+        "organization_pk": org_pk,
+        "open_to_minors": draft.open_to_minors,
+        "reduced_mobility_accessible": draft.reduced_mobility_accessible,
+        "status": MissionStatus.OPEN.value,
+        "updated_at": now,
+        "closed_at": None,
+        "sort_date": draft.posted_at or now,
+        "search_text": prepared.search_text,
+        "title_terms": prepared.title_terms,
+        "raw": prepared.raw,
+        "match_state": match_state(prepared, partner, org_pk, MissionStatus.OPEN),
+        "content_hash": prepared.content_hash,
+    }
+
+
+async def _write_children(
+    conn: AsyncConnection, rows: list[tuple[int, Prepared]], replace_existing: bool
+) -> None:
+    if not rows:
+        return
+    if replace_existing:
+        pks = [pk for pk, _ in rows]
+        for table in (mission_locations, mission_causes, mission_skills):
+            for chunk in _chunks(pks):
+                await conn.execute(delete(table).where(table.c.mission_pk.in_(chunk)))
+    locations = [
+        {
+            "mission_pk": pk,
+            "position": position,
+            "street": loc.street,
+            "postal_code": loc.postal_code,
+            "city": loc.city,
+            "department_code": loc.department_code,
+            "region": loc.region,
+            "country": loc.country,
+            "latitude": loc.latitude,
+            "longitude": loc.longitude,
+            "geo_source": loc.geo_source.value,
+        }
+        for pk, prepared in rows
+        for position, loc in enumerate(prepared.draft.locations)
+    ]
+    causes = [{"mission_pk": pk, "cause": c} for pk, prepared in rows for c in prepared.causes]
+    skills = [{"mission_pk": pk, "skill": s} for pk, prepared in rows for s in prepared.skills]
+    for table, values in (
+        (mission_locations, locations),
+        (mission_causes, causes),
+        (mission_skills, skills),
+    ):
+        if values:
+            await conn.execute(insert(table), values)
+
+
+async def _append_events(
+    conn: AsyncConnection, events: list[tuple[int, EventType, dict[str, Any] | None]], now: datetime
+) -> list[int]:
+    if not events:
+        return []
+    if conn.dialect.name == "postgresql":
+        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOCK_KEY})
+    result = await conn.execute(
+        insert(mission_events).returning(mission_events.c.seq, sort_by_parameter_order=True),
+        [
+            {"mission_pk": pk, "type": kind.value, "occurred_at": now, "previous": previous}
+            for pk, kind, previous in events
+        ],
+    )
+    return [row[0] for row in result]
+
+
+async def upsert_missions(
+    conn: AsyncConnection, partner: PartnerRecord, batch: Sequence[Prepared], now: datetime
+) -> WriteBatch:
+    """Create, update or leave unchanged each prepared mission; one result per item, in order."""
+    out = WriteBatch()
+    seen: set[str] = set()
+    unique: list[Prepared] = []
+    for prepared in batch:
+        ext = prepared.draft.external_id
+        if ext in seen:
+            continue
+        seen.add(ext)
+        unique.append(prepared)
+    existing: dict[str, Any] = {}
+    for chunk in _chunks([p.draft.external_id for p in unique]):
+        rows = await conn.execute(
+            select(
+                missions.c.pk,
+                missions.c.id,
+                missions.c.external_id,
+                missions.c.content_hash,
+                missions.c.status,
+                missions.c.match_state,
+            ).where(missions.c.partner_pk == partner.pk, missions.c.external_id.in_(chunk))
+        )
+        existing.update({row.external_id: row for row in rows})
+    orgs = await _resolve_organizations(
+        conn, (p.draft.organization for p in unique if p.draft.organization), now
+    )
+
+    def org_pk(prepared: Prepared) -> int | None:
+        org = prepared.draft.organization
+        return orgs[_org_key(org)] if org is not None else None
+
+    outcome: dict[str, WriteResult] = {}
+    created: list[Prepared] = []
+    changed: list[tuple[Any, Prepared]] = []
+    for prepared in unique:
+        ext = prepared.draft.external_id
+        row = existing.get(ext)
+        if row is None:
+            created.append(prepared)
+        elif row.content_hash == prepared.content_hash and row.status == MissionStatus.OPEN:
+            outcome[ext] = WriteResult(ext, Outcome.UNCHANGED, row.id)
+        else:
+            changed.append((row, prepared))
+
+    events: list[tuple[int, EventType, dict[str, Any] | None]] = []
+    if created:
+        values = []
+        for prepared in created:
+            v = _mission_values(prepared, partner, org_pk(prepared), now)
+            v.update(
+                id=mission_id(partner.name, prepared.draft.external_id),
+                partner_pk=partner.pk,
+                external_id=prepared.draft.external_id,
+                created_at=now,
+            )
+            values.append(v)
+        result = await conn.execute(
+            insert(missions).returning(missions.c.pk, sort_by_parameter_order=True), values
+        )
+        pks = [row[0] for row in result]
+        await _write_children(conn, list(zip(pks, created, strict=True)), replace_existing=False)
+        for pk, prepared, v in zip(pks, created, values, strict=True):
+            ext = prepared.draft.external_id
+            outcome[ext] = WriteResult(ext, Outcome.CREATED, v["id"])
+            events.append((pk, EventType.PUBLISHED, None))
+    if changed:
+        values = []
+        for row, prepared in changed:
+            v = _mission_values(prepared, partner, org_pk(prepared), now)
+            v["b_pk"] = row.pk
+            values.append(v)
+        columns = {k: bindparam(k) for k in values[0] if k != "b_pk"}
+        await conn.execute(
+            update(missions).where(missions.c.pk == bindparam("b_pk")).values(columns), values
+        )
+        await _write_children(
+            conn, [(row.pk, prepared) for row, prepared in changed], replace_existing=True
+        )
+        for row, prepared in changed:
+            ext = prepared.draft.external_id
+            outcome[ext] = WriteResult(ext, Outcome.UPDATED, row.id)
+            kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
+            events.append((row.pk, kind, row.match_state))
+    out.event_seqs = await _append_events(conn, events, now)
+    reported: set[str] = set()
+    for prepared in batch:
+        ext = prepared.draft.external_id
+        if ext in reported:
+            out.results.append(WriteResult(ext, Outcome.DUPLICATE, outcome[ext].mission_id))
+        else:
+            reported.add(ext)
+            out.results.append(outcome[ext])
+    return out
+
+
+async def close_missions(
+    conn: AsyncConnection,
+    partner: PartnerRecord,
+    external_ids: Sequence[str],
+    now: datetime,
+    status: MissionStatus = MissionStatus.CLOSED,
+) -> WriteBatch:
+    """Close (never delete) the partner's missions with these ids; unknown ids say NOT_FOUND."""
+    out = WriteBatch()
+    found: dict[str, Any] = {}
+    for chunk in _chunks(list(dict.fromkeys(external_ids))):
+        rows = await conn.execute(
+            select(
+                missions.c.pk,
+                missions.c.id,
+                missions.c.external_id,
+                missions.c.status,
+                missions.c.match_state,
+            ).where(missions.c.partner_pk == partner.pk, missions.c.external_id.in_(chunk))
+        )
+        found.update({row.external_id: row for row in rows})
+    to_close = [row for row in found.values() if row.status == MissionStatus.OPEN]
+    if to_close:
+        await conn.execute(
+            update(missions)
+            .where(missions.c.pk == bindparam("b_pk"))
+            .values(
+                status=status.value,
+                closed_at=now,
+                updated_at=now,
+                match_state=bindparam("b_state"),
+            ),
+            [
+                {"b_pk": row.pk, "b_state": {**row.match_state, "status": status.value}}
+                for row in to_close
+            ],
+        )
+        out.event_seqs = await _append_events(
+            conn, [(row.pk, EventType.CLOSED, row.match_state) for row in to_close], now
+        )
+    for ext in external_ids:
+        row = found.get(ext)
+        if row is None:
+            out.results.append(WriteResult(ext, Outcome.NOT_FOUND))
+        elif row.status == MissionStatus.OPEN:
+            out.results.append(WriteResult(ext, Outcome.CLOSED, row.id))
+        else:
+            out.results.append(WriteResult(ext, Outcome.UNCHANGED, row.id))
+    return out
