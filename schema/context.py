@@ -1,0 +1,52 @@
+"""Per-request context: who calls, the settings, the repository, this request's loaders."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from strawberry.dataloader import DataLoader
+
+from hub.filters import Policy
+from hub.records import MissionRecord, OrganizationRecord
+from hub.settings import Settings
+from hub.storage.repository import MissionRepository
+
+__all__ = ["Context"]
+
+
+@dataclass
+class Context:
+    request: Any
+    response: Any
+    settings: Settings
+    repository: MissionRepository
+    policy: Policy | None = None
+    _missions: DataLoader[str, MissionRecord | None] | None = field(default=None, repr=False)
+    _organizations: DataLoader[str, OrganizationRecord | None] | None = field(
+        default=None, repr=False
+    )
+
+    @property
+    def missions(self) -> DataLoader[str, MissionRecord | None]:
+        """Missions by id, batched: a request that names 100 costs one query."""
+        if self._missions is None:
+
+            async def load(ids: list[str]) -> list[MissionRecord | None]:
+                found = await self.repository.missions_by_ids(ids, self.policy)
+                return [found.get(i) for i in ids]
+
+            self._missions = DataLoader(load_fn=load)
+        return self._missions
+
+    @property
+    def organizations(self) -> DataLoader[str, OrganizationRecord | None]:
+        """Organizations by id, batched."""
+        if self._organizations is None:
+
+            async def load(ids: list[str]) -> list[OrganizationRecord | None]:
+                found = await self.repository.organizations_by_ids(ids)
+                return [found.get(i) for i in ids]
+
+            self._organizations = DataLoader(load_fn=load)
+        return self._organizations

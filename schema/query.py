@@ -1,0 +1,113 @@
+"""Query root: search, lookups by id, organizations, partners, taxonomies."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from typing import Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from hub import taxonomy
+from hub.errors import BadCursor
+from hub.filters import MissionOrder
+from hub.storage.repository import check_first
+from schema.connection import MissionConnection
+from schema.context import Context
+from schema.inputs import MissionFilterInput, MissionOrderEnum, to_filter
+from schema.types import CauseInfo, Mission, Node, Organization, Partner, Skill, cause_enum
+
+__all__ = ["OrganizationPage", "Query"]
+
+
+@strawberry.type(description="A page of organizations.")
+class OrganizationPage:
+    nodes: list[Organization] = strawberry.field(description="Organizations, by creation order.")
+    end_cursor: str | None = strawberry.field(description="Pass as `after` for the next page.")
+
+
+def _org_cursor(pk: int) -> str:
+    return base64.urlsafe_b64encode(f"org:{pk}".encode()).decode()
+
+
+def _org_position(cursor: str) -> int:
+    try:
+        kind, _, pk = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
+        if kind != "org":
+            raise ValueError(kind)
+        return int(pk)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        raise BadCursor("after: malformed cursor") from exc
+
+
+@strawberry.type(description="Read the merged catalogue of volunteering missions.")
+class Query:
+    @strawberry.field(description="Search missions: a Relay connection with counts and facets.")
+    async def missions(
+        self,
+        info: Info[Context, None],
+        filter: MissionFilterInput | None = None,
+        first: Annotated[
+            int | None, strawberry.argument(description="Page size: 20 when omitted, at most 100.")
+        ] = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+        ] = None,
+        order_by: Annotated[
+            MissionOrderEnum,  # type: ignore[valid-type]
+            strawberry.argument(description="Result order."),
+        ] = MissionOrder.RECENT,
+    ) -> MissionConnection:
+        ctx = info.context
+        size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
+        flt = to_filter(filter)
+        event_cursor = await ctx.repository.event_cursor()
+        page, query = await ctx.repository.search(
+            flt, MissionOrder(order_by), size, after, ctx.policy
+        )
+        return MissionConnection(page=page, query=query, event_cursor=str(event_cursor))
+
+    @strawberry.field(description="One mission by id, whatever its status.")
+    async def mission(self, info: Info[Context, None], id: strawberry.ID) -> Mission | None:
+        return await info.context.missions.load(str(id))  # type: ignore[return-value]
+
+    @strawberry.field(description="Any object by its global id (Relay).")
+    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+        key = str(id)
+        if key.startswith("mis_"):
+            return await info.context.missions.load(key)  # type: ignore[return-value]
+        if key.startswith("org_"):
+            return await info.context.organizations.load(key)  # type: ignore[return-value]
+        if key.startswith("ptn_"):
+            for partner in await info.context.repository.partner_list():
+                if partner.id == key:
+                    return partner  # type: ignore[return-value]
+        return None
+
+    @strawberry.field(description="Organizations, optionally by part of their name.")
+    async def organizations(
+        self,
+        info: Info[Context, None],
+        name: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
+        after: str | None = None,
+    ) -> OrganizationPage:
+        ctx = info.context
+        size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
+        position = _org_position(after) if after else None
+        found = await ctx.repository.organizations(name, size, position)
+        end = _org_cursor(found[-1].pk) if found else None
+        return OrganizationPage(nodes=found, end_cursor=end)  # type: ignore[arg-type]
+
+    @strawberry.field(description="Partners, with their open-mission counts and last sync.")
+    async def partners(self, info: Info[Context, None]) -> list[Partner]:
+        return await info.context.repository.partner_list()  # type: ignore[return-value]
+
+    @strawberry.field(description="The 20 causes, with their French labels.")
+    def causes(self) -> list[CauseInfo]:
+        return [CauseInfo(value=cause_enum(c.slug), label=c.label) for c in taxonomy.CAUSES]
+
+    @strawberry.field(description="The canonical skills taxonomy, for filters.")
+    def skills(self) -> list[Skill]:
+        return [Skill(slug=s.slug, label=s.label) for s in taxonomy.SKILLS]

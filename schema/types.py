@@ -1,0 +1,245 @@
+"""GraphQL object types. Resolvers read plain attributes of hub.records objects, no per-field code."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+import strawberry
+from graphql import GraphQLResolveInfo
+
+from hub import taxonomy
+from hub.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
+from hub.records import MissionRecord, OrganizationRecord, PartnerRecord
+
+__all__ = [
+    "Cause",
+    "CauseInfo",
+    "Commitment",
+    "CommitmentKindEnum",
+    "EngagementTypeEnum",
+    "GeoSourceEnum",
+    "Location",
+    "Mission",
+    "MissionStatusEnum",
+    "Node",
+    "Organization",
+    "Partner",
+    "Places",
+    "RemoteEnum",
+    "Skill",
+    "SyncRun",
+]
+
+RemoteEnum = strawberry.enum(
+    Remote,
+    name="RemoteMode",
+    description="Whether a mission can be done from home.",
+)
+EngagementTypeEnum = strawberry.enum(
+    EngagementType,
+    name="EngagementType",
+    description="The kind of engagement: volunteering, skills-based volunteering, civic service.",
+)
+MissionStatusEnum = strawberry.enum(
+    MissionStatus,
+    name="MissionStatus",
+    description="OPEN missions take volunteers; CLOSED ones were withdrawn; EXPIRED ones ended.",
+)
+CommitmentKindEnum = strawberry.enum(
+    CommitmentKind,
+    name="CommitmentKind",
+    description="A one-off engagement or a recurring one.",
+)
+GeoSourceEnum = strawberry.enum(
+    GeoSource,
+    name="GeoSource",
+    description="How a location's point was found.",
+)
+
+_CauseValues = enum.Enum(  # type: ignore[misc]
+    "_CauseValues", {c.slug.replace("-", "_").upper(): c.slug for c in taxonomy.CAUSES}
+)
+Cause = strawberry.enum(
+    _CauseValues,
+    name="Cause",
+    description="The 20 causes of API Engagement, the French public volunteering aggregator.",
+)
+
+
+def cause_enum(slug: str) -> Any:
+    """The Cause enum member for a slug."""
+    return Cause(slug)
+
+
+@strawberry.interface(description="An object with a global, stable id.")
+class Node:
+    id: strawberry.ID = strawberry.field(description="Global, stable identifier.")
+
+
+@strawberry.type(description="A cause a mission serves, with its French label.")
+class CauseInfo:
+    value: Cause = strawberry.field(description="The cause.")  # type: ignore[valid-type]
+    label: str = strawberry.field(description="French display label.")
+
+
+@strawberry.type(description="A skill of the hub's canonical skills taxonomy.")
+class Skill:
+    slug: str = strawberry.field(description="Stable identifier, used in filters.")
+    label: str = strawberry.field(description="French display label.")
+
+
+@strawberry.type(description="Where a mission takes place.")
+class Location:
+    street: str | None = strawberry.field(description="Street address.")
+    postal_code: str | None = strawberry.field(description="Postal code.")
+    city: str | None = strawberry.field(description="Commune or city.")
+    department_code: str | None = strawberry.field(
+        description="French department code (2A, 75, 971...)."
+    )
+    region: str | None = strawberry.field(description="Region name.")
+    country: str | None = strawberry.field(description="ISO 3166-1 alpha-2 country code.")
+    latitude: float | None = strawberry.field(description="WGS 84 latitude.")
+    longitude: float | None = strawberry.field(description="WGS 84 longitude.")
+    geo_source: GeoSourceEnum = strawberry.field(  # type: ignore[valid-type]
+        description="How the point was found."
+    )
+
+
+@strawberry.type(description="How much time a mission asks for.")
+class Commitment:
+    hours_per_week_min: float | None = strawberry.field(description="Fewest hours per week.")
+    hours_per_week_max: float | None = strawberry.field(description="Most hours per week.")
+    total_hours: float | None = strawberry.field(description="Total hours, for one-off missions.")
+    kind: CommitmentKindEnum | None = strawberry.field(  # type: ignore[valid-type]
+        description="One-off or recurring."
+    )
+    schedule_label: str | None = strawberry.field(
+        description="The partner's own wording of the schedule."
+    )
+
+
+@strawberry.type(description="Volunteer places of a mission.")
+class Places:
+    total: int | None = strawberry.field(description="Places offered.")
+    remaining: int | None = strawberry.field(description="Places still free.")
+
+
+@strawberry.type(description="The last synchronisation run of a partner.")
+class SyncRun:
+    status: str = strawberry.field(description="RUNNING, SUCCEEDED, FAILED or SUSPICIOUS.")
+    started_at: datetime = strawberry.field(description="When the run started.")
+    finished_at: datetime | None = strawberry.field(description="When it ended.")
+    error: str | None = strawberry.field(description="Why it failed, when it did.")
+
+
+@strawberry.type(description="A platform the hub gathers missions from.")
+class Partner(Node):
+    id: strawberry.ID = strawberry.field(description="Global, stable identifier.")
+    name: str = strawberry.field(description="Short name, used in filters.")
+    display_name: str = strawberry.field(description="Human-readable name.")
+    connector: str | None = strawberry.field(
+        description="The connector that pulls its catalogue; null for push-only partners."
+    )
+    push_only: bool = strawberry.field(description="True when the partner pushes its offers.")
+    mission_count: int = strawberry.field(description="Open missions from this partner.")
+
+    @strawberry.field(description="The partner's most recent sync run, if any.")
+    def last_sync(self) -> SyncRun | None:
+        run = getattr(self, "last_sync", None)
+        if not run:
+            return None
+        return SyncRun(
+            status=run["status"],
+            started_at=run["started_at"],
+            finished_at=run["finished_at"],
+            error=run["error"],
+        )
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo) -> bool:
+        return isinstance(obj, PartnerRecord | cls)
+
+
+@strawberry.federation.type(keys=["id"], description="An association or organization.")
+class Organization(Node):
+    id: strawberry.ID = strawberry.field(description="Global, stable identifier.")
+    name: str = strawberry.field(description="Name.")
+    rna: str | None = strawberry.field(
+        description="RNA number of a French association (W + 9 characters)."
+    )
+    siren: str | None = strawberry.field(description="SIREN (9 digits).")
+    siret: str | None = strawberry.field(description="SIRET (14 digits).")
+    url: str | None = strawberry.field(description="Website.")
+    logo: str | None = strawberry.field(description="Logo URL.")
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo) -> bool:
+        return isinstance(obj, OrganizationRecord | cls)
+
+
+def _causes(root: Any) -> list[CauseInfo]:
+    return [CauseInfo(value=cause_enum(c), label=taxonomy.cause_label(c)) for c in root.causes]
+
+
+@strawberry.federation.type(
+    keys=["id"], description="A volunteering mission, merged from a partner's record."
+)
+class Mission(Node):
+    id: strawberry.ID = strawberry.field(description="Global, stable identifier.")
+    partner: Partner = strawberry.field(description="The partner that published it.")
+    external_id: str = strawberry.field(description="The partner's own id for it.")
+    application_url: str | None = strawberry.field(description="Where volunteers apply.")
+    title: str = strawberry.field(description="Title.")
+    description: str | None = strawberry.field(description="Description as plain text.")
+    description_html: str | None = strawberry.field(
+        description="Description as sanitised HTML (paragraphs, lists, links)."
+    )
+    tags: list[str] = strawberry.field(description="The partner's tags.")
+    engagement_type: EngagementTypeEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Kind of engagement."
+    )
+    remote: RemoteEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Whether it can be done remotely."
+    )
+    locations: list[Location] = strawberry.field(description="Where it takes place.")
+    causes: list[CauseInfo] = strawberry.field(
+        resolver=_causes, description="Causes it serves (canonical)."
+    )
+    skills: list[Skill] = strawberry.field(description="Skills it asks for (canonical).")
+    audience: list[str] = strawberry.field(description="Who it is for, as the partner says.")
+    start_at: datetime | None = strawberry.field(description="When it starts.")
+    end_at: datetime | None = strawberry.field(description="When it ends.")
+    posted_at: datetime | None = strawberry.field(description="When the partner published it.")
+    commitment: Commitment = strawberry.field(description="Time it asks for.")
+    places: Places = strawberry.field(description="Volunteer places.")
+    organization: Organization | None = strawberry.field(description="Who runs it.")
+    open_to_minors: bool | None = strawberry.field(description="Open to volunteers under 18.")
+    reduced_mobility_accessible: bool | None = strawberry.field(
+        description="Accessible to people with reduced mobility."
+    )
+    status: MissionStatusEnum = strawberry.field(  # type: ignore[valid-type]
+        description="Life-cycle status."
+    )
+    created_at: datetime = strawberry.field(description="When the hub first saw it.")
+    updated_at: datetime = strawberry.field(description="When the hub last changed it.")
+    closed_at: datetime | None = strawberry.field(description="When it was closed.")
+    distance_km: float | None = strawberry.field(
+        description="Distance in km to the nearest location, when ordered by NEAREST."
+    )
+    also_published_on: list[Partner] = strawberry.field(
+        description="Other partners publishing the same mission."
+    )
+
+    @strawberry.field(description="The partner's own labels for causes, before mapping.")
+    def raw_causes(self) -> list[str]:
+        return list(getattr(self, "raw", {}).get("causes", []))
+
+    @strawberry.field(description="The partner's own labels for skills, before mapping.")
+    def raw_skills(self) -> list[str]:
+        return list(getattr(self, "raw", {}).get("skills", []))
+
+    @classmethod
+    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo) -> bool:
+        return isinstance(obj, MissionRecord | cls)
