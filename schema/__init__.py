@@ -2,25 +2,44 @@
 
 from __future__ import annotations
 
+import logging
+
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import ParserCache, ValidationCache
+from strawberry.types import ExecutionContext
 
 from schema.context import Context
 from schema.errors import MaskUnexpectedErrors
 from schema.query import Query
 from schema.types import Mission, Organization, Partner
 
-__all__ = ["Context", "build_schema"]
+__all__ = ["Context", "HubSchema", "build_schema"]
+
+logger = logging.getLogger("hub.graphql")
 
 
-def build_schema() -> strawberry.federation.Schema:
+class HubSchema(strawberry.federation.Schema):
+    """Logs a client's mistakes at debug level: they are answered, not the operator's concern.
+
+    Unexpected errors are logged, with their id, by MaskUnexpectedErrors.
+    """
+
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        for error in errors:
+            logger.debug("request error: %s", error.message)
+
+
+def build_schema() -> HubSchema:
     """The schema, with parse and validation caches (they are free speed, see PERFORMANCE.md)."""
-    return strawberry.federation.Schema(
+    return HubSchema(
         query=Query,
         types=[Mission, Organization, Partner],
         extensions=[
-            MaskUnexpectedErrors(),
-            ParserCache(maxsize=512),
-            ValidationCache(maxsize=512),
+            MaskUnexpectedErrors,
+            lambda: ParserCache(maxsize=512),
+            lambda: ValidationCache(maxsize=512),
         ],
     )

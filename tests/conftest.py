@@ -1,0 +1,166 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when HUB_TEST_DATABASE_URL says
+so), the real ASGI app through Starlette's TestClient (lifespan included), GraphQL helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import text
+from starlette.testclient import TestClient
+
+from hub.app import create_app
+from hub.ingest import IngestReport, apply, close
+from hub.model import MissionDraft
+from hub.settings import Settings, load_settings
+from hub.storage.db import make_engine
+from hub.storage.migrate import upgrade
+from hub.storage.writer import WriteBatch
+
+TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
+TABLES = (
+    "mission_events",
+    "mission_locations",
+    "mission_causes",
+    "mission_skills",
+    "sync_runs",
+    "missions",
+    "organizations",
+    "partners",
+)
+
+
+def run(coro: Any) -> Any:
+    return asyncio.run(coro)
+
+
+async def _reset_postgres(url: str) -> None:
+    settings = load_settings(database_url=url)
+    engine = make_engine(settings)
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    engine = make_engine(load_settings(database_url=url))
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _truncate(settings: Settings) -> None:
+    engine = make_engine(settings)
+    try:
+        async with engine.begin() as conn:
+            if settings.is_sqlite:
+                for table in TABLES:
+                    await conn.execute(text(f"DELETE FROM {table}"))
+            else:
+                await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The test database, migrated once per session. PostgreSQL that cannot be reached fails."""
+    if TEST_DATABASE_URL:
+        run(_reset_postgres(TEST_DATABASE_URL))
+        return TEST_DATABASE_URL
+    path = tmp_path_factory.mktemp("db") / "hub.db"
+    url = f"sqlite+aiosqlite:///{path}"
+    run(_migrate(url))
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    """Settings on an empty, migrated database."""
+    settings = load_settings(database_url=database_url)
+    run(_truncate(settings))
+    return settings
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+class Store:
+    """Writes through the hub's one write path, from the test's side."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def ingest(
+        self, partner: str, drafts: Sequence[MissionDraft], now: datetime | None = None
+    ) -> IngestReport:
+        async def go() -> IngestReport:
+            engine = make_engine(self.settings)
+            try:
+                return await apply(engine, partner, drafts, now or datetime.now(UTC))
+            finally:
+                await engine.dispose()
+
+        return run(go())  # type: ignore[no-any-return]
+
+    def close(self, partner: str, external_ids: Sequence[str]) -> WriteBatch:
+        async def go() -> WriteBatch:
+            engine = make_engine(self.settings)
+            try:
+                return await close(engine, partner, external_ids)
+            finally:
+                await engine.dispose()
+
+        return run(go())  # type: ignore[no-any-return]
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store(settings)
+
+
+GraphQL = Callable[..., dict[str, Any]]
+
+
+@pytest.fixture
+def gql(client: TestClient) -> GraphQL:
+    """POST a GraphQL operation; returns the whole JSON response (data and errors)."""
+
+    def call(query: str, variables: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:
+        response = client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
+        assert response.status_code in (200, 400), response.text
+        body: dict[str, Any] = response.json()
+        return body
+
+    return call
+
+
+@pytest.fixture
+def data(gql: GraphQL) -> GraphQL:
+    """Like gql, but fails the test on any GraphQL error and returns `data`."""
+
+    def call(query: str, variables: dict[str, Any] | None = None) -> dict[str, Any]:
+        body = gql(query, variables)
+        assert "errors" not in body, body["errors"]
+        result: dict[str, Any] = body["data"]
+        return result
+
+    return call
+
+
+ROOT = Path(__file__).resolve().parent.parent
