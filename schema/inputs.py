@@ -113,7 +113,7 @@ def to_filter(value: MissionFilterInput | None) -> MissionFilter:
         raise FilterError("filter.maxHoursPerWeek must not be negative")
     return MissionFilter(
         text=value.text,
-        causes=tuple(c.value for c in value.causes or ()),
+        causes=tuple(str(getattr(c, "value", c)) for c in value.causes or ()),
         skills=skills,
         remote=tuple(Remote(r) for r in value.remote or ()),
         near=near,

@@ -1,4 +1,4 @@
-"""GraphQL object types. Resolvers read plain attributes of hub.records objects, no per-field code."""
+"""GraphQL object types; resolvers read plain attributes of hub.records objects."""
 
 from __future__ import annotations
 
@@ -158,7 +158,7 @@ class Partner(Node):
         )
 
     @classmethod
-    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo) -> bool:
+    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo[Any]) -> bool:
         return isinstance(obj, PartnerRecord | cls)
 
 
@@ -175,7 +175,7 @@ class Organization(Node):
     logo: str | None = strawberry.field(description="Logo URL.")
 
     @classmethod
-    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo) -> bool:
+    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo[Any]) -> bool:
         return isinstance(obj, OrganizationRecord | cls)
 
 
@@ -241,5 +241,5 @@ class Mission(Node):
         return list(getattr(self, "raw", {}).get("skills", []))
 
     @classmethod
-    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo) -> bool:
+    def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo[Any]) -> bool:
         return isinstance(obj, MissionRecord | cls)

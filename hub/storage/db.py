@@ -17,7 +17,7 @@ EARTH_RADIUS_KM = 6371.0088
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance; SQLite calls this, PostgreSQL computes the same formula."""
+    """Great-circle (haversine) distance; SQLite calls it, PostgreSQL runs the same formula."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -90,8 +90,11 @@ async def ensure_partner(
     config: dict[str, Any] | None = None,
 ) -> PartnerRecord:
     """The partner named `name`, created on first use."""
-    row = (await conn.execute(select(partners).where(partners.c.name == name))).mappings().first()
-    if row is None:
+    found = (await conn.execute(select(partners).where(partners.c.name == name))).mappings().first()
+    row: Mapping[Any, Any]
+    if found is not None:
+        row = found
+    else:
         values = {
             "id": "ptn_" + name,
             "name": name,
@@ -381,7 +384,7 @@ async def upsert_missions(
             v = _mission_values(prepared, partner, org_pk(prepared), now)
             v["b_pk"] = row.pk
             values.append(v)
-        columns = {k: bindparam(k) for k in values[0] if k != "b_pk"}
+        columns: dict[str, Any] = {k: bindparam(k) for k in values[0] if k != "b_pk"}
         await conn.execute(
             update(missions).where(missions.c.pk == bindparam("b_pk")).values(columns), values
         )

@@ -1,0 +1,31 @@
+# The two set-up commands of the README: `make demo` and `make test`. Both bootstrap .venv.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test check test-postgres serve clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## Install everything, load the demo catalogue and serve http://127.0.0.1:8000/graphql
+demo: $(STAMP)
+	$(BIN)/entraide-hub demo
+
+## Install everything and run the test suite (SQLite; PostgreSQL when HUB_TEST_DATABASE_URL is set)
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## Format check, lint and strict type check
+check: $(STAMP)
+	scripts/check
+
+serve: $(STAMP)
+	$(BIN)/entraide-hub serve
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache entraide-hub.db*
