@@ -83,6 +83,8 @@ def html_to_text(value: str) -> str:
 
 def _geocode(location: Location) -> Location:
     if location.latitude is not None and location.longitude is not None:
+        if location.geo_source is GeoSource.NONE:
+            return replace(location, geo_source=GeoSource.PARTNER)
         return location
     commune = geo.locate(location.postal_code, location.city)
     if commune is None:

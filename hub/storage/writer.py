@@ -138,8 +138,9 @@ async def _resolve_organizations(
             clauses.append(organizations.c.rna == org.rna)
         if org.siret:
             clauses.append(organizations.c.siret == org.siret)
-        if org.siren:
-            clauses.append(organizations.c.siren == org.siren)
+        siren = org.siren or (org.siret[:9] if org.siret else None)
+        if siren:  # a SIRET names an establishment of the legal unit its SIREN names
+            clauses.append(organizations.c.siren == siren)
         found = None
         for clause in clauses:
             found = (

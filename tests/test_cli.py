@@ -1,0 +1,103 @@
+"""The command line as a newcomer runs it: a real process serving real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from hub.demo import FIRST_QUERY
+from schema.export import export_sdl
+from tests.conftest import ROOT
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "HUB_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "hub", "demo", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            assert process.poll() is None, process.stdout.read() if process.stdout else ""
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("the demo hub did not come up within 120 s")
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_demo_serves_the_first_query_it_prints(demo: tuple[str, subprocess.Popen[str]]) -> None:
+    base, process = demo
+    response = httpx.post(f"{base}/graphql", json={"query": FIRST_QUERY}, timeout=30)
+    assert response.status_code == 200
+    body = response.json()
+    assert "errors" not in body, body
+    found = body["data"]["missions"]
+    assert found["totalCount"] > 0
+    assert {edge["node"]["remote"] for edge in found["edges"]} <= {"FULL", "POSSIBLE"}
+    partners = httpx.post(
+        f"{base}/graphql", json={"query": "{ partners { name missionCount } }"}, timeout=30
+    ).json()["data"]["partners"]
+    assert len(partners) >= 3
+    assert sum(p["missionCount"] for p in partners) >= 2000
+    assert httpx.get(f"{base}/readyz", timeout=5).json()["database"] == "reachable"
+    process.terminate()
+    output, _ = process.communicate(timeout=15)
+    assert "First query to try" in output
+    assert "query FirstSearch" in output
+
+
+def test_schema_file_matches_the_code() -> None:
+    committed = (ROOT / "schema" / "schema.graphql").read_text(encoding="utf-8")
+    assert committed == export_sdl(), (
+        "schema/schema.graphql drifted: run `entraide-hub schema export`"
+    )
+
+
+def test_schema_export_writes_the_sdl(tmp_path: Path) -> None:
+    target = tmp_path / "out.graphql"
+    result = subprocess.run(
+        [sys.executable, "-m", "hub", "schema", "export", "-o", str(target)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert target.read_text(encoding="utf-8") == export_sdl()

@@ -1,0 +1,129 @@
+"""The write path: outcomes per item, organizations merged, and one change event per change."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.model import MissionDraft, OrganizationDraft
+from hub.settings import Settings
+from hub.storage.db import make_engine
+from hub.storage.tables import mission_events, missions, organizations
+from tests.conftest import Store
+
+
+def draft(ext: str, **kw: Any) -> MissionDraft:
+    return MissionDraft(
+        external_id=ext, title=f"Mission {ext}", application_url=f"https://p.example/{ext}", **kw
+    )
+
+
+def rows(settings: Settings, stmt: Any) -> list[Any]:
+    async def go() -> list[Any]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                return list((await conn.execute(stmt)).all())
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def events(settings: Settings) -> list[tuple[str, str, Any]]:
+    stmt = (
+        select(missions.c.external_id, mission_events.c.type, mission_events.c.previous)
+        .join(missions, missions.c.pk == mission_events.c.mission_pk)
+        .order_by(mission_events.c.seq)
+    )
+    return [tuple(row) for row in rows(settings, stmt)]
+
+
+def outcomes(report: Any) -> list[str]:
+    return [r.outcome.value for r in report.results]
+
+
+def test_create_unchanged_update_each_write_what_they_should(
+    store: Store, settings: Settings
+) -> None:
+    assert outcomes(store.ingest("p", [draft("1"), draft("2")]).batch) == ["CREATED", "CREATED"]
+    assert outcomes(store.ingest("p", [draft("1"), draft("2")]).batch) == [
+        "UNCHANGED",
+        "UNCHANGED",
+    ]
+    changed = draft("2", causes=["sport"])
+    assert outcomes(store.ingest("p", [draft("1"), changed]).batch) == ["UNCHANGED", "UPDATED"]
+    log = events(settings)
+    assert [(ext, kind) for ext, kind, _ in log] == [
+        ("1", "PUBLISHED"),
+        ("2", "PUBLISHED"),
+        ("2", "UPDATED"),
+    ]
+    previous = log[2][2]
+    assert previous["causes"] == [] and previous["status"] == "OPEN"
+
+
+def test_same_external_id_on_two_partners_is_two_missions(store: Store) -> None:
+    a = store.ingest("p", [draft("1")]).batch.results[0]
+    b = store.ingest("q", [draft("1")]).batch.results[0]
+    assert a.mission_id != b.mission_id
+    assert (a.outcome.value, b.outcome.value) == ("CREATED", "CREATED")
+
+
+def test_duplicate_ids_in_one_batch_keep_the_first(store: Store, settings: Settings) -> None:
+    report = store.ingest("p", [draft("1"), replace(draft("1"), title="Autre")])
+    assert outcomes(report.batch) == ["CREATED", "DUPLICATE"]
+    assert rows(settings, select(missions.c.title)) == [("Mission 1",)]
+
+
+def test_close_then_reopen(store: Store, settings: Settings) -> None:
+    store.ingest("p", [draft("1"), draft("2")])
+    assert outcomes(store.close("p", ["1", "nope"])) == ["CLOSED", "NOT_FOUND"]
+    assert outcomes(store.close("p", ["1"])) == ["UNCHANGED"]
+    # The partner publishes it again: it is open again, and subscribers see it appear.
+    assert outcomes(store.ingest("p", [draft("1")]).batch) == ["UPDATED"]
+    status = rows(settings, select(missions.c.status).where(missions.c.external_id == "1"))
+    assert status == [("OPEN",)]
+    assert [kind for ext, kind, _ in events(settings) if ext == "1"] == [
+        "PUBLISHED",
+        "CLOSED",
+        "PUBLISHED",
+    ]
+
+
+def test_organizations_merge_on_any_shared_identifier(store: Store, settings: Settings) -> None:
+    store.ingest(
+        "p",
+        [
+            draft("1", organization=OrganizationDraft(name="Les Amis", rna="W123456789")),
+            draft("2", organization=OrganizationDraft(name="LES AMIS asso", siren="111222333")),
+        ],
+    )
+    store.ingest(
+        "q",
+        [
+            draft("1", organization=OrganizationDraft(name="Amis", rna="W123456789")),
+            draft("2", organization=OrganizationDraft(name="Autre", siret="11122233300011")),
+            draft("3", organization=OrganizationDraft(name="les amis")),  # no id: same name
+        ],
+    )
+    orgs = rows(settings, select(organizations.c.name, organizations.c.siret).order_by("pk"))
+    # q's SIRET belongs to the legal unit of SIREN 111222333: the same organization, which
+    # learns its SIRET. A name alone matches an organization of the same folded name.
+    assert orgs == [("Les Amis", None), ("LES AMIS asso", "11122233300011")]
+    linked = rows(
+        settings,
+        select(missions.c.external_id, organizations.c.name)
+        .join(organizations, organizations.c.pk == missions.c.organization_pk)
+        .order_by(missions.c.pk),
+    )
+    assert [name for _, name in linked] == [
+        "Les Amis",
+        "LES AMIS asso",
+        "Les Amis",
+        "LES AMIS asso",
+        "Les Amis",
+    ]
