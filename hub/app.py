@@ -1,57 +1,147 @@
-"""The app factory: the only place that wires storage, schema and HTTP together."""
+"""The app factory: the only place that wires storage, auth, schema and HTTP together."""
 
 from __future__ import annotations
 
 import contextlib
 import logging
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
+import httpx
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
+from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from hub.auth import (
+    Caller,
+    ClientStore,
+    InvalidToken,
+    IssuerStore,
+    KeyStore,
+    OAuthEndpoints,
+    RevocationList,
+    TokenValidator,
+)
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from schema import Context, build_schema
 
-__all__ = ["create_app"]
+__all__ = ["Services", "create_app"]
 
 logger = logging.getLogger("hub")
 
 
+@dataclass
+class Services:
+    """Everything the lifespan opens, in one place for handlers and tests."""
+
+    settings: Settings
+    engine: Any
+    repository: MissionRepository
+    http: httpx.AsyncClient
+    keys: KeyStore
+    clients: ClientStore
+    revocations: RevocationList
+    validator: TokenValidator
+    oauth: OAuthEndpoints
+
+
+def _unauthenticated(message: str) -> Response:
+    """RFC 6750: 401 with WWW-Authenticate; the body is GraphQL-shaped for GraphQL clients."""
+    description = message.replace('"', "'")
+    return JSONResponse(
+        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
+        status_code=401,
+        headers={
+            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
+        },
+    )
+
+
+async def authenticate(services: Services, authorization: str | None) -> Caller | None:
+    """The caller named by an Authorization header; None when there is none."""
+    if not authorization:
+        return None
+    scheme, _, token = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise InvalidToken("the Authorization header must be 'Bearer <token>'")
+    return await services.validator.validate(token.strip())
+
+
 class HubGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI view, with the hub's per-request context."""
+    """strawberry's ASGI view, behind the hub's bearer-token check."""
 
     def __init__(self, app: Starlette, **kwargs: Any) -> None:
         super().__init__(build_schema(), **kwargs)
         self.app = app
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            services: Services = self.app.state.services
+            headers = dict(scope.get("headers") or [])
+            raw = headers.get(b"authorization")
+            try:
+                caller = await authenticate(services, raw.decode("latin-1") if raw else None)
+            except InvalidToken as exc:
+                await _unauthenticated(str(exc))(scope, receive, send)
+                return
+            scope.setdefault("state", {})["caller"] = caller
+        await super().__call__(scope, receive, send)
+
     async def get_context(self, request: Any, response: Any) -> Context:
-        state = self.app.state
+        services: Services = self.app.state.services
         return Context(
             request=request,
             response=response,
-            settings=state.settings,
-            repository=state.repository,
+            settings=services.settings,
+            repository=services.repository,
+            caller=request.scope.get("state", {}).get("caller"),
         )
 
 
 def create_app(settings: Settings) -> Starlette:
-    """A fresh app; the lifespan owns the engine (nothing is opened at import time)."""
+    """A fresh app; the lifespan owns the engine, HTTP client and keys (none at import time)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings)
+        http = httpx.AsyncClient(timeout=10.0)
+        keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds))
+        await keys.ensure()
+        clients = ClientStore(engine, ttl=settings.auth_cache_seconds)
+        revocations = RevocationList(engine, ttl=settings.auth_cache_seconds)
+        validator = TokenValidator(
+            issuer=settings.issuer,
+            audience=settings.audience,
+            keys=keys,
+            clients=clients,
+            revocations=revocations,
+            issuers=IssuerStore(engine, http, jwks_ttl=settings.issuer_jwks_ttl_seconds),
+        )
+        oauth = OAuthEndpoints(settings, engine, keys, clients, revocations, validator)
+        app.state.services = Services(
+            settings,
+            engine,
+            MissionRepository(engine),
+            http,
+            keys,
+            clients,
+            revocations,
+            validator,
+            oauth,
+        )
         app.state.engine = engine
-        app.state.repository = MissionRepository(engine)
         try:
             yield
         finally:
+            await http.aclose()
             await engine.dispose()
 
     async def healthz(_request: Request) -> Response:
@@ -66,13 +156,25 @@ def create_app(settings: Settings) -> Starlette:
             return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
         return JSONResponse({"status": "ok", "database": "reachable"})
 
+    def oauth(name: str) -> Any:
+        async def endpoint(request: Request) -> Response:
+            handler = getattr(request.app.state.services.oauth, name)
+            response: Response = await handler(request)
+            return response
+
+        return endpoint
+
     app = Starlette(lifespan=lifespan)
-    app.state.settings = settings
     graphql = HubGraphQL(app)
     app.router.routes.extend(
         [
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/oauth/token", oauth("token"), methods=["POST"]),
+            Route("/oauth/introspect", oauth("introspect"), methods=["POST"]),
+            Route("/oauth/revoke", oauth("revoke_endpoint"), methods=["POST"]),
+            Route("/.well-known/jwks.json", oauth("jwks")),
+            Route("/.well-known/oauth-authorization-server", oauth("metadata")),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ]

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.errors import UserInputError
 from hub.settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
@@ -34,15 +40,26 @@ async def _migrate(settings: Settings) -> None:
         await engine.dispose()
 
 
-async def _load_demo(settings: Settings) -> int:
-    from hub.demo import load_demo
+async def _load_demo(settings: Settings) -> tuple[int, Any]:
+    from hub.auth.admin import ensure_demo_clients
+    from hub.demo import DEMO_PARTNER, load_demo
+
+    async with _engine(settings, migrate=True) as engine:
+        total = await load_demo(engine)
+        credentials = await ensure_demo_clients(settings, engine, DEMO_PARTNER)
+        return total, credentials
+
+
+@contextlib.asynccontextmanager
+async def _engine(settings: Settings, migrate: bool = False) -> AsyncIterator[AsyncEngine]:
     from hub.storage.db import make_engine
     from hub.storage.migrate import upgrade
 
     engine = make_engine(settings)
     try:
-        await upgrade(engine)
-        return await load_demo(engine)
+        if migrate:
+            await upgrade(engine)
+        yield engine
     finally:
         await engine.dispose()
 
@@ -78,10 +95,29 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from hub.demo import FIRST_QUERY
 
     settings = _settings(args)
-    total = asyncio.run(_load_demo(settings))
-    url = f"http://{settings.host}:{settings.port}/graphql"
+    total, credentials = asyncio.run(_load_demo(settings))
+    base = f"http://{settings.host}:{settings.port}"
     print(f"Demo catalogue ready: {total} missions.")
-    print(f"Explorer: {url}")
+    print(f"Explorer: {base}/graphql")
+    print()
+    print("Demo company client (missions:read):")
+    print(f"  client_id:     {credentials.company.client_id}")
+    print(f"  client_secret: {credentials.company.client_secret}")
+    print(
+        "Demo partner client (missions:write, partner "
+        + str(credentials.partner.record.partner)
+        + "):"
+    )
+    print(f"  client_id:     {credentials.partner.client_id}")
+    print(f"  client_secret: {credentials.partner.client_secret}")
+    print(f"Token endpoint: POST {base}/oauth/token (client_credentials)")
+    print()
+    print(
+        "A bearer token for the demo company, valid "
+        f"{settings.token_ttl_seconds // 60} minutes; paste it in the explorer's headers:"
+    )
+    print(f'  {{"Authorization": "Bearer {credentials.company_token}"}}')
+    print()
     print("First query to try:\n")
     print(FIRST_QUERY)
     print()
@@ -101,6 +137,153 @@ def cmd_schema_export(args: argparse.Namespace) -> int:
         Path(args.output).write_text(sdl, encoding="utf-8")
         print(f"wrote {args.output}")
     return 0
+
+
+def _csv(value: str | None) -> tuple[str, ...]:
+    return tuple(v.strip() for v in (value or "").split(",") if v.strip())
+
+
+async def _clients(args: argparse.Namespace, settings: Settings) -> Any:
+    from hub.auth.admin import describe
+    from hub.auth.caller import ClientKind
+    from hub.auth.clients import ClientStore
+    from hub.filters import Policy
+    from hub.model import EngagementType
+
+    async with _engine(settings) as engine:
+        store = ClientStore(engine, ttl=0)
+        action = args.clients_command
+        if action == "create":
+            created = await store.create(
+                ClientKind(args.kind), args.name, partner=args.partner, scopes=args.scope or None
+            )
+            return {"client_id": created.client_id, "client_secret": created.client_secret}
+        if action == "list":
+            return [describe(record) for record in await store.all()]
+        if action in ("disable", "enable"):
+            return describe(await store.set_enabled(args.client_id, action == "enable"))
+        if action == "rotate-secret":
+            rotated = await store.rotate_secret(args.client_id)
+            return {"client_id": rotated.client_id, "client_secret": rotated.client_secret}
+        if action == "policy":
+            try:
+                types = tuple(EngagementType(t.upper()) for t in _csv(args.engagement_types))
+            except ValueError as exc:
+                raise UserInputError(f"--engagement-types: {exc}") from exc
+            policy = Policy(
+                causes=_csv(args.causes),
+                partners=_csv(args.partners),
+                engagement_types=types,
+                excluded_organizations=_csv(args.exclude_organizations),
+            )
+            return describe(await store.set_policy(args.client_id, policy))
+        if action == "trusted-documents":
+            return describe(
+                await store.set_trusted_documents_only(args.client_id, args.state == "on")
+            )
+    raise AssertionError(action)
+
+
+def cmd_clients(args: argparse.Namespace) -> int:
+    result = asyncio.run(_clients(args, _settings(args)))
+    if getattr(args, "json", False) or args.clients_command == "list":
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    elif "client_secret" in result:
+        print(f"client_id:     {result['client_id']}")
+        print(f"client_secret: {result['client_secret']}")
+        print("The secret is shown once: store it now.")
+    else:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+async def _keys(args: argparse.Namespace, settings: Settings) -> Any:
+    from datetime import timedelta
+
+    from hub.auth.keys import KeyStore
+
+    async with _engine(settings) as engine:
+        keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds))
+        await keys.ensure()
+        if args.keys_command == "rotate":
+            kid = await keys.rotate()
+            return {"signing_kid": kid, "keys": keys.describe()}
+        return keys.describe()
+
+
+def cmd_keys(args: argparse.Namespace) -> int:
+    print(json.dumps(asyncio.run(_keys(args, _settings(args))), indent=2))
+    return 0
+
+
+async def _issuers(args: argparse.Namespace, settings: Settings) -> None:
+    from hub.auth.admin import add_issuer
+    from hub.auth.clients import ClientStore
+
+    async with _engine(settings) as engine:
+        await add_issuer(
+            engine,
+            ClientStore(engine, ttl=0),
+            args.issuer,
+            args.jwks_url,
+            args.audience,
+            args.claim,
+            args.value,
+            args.client_id,
+        )
+
+
+def cmd_issuers(args: argparse.Namespace) -> int:
+    asyncio.run(_issuers(args, _settings(args)))
+    print(f"trusted {args.issuer} for client {args.client_id}")
+    return 0
+
+
+def _add_client_commands(commands: Any) -> None:
+    clients = commands.add_parser("clients", help="OAuth clients: companies, partners, operators")
+    sub = clients.add_subparsers(dest="clients_command", required=True)
+    create = sub.add_parser("create", help="create a client; prints its secret once")
+    create.add_argument("--kind", required=True, choices=["company", "partner", "admin"])
+    create.add_argument("--name", required=True)
+    create.add_argument("--partner", help="the partner a partner client writes for")
+    create.add_argument("--scope", action="append", help="restrict scopes (repeatable)")
+    create.add_argument("--json", action="store_true", help="print JSON, for automation")
+    sub.add_parser("list", help="list clients")
+    for name, text in (
+        ("disable", "refuse the client's tokens and token requests"),
+        ("enable", "accept the client again"),
+    ):
+        sub.add_parser(name, help=text).add_argument("client_id")
+    rotate = sub.add_parser("rotate-secret", help="new secret; the old one stops working")
+    rotate.add_argument("client_id")
+    rotate.add_argument("--json", action="store_true")
+    policy = sub.add_parser("policy", help="set a company's standing restriction")
+    policy.add_argument("client_id")
+    policy.add_argument("--causes", help="allowed causes, comma-separated slugs")
+    policy.add_argument("--partners", help="allowed partners, comma-separated names")
+    policy.add_argument("--engagement-types", help="allowed engagement types")
+    policy.add_argument("--exclude-organizations", help="organization ids never shown")
+    documents = sub.add_parser("trusted-documents", help="only registered operations (on/off)")
+    documents.add_argument("client_id")
+    documents.add_argument("state", choices=["on", "off"])
+    clients.set_defaults(func=cmd_clients)
+
+    keys = commands.add_parser("keys", help="token signing keys")
+    keys_sub = keys.add_subparsers(dest="keys_command", required=True)
+    keys_sub.add_parser("rotate", help="add a signing key; the old one verifies until expiry")
+    keys_sub.add_parser("list", help="list keys")
+    keys.set_defaults(func=cmd_keys)
+
+    issuers = commands.add_parser("issuers", help="trust a company's identity provider")
+    issuers_sub = issuers.add_subparsers(dest="issuers_command", required=True)
+    add = issuers_sub.add_parser("add", help="map an issuer's tokens to a company client")
+    add.add_argument("--issuer", required=True)
+    add.add_argument("--jwks-url", required=True)
+    add.add_argument("--audience", required=True)
+    add.add_argument("--claim", required=True, choices=["client_id", "azp", "sub"])
+    add.add_argument("--value", required=True, help="the claim's value that names the client")
+    add.add_argument("--client", dest="client_id", required=True)
+    issuers.set_defaults(func=cmd_issuers)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -127,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     export = schema_commands.add_parser("export", help="write the SDL")
     export.add_argument("--output", "-o", default="schema/schema.graphql", help="file, or -")
     export.set_defaults(func=cmd_schema_export)
+    _add_client_commands(commands)
     return parser
 
 
@@ -135,6 +319,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
         return int(args.func(args))
-    except SettingsError as exc:
+    except (SettingsError, UserInputError) as exc:
         print(f"entraide-hub: {exc}", file=sys.stderr)
         return 2

@@ -11,7 +11,9 @@ from hub.demo_data import demo_catalogue
 from hub.ingest import apply
 from hub.storage.tables import missions
 
-__all__ = ["FIRST_QUERY", "load_demo"]
+__all__ = ["DEMO_PARTNER", "FIRST_QUERY", "load_demo"]
+
+DEMO_PARTNER = "benevolat-france"
 
 FIRST_QUERY = """\
 query FirstSearch {

@@ -40,14 +40,35 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Logging level."
     )
-    public_url: str = Field(
-        default="http://127.0.0.1:8000",
-        description="The hub's public base URL (token issuer and audience).",
+    public_url: str | None = Field(
+        default=None,
+        description="The hub's public base URL (token issuer and audience); "
+        "http://HOST:PORT when unset.",
     )
     page_size_default: int = Field(default=20, ge=1, le=100, description="Default `first`.")
     page_size_max: int = Field(default=100, ge=1, le=1000, description="Largest `first` allowed.")
     db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL pool size.")
     db_echo: bool = Field(default=False, description="Log every SQL statement.")
+    token_ttl_seconds: int = Field(
+        default=900, ge=60, le=86400, description="Lifetime of issued access tokens (seconds)."
+    )
+    token_audience: str | None = Field(
+        default=None, description="`aud` of issued tokens; the public URL when unset."
+    )
+    auth_cache_seconds: float = Field(
+        default=1.0,
+        ge=0,
+        le=60,
+        description="How long a replica trusts what it read of clients and revocations.",
+    )
+    issuer_jwks_ttl_seconds: int = Field(
+        default=300, ge=1, description="How long a trusted issuer's JWKS is cached."
+    )
+    introspection: Literal["authenticated", "always", "never"] = Field(
+        default="authenticated",
+        description="Who may introspect the schema (and get field suggestions): "
+        "authenticated clients, anyone, or nobody.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -69,6 +90,15 @@ class Settings(BaseSettings):
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def issuer(self) -> str:
+        """The `iss` of the tokens this hub signs."""
+        return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+    @property
+    def audience(self) -> str:
+        return self.token_audience or self.issuer
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -7,6 +7,7 @@ from typing import Any
 
 from strawberry.dataloader import DataLoader
 
+from hub.auth.caller import Caller
 from hub.filters import Policy
 from hub.records import MissionRecord, OrganizationRecord
 from hub.settings import Settings
@@ -21,11 +22,16 @@ class Context:
     response: Any
     settings: Settings
     repository: MissionRepository
-    policy: Policy | None = None
+    caller: Caller | None = None
     _missions: DataLoader[str, MissionRecord | None] | None = field(default=None, repr=False)
     _organizations: DataLoader[str, OrganizationRecord | None] | None = field(
         default=None, repr=False
     )
+
+    @property
+    def policy(self) -> Policy | None:
+        """The caller's standing restriction, applied by the repository to every read."""
+        return self.caller.policy if self.caller is not None else None
 
     @property
     def missions(self) -> DataLoader[str, MissionRecord | None]:

@@ -16,6 +16,7 @@ from hub.storage.repository import check_first
 from schema.connection import MissionConnection
 from schema.context import Context
 from schema.inputs import MissionFilterInput, MissionOrderEnum, to_filter
+from schema.permissions import CanRead
 from schema.types import CauseInfo, Mission, Node, Organization, Partner, Skill, cause_enum
 
 __all__ = ["OrganizationPage", "Query"]
@@ -43,7 +44,10 @@ def _org_position(cursor: str) -> int:
 
 @strawberry.type(description="Read the merged catalogue of volunteering missions.")
 class Query:
-    @strawberry.field(description="Search missions: a Relay connection with counts and facets.")
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Search missions: a Relay connection with counts and facets.",
+    )
     async def missions(
         self,
         info: Info[Context, None],
@@ -68,11 +72,15 @@ class Query:
         )
         return MissionConnection(page=page, query=query, event_cursor=str(event_cursor))
 
-    @strawberry.field(description="One mission by id, whatever its status.")
+    @strawberry.field(
+        permission_classes=[CanRead], description="One mission by id, whatever its status."
+    )
     async def mission(self, info: Info[Context, None], id: strawberry.ID) -> Mission | None:
         return await info.context.missions.load(str(id))  # type: ignore[return-value]
 
-    @strawberry.field(description="Any object by its global id (Relay).")
+    @strawberry.field(
+        permission_classes=[CanRead], description="Any object by its global id (Relay)."
+    )
     async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
         key = str(id)
         if key.startswith("mis_"):
@@ -85,7 +93,9 @@ class Query:
                     return partner  # type: ignore[return-value]
         return None
 
-    @strawberry.field(description="Organizations, optionally by part of their name.")
+    @strawberry.field(
+        permission_classes=[CanRead], description="Organizations, optionally by part of their name."
+    )
     async def organizations(
         self,
         info: Info[Context, None],
@@ -100,14 +110,21 @@ class Query:
         end = _org_cursor(found[-1].pk) if found else None
         return OrganizationPage(nodes=found, end_cursor=end)  # type: ignore[arg-type]
 
-    @strawberry.field(description="Partners, with their open-mission counts and last sync.")
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="Partners, with their open-mission counts and last sync.",
+    )
     async def partners(self, info: Info[Context, None]) -> list[Partner]:
         return await info.context.repository.partner_list()  # type: ignore[return-value]
 
-    @strawberry.field(description="The 20 causes, with their French labels.")
+    @strawberry.field(
+        permission_classes=[CanRead], description="The 20 causes, with their French labels."
+    )
     def causes(self) -> list[CauseInfo]:
         return [CauseInfo(value=cause_enum(c.slug), label=c.label) for c in taxonomy.CAUSES]
 
-    @strawberry.field(description="The canonical skills taxonomy, for filters.")
+    @strawberry.field(
+        permission_classes=[CanRead], description="The canonical skills taxonomy, for filters."
+    )
     def skills(self) -> list[Skill]:
         return [Skill(slug=s.slug, label=s.label) for s in taxonomy.SKILLS]

@@ -15,12 +15,13 @@ from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from hub.app import create_app
+from hub.auth import ClientKind, ClientStore, NewClient
 from hub.ingest import IngestReport, apply, close
 from hub.model import MissionDraft
 from hub.settings import Settings, load_settings
 from hub.storage.db import make_engine
 from hub.storage.migrate import upgrade
-from hub.storage.writer import WriteBatch
+from hub.storage.writer import WriteBatch, ensure_partner
 
 TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
 TABLES = (
@@ -29,6 +30,12 @@ TABLES = (
     "mission_causes",
     "mission_skills",
     "sync_runs",
+    "audit_log",
+    "revoked_tokens",
+    "persisted_documents",
+    "trusted_issuers",
+    "clients",
+    "signing_keys",
     "missions",
     "organizations",
     "partners",
@@ -98,6 +105,59 @@ def client(settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
+class Clients:
+    """Creates OAuth clients through the same store the CLI uses, and gets their tokens from
+    the running app's token endpoint (client_credentials, client_secret_basic)."""
+
+    def __init__(self, settings: Settings, http: TestClient) -> None:
+        self.settings = settings
+        self.http = http
+
+    def create(self, kind: str, name: str = "test", **kwargs: Any) -> NewClient:
+        async def go() -> NewClient:
+            engine = make_engine(self.settings)
+            try:
+                if kwargs.get("partner"):
+                    async with engine.begin() as conn:
+                        await ensure_partner(conn, kwargs["partner"], datetime.now(UTC))
+                return await ClientStore(engine, ttl=0).create(ClientKind(kind), name, **kwargs)
+            finally:
+                await engine.dispose()
+
+        return run(go())  # type: ignore[no-any-return]
+
+    def store(self, action: Callable[[ClientStore], Any]) -> Any:
+        async def go() -> Any:
+            engine = make_engine(self.settings)
+            try:
+                return await action(ClientStore(engine, ttl=0))
+            finally:
+                await engine.dispose()
+
+        return run(go())
+
+    def token(self, created: NewClient, scope: str | None = None) -> str:
+        form = {"grant_type": "client_credentials"}
+        if scope is not None:
+            form["scope"] = scope
+        response = self.http.post(
+            "/oauth/token", data=form, auth=(created.client_id, created.client_secret)
+        )
+        assert response.status_code == 200, response.text
+        token: str = response.json()["access_token"]
+        return token
+
+
+@pytest.fixture
+def clients(settings: Settings, client: TestClient) -> Clients:
+    return Clients(settings, client)
+
+
+@pytest.fixture
+def company_token(clients: Clients) -> str:
+    return clients.token(clients.create("company", "ACME"))
+
+
 class Store:
     """Writes through the hub's one write path, from the test's side."""
 
@@ -136,12 +196,16 @@ GraphQL = Callable[..., dict[str, Any]]
 
 
 @pytest.fixture
-def gql(client: TestClient) -> GraphQL:
-    """POST a GraphQL operation; returns the whole JSON response (data and errors)."""
+def gql(client: TestClient, company_token: str) -> GraphQL:
+    """POST a GraphQL operation as a company; returns the whole JSON response."""
 
-    def call(query: str, variables: dict[str, Any] | None = None, **headers: str) -> dict[str, Any]:
+    def call(
+        query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         response = client.post(
-            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+            "/graphql",
+            json={"query": query, "variables": variables or {}},
+            headers={"Authorization": f"Bearer {token or company_token}"},
         )
         assert response.status_code in (200, 400), response.text
         body: dict[str, Any] = response.json()

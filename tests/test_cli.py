@@ -65,7 +65,26 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 def test_demo_serves_the_first_query_it_prints(demo: tuple[str, subprocess.Popen[str]]) -> None:
     base, process = demo
-    response = httpx.post(f"{base}/graphql", json={"query": FIRST_QUERY}, timeout=30)
+    assert (
+        httpx.post(f"{base}/graphql", json={"query": FIRST_QUERY}, timeout=30).json()["errors"][0][
+            "extensions"
+        ]["code"]
+        == "UNAUTHENTICATED"
+    )
+    # The demo prints the company's credentials: a newcomer gets a token from them.
+    output = ""
+    assert process.stdout is not None
+    while "client_secret" not in output:
+        output += process.stdout.readline()
+    secret = output.rsplit("client_secret:", 1)[1].split()[0]
+    token = httpx.post(
+        f"{base}/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=("demo-company", secret),
+        timeout=30,
+    ).json()["access_token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    response = httpx.post(f"{base}/graphql", json={"query": FIRST_QUERY}, headers=auth, timeout=30)
     assert response.status_code == 200
     body = response.json()
     assert "errors" not in body, body
@@ -73,13 +92,18 @@ def test_demo_serves_the_first_query_it_prints(demo: tuple[str, subprocess.Popen
     assert found["totalCount"] > 0
     assert {edge["node"]["remote"] for edge in found["edges"]} <= {"FULL", "POSSIBLE"}
     partners = httpx.post(
-        f"{base}/graphql", json={"query": "{ partners { name missionCount } }"}, timeout=30
+        f"{base}/graphql",
+        json={"query": "{ partners { name missionCount } }"},
+        headers=auth,
+        timeout=30,
     ).json()["data"]["partners"]
     assert len(partners) >= 3
     assert sum(p["missionCount"] for p in partners) >= 2000
     assert httpx.get(f"{base}/readyz", timeout=5).json()["database"] == "reachable"
     process.terminate()
-    output, _ = process.communicate(timeout=15)
+    process.wait(timeout=15)
+    output += process.stdout.read()  # read(), not communicate(): readline() buffered ahead
+    assert "Bearer ey" in output, output[-2500:]
     assert "First query to try" in output
     assert "query FirstSearch" in output
 

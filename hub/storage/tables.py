@@ -25,6 +25,8 @@ from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "UTCDateTime",
+    "audit_log",
+    "clients",
     "metadata",
     "mission_causes",
     "mission_events",
@@ -33,7 +35,11 @@ __all__ = [
     "missions",
     "organizations",
     "partners",
+    "persisted_documents",
+    "revoked_tokens",
+    "signing_keys",
     "sync_runs",
+    "trusted_issuers",
 ]
 
 
@@ -224,4 +230,81 @@ mission_events = Table(
     # "entered my filter" from "left it" without another read.
     Column("previous", JSON),
     Index("ix_mission_events_occurred_at", "occurred_at"),
+)
+
+# --- OAuth clients, keys, tokens ---------------------------------------------------------------
+
+clients = Table(
+    "clients",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(60), nullable=False, unique=True),  # the OAuth client_id
+    Column("name", String(200), nullable=False),
+    Column("kind", String(20), nullable=False),  # company, partner, admin
+    Column("secret_hash", Text),  # argon2; null for clients known only through an issuer
+    Column("scopes", JSON, nullable=False, default=list),
+    Column("partner_pk", Integer, ForeignKey("partners.pk")),
+    Column("policy", JSON, nullable=False, default=dict),
+    Column("trusted_documents_only", Boolean, nullable=False, default=False),
+    Column("enabled", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("secret_rotated_at", UTCDateTime),
+)
+
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("kid", String(64), nullable=False, unique=True),
+    Column("private_jwk", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    # Set when a newer key takes over: the key then verifies, never signs, and leaves the JWKS
+    # once every token it signed has expired.
+    Column("retired_at", UTCDateTime),
+)
+
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("jti", String(100), primary_key=True),
+    Column("client_id", String(60), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("revoked_at", UTCDateTime, nullable=False),
+)
+
+trusted_issuers = Table(
+    "trusted_issuers",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("issuer", Text, nullable=False),
+    Column("jwks_url", Text, nullable=False),
+    Column("audience", Text, nullable=False),
+    Column("client_claim", String(20), nullable=False),  # client_id, azp or sub
+    Column("client_value", Text, nullable=False),  # the claim's value naming the client
+    Column("client_pk", Integer, ForeignKey("clients.pk"), nullable=False),
+    UniqueConstraint("issuer", "client_claim", "client_value"),
+)
+
+persisted_documents = Table(
+    "persisted_documents",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("sha256", String(64), nullable=False),
+    # Null: an automatic persisted query anyone may use; else a trusted document of a client.
+    Column("client_pk", Integer, ForeignKey("clients.pk")),
+    Column("name", String(200)),
+    Column("document", Text, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("sha256", "client_pk"),
+)
+
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("event", String(40), nullable=False),  # token.issued, token.denied, token.revoked...
+    Column("client_id", String(60)),
+    Column("detail", JSON, nullable=False, default=dict),
+    Index("ix_audit_log_at", "at"),
 )

@@ -1,0 +1,51 @@
+"""Who is calling: what a valid token says, joined with what the hub knows of its client."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import datetime
+
+from hub.filters import Policy
+
+__all__ = ["ADMIN", "READ", "SCOPES", "WRITE", "Caller", "ClientKind", "default_scopes"]
+
+READ = "missions:read"
+WRITE = "missions:write"
+ADMIN = "admin"
+SCOPES = (READ, WRITE, ADMIN)
+
+
+class ClientKind(enum.StrEnum):
+    COMPANY = "company"
+    PARTNER = "partner"
+    ADMIN = "admin"
+
+
+def default_scopes(kind: ClientKind) -> list[str]:
+    """What a client of each kind may ask for: companies read, partners write, operators all.
+
+    Partners do not read the catalogue (that is the companies' side of the API); they read
+    their own missions and refusals through partner fields, under `missions:write`.
+    """
+    return {
+        ClientKind.COMPANY: [READ],
+        ClientKind.PARTNER: [WRITE],
+        ClientKind.ADMIN: [READ, WRITE, ADMIN],
+    }[kind]
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    client_id: str
+    kind: ClientKind
+    scopes: frozenset[str]
+    partner: str | None
+    policy: Policy
+    trusted_documents_only: bool
+    expires_at: datetime
+    jti: str | None
+    client_pk: int
+
+    def has(self, scope: str) -> bool:
+        return scope in self.scopes

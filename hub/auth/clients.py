@@ -1,0 +1,256 @@
+"""OAuth clients in the database: secrets kept only as argon2 hashes; reads briefly cached."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from authlib.oauth2.rfc6749 import ClientMixin
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.auth.caller import ClientKind, default_scopes
+from hub.errors import UserInputError
+from hub.filters import Policy
+from hub.model import EngagementType
+from hub.storage.tables import clients, partners
+
+__all__ = [
+    "ClientRecord",
+    "ClientStore",
+    "NewClient",
+    "OAuthClient",
+    "policy_from_json",
+    "policy_to_json",
+]
+
+_hasher = PasswordHasher()
+
+
+def policy_to_json(policy: Policy) -> dict[str, Any]:
+    return {
+        "causes": list(policy.causes),
+        "partners": list(policy.partners),
+        "engagement_types": [e.value for e in policy.engagement_types],
+        "excluded_organizations": list(policy.excluded_organizations),
+    }
+
+
+def policy_from_json(value: dict[str, Any] | None) -> Policy:
+    value = value or {}
+    return Policy(
+        causes=tuple(value.get("causes", ())),
+        partners=tuple(value.get("partners", ())),
+        engagement_types=tuple(EngagementType(e) for e in value.get("engagement_types", ())),
+        excluded_organizations=tuple(value.get("excluded_organizations", ())),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    pk: int
+    id: str
+    name: str
+    kind: ClientKind
+    secret_hash: str | None
+    scopes: tuple[str, ...]
+    partner: str | None
+    policy: Policy
+    trusted_documents_only: bool
+    enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class NewClient:
+    """A client just created or re-keyed: the only moment its secret is known in clear."""
+
+    client_id: str
+    client_secret: str
+    record: ClientRecord
+
+
+class OAuthClient(ClientMixin):  # type: ignore[misc]
+    """The hub's client as authlib sees it (client credentials only, confidential clients)."""
+
+    def __init__(self, record: ClientRecord) -> None:
+        self.record = record
+
+    def get_client_id(self) -> str:
+        return self.record.id
+
+    def get_default_redirect_uri(self) -> str | None:
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str | None:
+        allowed = list(self.record.scopes)
+        if not scope:
+            return " ".join(allowed)
+        asked = scope.split()
+        if any(s not in allowed for s in asked):
+            return None  # authlib answers invalid_scope
+        return " ".join(s for s in allowed if s in asked)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return False
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        if not self.record.enabled or not self.record.secret_hash:
+            return False
+        try:
+            return bool(_hasher.verify(self.record.secret_hash, client_secret))
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        return method in ("client_secret_basic", "client_secret_post")
+
+    def check_response_type(self, response_type: str) -> bool:
+        return False
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type == "client_credentials" and self.record.enabled
+
+
+def _record(row: Any, partner_name: str | None) -> ClientRecord:
+    return ClientRecord(
+        pk=row["pk"],
+        id=row["id"],
+        name=row["name"],
+        kind=ClientKind(row["kind"]),
+        secret_hash=row["secret_hash"],
+        scopes=tuple(row["scopes"] or ()),
+        partner=partner_name,
+        policy=policy_from_json(row["policy"]),
+        trusted_documents_only=bool(row["trusted_documents_only"]),
+        enabled=bool(row["enabled"]),
+    )
+
+
+@dataclass
+class ClientStore:
+    """Reads and writes clients; reads are cached for `ttl` seconds (disable and policy changes
+    reach every replica within that time)."""
+
+    engine: AsyncEngine
+    ttl: float = 1.0
+    _cache: dict[str, tuple[float, ClientRecord | None]] = field(default_factory=dict)
+
+    def forget(self, client_id: str | None = None) -> None:
+        if client_id is None:
+            self._cache.clear()
+        else:
+            self._cache.pop(client_id, None)
+
+    async def get(self, client_id: str) -> ClientRecord | None:
+        cached = self._cache.get(client_id)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        stmt = (
+            select(clients, partners.c.name.label("partner_name"))
+            .outerjoin(partners, partners.c.pk == clients.c.partner_pk)
+            .where(clients.c.id == client_id)
+        )
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(stmt)).mappings().first()
+        record = _record(row, row["partner_name"]) if row else None
+        self._cache[client_id] = (now, record)
+        return record
+
+    async def get_by_pk(self, pk: int) -> ClientRecord | None:
+        async with self.engine.connect() as conn:
+            client_id = (
+                await conn.execute(select(clients.c.id).where(clients.c.pk == pk))
+            ).scalar_one_or_none()
+        return await self.get(client_id) if client_id else None
+
+    async def all(self) -> list[ClientRecord]:
+        stmt = (
+            select(clients, partners.c.name.label("partner_name"))
+            .outerjoin(partners, partners.c.pk == clients.c.partner_pk)
+            .order_by(clients.c.pk)
+        )
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+        return [_record(row, row["partner_name"]) for row in rows]
+
+    async def create(
+        self,
+        kind: ClientKind,
+        name: str,
+        partner: str | None = None,
+        scopes: list[str] | None = None,
+        client_id: str | None = None,
+        with_secret: bool = True,
+    ) -> NewClient:
+        if kind is ClientKind.PARTNER and not partner:
+            raise UserInputError("a partner client needs --partner NAME")
+        if kind is not ClientKind.PARTNER and partner:
+            raise UserInputError("only partner clients are bound to a partner")
+        allowed = default_scopes(kind)
+        chosen = scopes or allowed
+        extra = [s for s in chosen if s not in allowed]
+        if extra:
+            raise UserInputError(f"a {kind.value} client cannot have scope {extra[0]!r}")
+        secret = secrets.token_urlsafe(32)
+        async with self.engine.begin() as conn:
+            partner_pk = None
+            if partner:
+                partner_pk = (
+                    await conn.execute(select(partners.c.pk).where(partners.c.name == partner))
+                ).scalar_one_or_none()
+                if partner_pk is None:
+                    raise UserInputError(
+                        f"no partner named {partner!r}; add it first (`partners add`)"
+                    )
+            new_id = client_id or f"{kind.value}-{secrets.token_hex(8)}"
+            await conn.execute(
+                insert(clients).values(
+                    id=new_id,
+                    name=name,
+                    kind=kind.value,
+                    secret_hash=_hasher.hash(secret) if with_secret else None,
+                    scopes=chosen,
+                    partner_pk=partner_pk,
+                    policy={},
+                    trusted_documents_only=False,
+                    enabled=True,
+                    created_at=datetime.now(UTC),
+                )
+            )
+        record = await self.get(new_id)
+        assert record is not None
+        return NewClient(new_id, secret, record)
+
+    async def _update(self, client_id: str, **values: Any) -> ClientRecord:
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                update(clients).where(clients.c.id == client_id).values(**values)
+            )
+            if result.rowcount == 0:
+                raise UserInputError(f"no client {client_id!r}")
+        self.forget(client_id)
+        record = await self.get(client_id)
+        assert record is not None
+        return record
+
+    async def set_enabled(self, client_id: str, enabled: bool) -> ClientRecord:
+        return await self._update(client_id, enabled=enabled)
+
+    async def rotate_secret(self, client_id: str) -> NewClient:
+        secret = secrets.token_urlsafe(32)
+        record = await self._update(
+            client_id, secret_hash=_hasher.hash(secret), secret_rotated_at=datetime.now(UTC)
+        )
+        return NewClient(client_id, secret, record)
+
+    async def set_policy(self, client_id: str, policy: Policy) -> ClientRecord:
+        return await self._update(client_id, policy=policy_to_json(policy))
+
+    async def set_trusted_documents_only(self, client_id: str, value: bool) -> ClientRecord:
+        return await self._update(client_id, trusted_documents_only=value)

@@ -1,0 +1,118 @@
+"""Signing keys: kept in the database so that every replica signs and verifies with the same set.
+
+The newest key signs. `rotate` adds a key and retires the others: a retired key still verifies,
+and stays in the JWKS, until every token it signed has expired.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet
+from sqlalchemy import insert, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.storage.tables import signing_keys
+
+__all__ = ["ALGORITHM", "KeyStore"]
+
+ALGORITHM = "ES256"
+
+
+def _new_jwk() -> dict[str, Any]:
+    kid = datetime.now(UTC).strftime("%Y%m%d") + "-" + secrets.token_hex(6)
+    key = ECKey.generate_key(
+        "P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"}, private=True
+    )
+    return dict(key.as_dict(private=True))
+
+
+@dataclass
+class KeyStore:
+    engine: AsyncEngine
+    token_ttl: timedelta
+    reload_every: float = 30.0
+    _keys: list[dict[str, Any]] = field(default_factory=list)  # rows, newest first
+    _loaded_at: float = -1e9
+
+    async def _load(self) -> None:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(select(signing_keys).order_by(signing_keys.c.pk.desc()))
+            ).mappings()
+            self._keys = [dict(row) for row in rows]
+        self._loaded_at = time.monotonic()
+
+    async def ensure(self) -> None:
+        """Load the keys, creating the first one on a new database."""
+        await self._load()
+        if not self._keys:
+            await self.rotate()
+
+    async def refresh(self, force: bool = False) -> None:
+        """Reload when stale; `force` (an unknown kid) reloads at most once a second."""
+        age = time.monotonic() - self._loaded_at
+        if age > self.reload_every or (force and age > 1.0):
+            await self._load()
+
+    async def rotate(self) -> str:
+        """Add a signing key; the previous ones only verify from now on. Returns the new kid."""
+        jwk = _new_jwk()
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                update(signing_keys)
+                .where(signing_keys.c.retired_at.is_(None))
+                .values(retired_at=now)
+            )
+            await conn.execute(
+                insert(signing_keys).values(kid=jwk["kid"], private_jwk=jwk, created_at=now)
+            )
+        await self._load()
+        return str(jwk["kid"])
+
+    def _live(self) -> list[dict[str, Any]]:
+        now = datetime.now(UTC)
+        return [
+            row
+            for row in self._keys
+            if row["retired_at"] is None or row["retired_at"] + self.token_ttl > now
+        ]
+
+    def signing_set(self) -> KeySet:
+        """The one key that signs (the newest), as a key set authlib accepts."""
+        if not self._keys:
+            raise RuntimeError("no signing key loaded; call ensure() at start-up")
+        return KeySet.import_key_set({"keys": [self._keys[0]["private_jwk"]]})
+
+    def verification_set(self) -> KeySet:
+        return KeySet.import_key_set({"keys": [self._public(row) for row in self._live()]})
+
+    def kids(self) -> set[str]:
+        return {row["kid"] for row in self._live()}
+
+    @staticmethod
+    def _public(row: dict[str, Any]) -> dict[str, Any]:
+        key = ECKey.import_key(row["private_jwk"])
+        public = dict(key.as_dict(private=False))
+        public.update(kid=row["kid"], alg=ALGORITHM, use="sig")
+        return public
+
+    def jwks(self) -> dict[str, Any]:
+        """The public JWKS: the signing key and the retired keys whose tokens may still live."""
+        return {"keys": [self._public(row) for row in self._live()]}
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [
+            {
+                "kid": row["kid"],
+                "created_at": row["created_at"].isoformat(),
+                "retired_at": row["retired_at"].isoformat() if row["retired_at"] else None,
+                "published": row in self._live(),
+            }
+            for row in self._keys
+        ]

@@ -1,0 +1,280 @@
+"""Resource-server side: turn a bearer token into a Caller, or refuse it with the reason.
+
+Tokens come from this hub (signed with a key of the KeyStore) or from a company's identity
+provider configured as a trusted issuer (its JWKS fetched over HTTP, cached, refetched once on
+an unknown `kid`). Either way the token must name a known, enabled client.
+"""
+
+from __future__ import annotations
+
+import base64
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import orjson
+from joserfc import jwt
+from joserfc.errors import ExpiredTokenError, JoseError
+from joserfc.jwk import KeySet
+from joserfc.jwt import JWTClaimsRegistry
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.auth.caller import Caller
+from hub.auth.clients import ClientStore
+from hub.auth.keys import ALGORITHM, KeyStore
+from hub.storage.tables import audit_log, revoked_tokens, trusted_issuers
+
+__all__ = [
+    "InvalidToken",
+    "IssuerStore",
+    "RevocationList",
+    "TokenValidator",
+    "audit",
+    "unverified_parts",
+]
+
+# Algorithms accepted from trusted issuers; never "none", never HMAC (no shared secrets).
+_EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
+_LEEWAY = 30
+
+
+class InvalidToken(Exception):
+    """A bearer token that must be refused; the message is safe to show the client."""
+
+
+async def audit(engine: AsyncEngine, event: str, client_id: str | None, **detail: Any) -> None:
+    """One audit row: token issued, denied or revoked, and every partner write."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            insert(audit_log).values(
+                at=datetime.now(UTC), event=event, client_id=client_id, detail=detail
+            )
+        )
+
+
+@dataclass
+class RevocationList:
+    """The `jti` deny-list; each answer is trusted for `ttl` seconds on this replica."""
+
+    engine: AsyncEngine
+    ttl: float = 1.0
+    _cache: dict[str, tuple[float, bool]] = field(default_factory=dict)
+
+    async def is_revoked(self, jti: str) -> bool:
+        cached = self._cache.get(jti)
+        now = time.monotonic()
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        async with self.engine.connect() as conn:
+            found = (
+                await conn.execute(select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti))
+            ).first()
+        if len(self._cache) > 100_000:
+            self._cache.clear()
+        self._cache[jti] = (now, found is not None)
+        return found is not None
+
+    async def revoke(self, jti: str, client_id: str, expires_at: datetime) -> None:
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    insert(revoked_tokens).values(
+                        jti=jti,
+                        client_id=client_id,
+                        expires_at=expires_at,
+                        revoked_at=datetime.now(UTC),
+                    )
+                )
+        except IntegrityError:
+            pass  # revoked already: revocation is idempotent
+        self._cache[jti] = (time.monotonic(), True)
+
+
+@dataclass
+class _RemoteKeys:
+    keys: KeySet
+    fetched_at: float
+
+
+@dataclass
+class IssuerStore:
+    """Trusted identity providers and their JWKS, fetched with the hub's HTTP client."""
+
+    engine: AsyncEngine
+    http: httpx.AsyncClient
+    jwks_ttl: float = 300.0
+    refetch_interval: float = 10.0
+    _jwks: dict[str, _RemoteKeys] = field(default_factory=dict)
+    _last_forced: dict[str, float] = field(default_factory=dict)
+
+    async def issuers(self, issuer: str) -> list[dict[str, Any]]:
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(trusted_issuers).where(trusted_issuers.c.issuer == issuer)
+                )
+            ).mappings()
+            return [dict(row) for row in rows]
+
+    async def _fetch(self, url: str) -> KeySet:
+        response = await self.http.get(url, timeout=5.0)
+        response.raise_for_status()
+        keys = KeySet.import_key_set(response.json())
+        self._jwks[url] = _RemoteKeys(keys, time.monotonic())
+        return keys
+
+    async def keys_for(self, url: str, kid: str | None) -> KeySet:
+        """The issuer's keys; an unknown kid triggers one refetch (at most every few seconds)."""
+        now = time.monotonic()
+        cached = self._jwks.get(url)
+        if cached is None or now - cached.fetched_at > self.jwks_ttl:
+            return await self._fetch(url)
+        known = {key.kid for key in cached.keys}
+        stale = now - self._last_forced.get(url, -1e9) >= self.refetch_interval
+        if kid is not None and kid not in known and stale:
+            self._last_forced[url] = now
+            return await self._fetch(url)
+        return cached.keys
+
+
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    try:
+        header_b64, payload_b64, _ = token.split(".")
+        header = orjson.loads(base64.urlsafe_b64decode(header_b64 + "=" * (-len(header_b64) % 4)))
+        claims = orjson.loads(base64.urlsafe_b64decode(payload_b64 + "=" * (-len(payload_b64) % 4)))
+    except (ValueError, orjson.JSONDecodeError) as exc:
+        raise InvalidToken("malformed token") from exc
+    if not isinstance(header, dict) or not isinstance(claims, dict):
+        raise InvalidToken("malformed token")
+    return header, claims
+
+
+@dataclass
+class TokenValidator:
+    issuer: str
+    audience: str
+    keys: KeyStore
+    clients: ClientStore
+    revocations: RevocationList
+    issuers: IssuerStore
+
+    async def validate(self, token: str) -> Caller:
+        header, claims = unverified_parts(token)
+        if header.get("alg") in (None, "none") or str(header.get("alg", "")).startswith("HS"):
+            raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
+        if claims.get("iss") == self.issuer:
+            return await self._own(token, header)
+        return await self._external(token, header, claims)
+
+    async def _own(self, token: str, header: dict[str, Any]) -> Caller:
+        kid = header.get("kid")
+        if kid not in self.keys.kids():
+            await self.keys.refresh(force=True)
+            if kid not in self.keys.kids():
+                raise InvalidToken("token signed with an unknown key")
+        if header.get("typ", "").lower() not in ("at+jwt", "application/at+jwt"):
+            raise InvalidToken("not an access token (typ must be at+jwt)")
+        claims = self._verify(token, self.keys.verification_set(), [ALGORITHM], self.audience)
+        if claims.get("iss") != self.issuer:
+            raise InvalidToken("wrong issuer")
+        jti = claims.get("jti")
+        if not isinstance(jti, str) or not jti:
+            raise InvalidToken("token has no jti")
+        if await self.revocations.is_revoked(jti):
+            raise InvalidToken("token revoked")
+        client = await self.clients.get(str(claims.get("client_id", "")))
+        if client is None or not client.enabled:
+            raise InvalidToken("client unknown or disabled")
+        scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client.scopes)
+        return Caller(
+            client_id=client.id,
+            kind=client.kind,
+            scopes=scopes,
+            partner=client.partner,
+            policy=client.policy,
+            trusted_documents_only=client.trusted_documents_only,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            jti=jti,
+            client_pk=client.pk,
+        )
+
+    async def _external(
+        self, token: str, header: dict[str, Any], unverified: dict[str, Any]
+    ) -> Caller:
+        issuer = unverified.get("iss")
+        configs = await self.issuers.issuers(str(issuer)) if isinstance(issuer, str) else []
+        if not configs:
+            raise InvalidToken("wrong issuer")
+        config = configs[0]
+        try:
+            keys = await self.issuers.keys_for(config["jwks_url"], header.get("kid"))
+        except (httpx.HTTPError, ValueError, JoseError) as exc:
+            raise InvalidToken("the issuer's keys cannot be fetched now") from exc
+        claims = self._verify(token, keys, _EXTERNAL_ALGORITHMS, config["audience"])
+        for candidate in configs:
+            value = claims.get(candidate["client_claim"])
+            if value is not None and str(value) == candidate["client_value"]:
+                client = await self.clients.get_by_pk(candidate["client_pk"])
+                break
+        else:
+            raise InvalidToken("the token names no client mapped for this issuer")
+        if client is None or not client.enabled:
+            raise InvalidToken("client unknown or disabled")
+        jti = claims.get("jti")
+        if isinstance(jti, str) and await self.revocations.is_revoked(jti):
+            raise InvalidToken("token revoked")
+        asked = claims.get("scope", claims.get("scp"))
+        scopes = frozenset(client.scopes)
+        if isinstance(asked, str):
+            scopes &= frozenset(asked.split())
+        elif isinstance(asked, list):
+            scopes &= frozenset(str(s) for s in asked)
+        return Caller(
+            client_id=client.id,
+            kind=client.kind,
+            scopes=scopes,
+            partner=client.partner,
+            policy=client.policy,
+            trusted_documents_only=client.trusted_documents_only,
+            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+            jti=jti if isinstance(jti, str) else None,
+            client_pk=client.pk,
+        )
+
+    @staticmethod
+    def _verify(token: str, keys: KeySet, algorithms: list[str], audience: str) -> dict[str, Any]:
+        try:
+            decoded = jwt.decode(token, keys, algorithms=algorithms)
+        except JoseError as exc:
+            raise InvalidToken(f"bad signature or key ({exc.error})") from exc
+        registry = JWTClaimsRegistry(
+            leeway=_LEEWAY,
+            exp={"essential": True},
+            aud={"essential": True, "value": audience},
+        )
+        claims = dict(decoded.claims)
+        try:
+            registry.validate(claims)
+        except JoseError as exc:
+            raise InvalidToken(_claim_message(exc)) from exc
+        now = time.time()
+        if isinstance(claims.get("nbf"), int | float) and claims["nbf"] > now + _LEEWAY:
+            raise InvalidToken("token not yet valid")
+        if isinstance(claims.get("iat"), int | float) and claims["iat"] > now + _LEEWAY:
+            raise InvalidToken("token not yet valid (issued in the future)")
+        return claims
+
+
+def _claim_message(exc: JoseError) -> str:
+    text = str(exc)
+    if isinstance(exc, ExpiredTokenError):
+        return "token expired"
+    if "aud" in text:
+        return "wrong audience"
+    if "nbf" in text or "iat" in text:
+        return "token not yet valid"
+    return f"invalid claims ({exc.error})"

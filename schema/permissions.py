@@ -1,0 +1,50 @@
+"""Scopes in the schema: every data field names the scope it needs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLError
+from strawberry.permission import BasePermission
+from strawberry.types import Info
+
+from hub.auth.caller import ADMIN, READ, WRITE
+
+__all__ = ["CanAdminister", "CanRead", "CanWrite"]
+
+
+class _Scoped(BasePermission):
+    scope = ""
+
+    def has_permission(self, source: Any, info: Info[Any, Any], **kwargs: Any) -> bool:
+        # Raised rather than returned: instances are shared, so no per-request message state.
+        caller = info.context.caller
+        if caller is None:
+            raise GraphQLError(
+                "authentication required: send a bearer token (OAuth 2.0 client credentials)",
+                extensions={"code": "UNAUTHENTICATED"},
+            )
+        if not caller.has(self.scope):
+            raise GraphQLError(
+                f"this field needs the {self.scope!r} scope, which this token does not carry",
+                extensions={"code": "FORBIDDEN"},
+            )
+        return True
+
+
+class CanRead(_Scoped):
+    """Company intranets: the catalogue."""
+
+    scope = READ
+
+
+class CanWrite(_Scoped):
+    """Partner platforms: their own missions."""
+
+    scope = WRITE
+
+
+class CanAdminister(_Scoped):
+    """Operators."""
+
+    scope = ADMIN
