@@ -75,12 +75,18 @@ class KeyStore:
         await self._load()
         return str(jwk["kid"])
 
+    @property
+    def _grace(self) -> timedelta:
+        # Another replica may sign with a retired key until it reloads its keys: publish the
+        # key for a token lifetime after that.
+        return self.token_ttl + timedelta(seconds=self.reload_every)
+
     def _live(self) -> list[dict[str, Any]]:
         now = datetime.now(UTC)
         return [
             row
             for row in self._keys
-            if row["retired_at"] is None or row["retired_at"] + self.token_ttl > now
+            if row["retired_at"] is None or row["retired_at"] + self._grace > now
         ]
 
     def signing_set(self) -> KeySet:

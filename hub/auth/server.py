@@ -7,11 +7,14 @@ loop with `anyio.from_thread.run`, so the loop never blocks on argon2 or on auth
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import unquote
 
 import anyio
 import anyio.from_thread
@@ -127,6 +130,25 @@ def issue_token(
     return str(token["access_token"])
 
 
+class _ClientCredentials(ClientCredentialsGrant):  # type: ignore[misc]
+    TOKEN_ENDPOINT_AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+
+
+def _basic_client_id(headers: Mapping[str, str]) -> str | None:
+    """The client id of a well-formed Basic header; None when absent. Raises on a bad one."""
+    value = headers.get("authorization")
+    if not value or not value.lower().startswith("basic"):
+        return None
+    try:
+        decoded = base64.b64decode(value[5:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError) as exc:
+        raise ValueError("malformed Basic credentials") from exc
+    client_id, colon, _ = decoded.partition(":")
+    if not colon or not client_id:
+        raise ValueError("malformed Basic credentials")
+    return unquote(client_id)
+
+
 class _Server(AuthorizationServer):  # type: ignore[misc]
     def __init__(self, endpoints: OAuthEndpoints) -> None:
         super().__init__(scopes_supported=list(SCOPES))
@@ -219,7 +241,7 @@ class OAuthEndpoints:
         self.revocations = revocations
         self.validator = validator
         self.server = _Server(self)
-        self.server.register_grant(ClientCredentialsGrant)
+        self.server.register_grant(_ClientCredentials)
         self.server.register_token_generator("default", _TokenGenerator(settings, keys))
         self.server.register_endpoint(_Introspection(self.server))
         self.server.register_endpoint(_Revocation(self.server))
@@ -227,7 +249,10 @@ class OAuthEndpoints:
     # --- hooks called from the worker thread ------------------------------------------------
 
     async def audited(self, event: str, request: _Request, detail: Any) -> None:
-        client = request.client.get_client_id() if request.client else request.form.get("client_id")
+        if request.client:
+            client = request.client.get_client_id()
+        else:  # authentication failed: name the client it claimed to be
+            client = request.form.get("client_id") or _basic_client_id(request.headers)
         await audit(self.engine, event, client, detail=detail)
 
     async def lookup(self, token: str) -> _IssuedToken | None:
@@ -266,24 +291,29 @@ class OAuthEndpoints:
         status, body, headers = result
         return JSONResponse(body, status_code=status, headers=dict(headers))
 
-    async def token(self, request: Request) -> Response:
+    async def _run(self, request: Request, call: Any, *args: Any) -> Response:
+        try:
+            _basic_client_id(request.headers)
+        except ValueError:
+            # authlib cannot parse some malformed headers; answer as RFC 6749 says.
+            await audit(self.engine, "token.denied", None, detail="malformed Basic header")
+            return JSONResponse(
+                {"error": "invalid_client", "error_description": "malformed Basic credentials"},
+                status_code=401,
+                headers={"WWW-Authenticate": 'Basic realm="entraide-hub"'},
+            )
         oauth_request = await self._oauth_request(request)
-        result = await anyio.to_thread.run_sync(self.server.create_token_response, oauth_request)
+        result = await anyio.to_thread.run_sync(call, *args, oauth_request)
         return self._response(result)
+
+    async def token(self, request: Request) -> Response:
+        return await self._run(request, self.server.create_token_response)
 
     async def introspect(self, request: Request) -> Response:
-        oauth_request = await self._oauth_request(request)
-        result = await anyio.to_thread.run_sync(
-            self.server.create_endpoint_response, "introspection", oauth_request
-        )
-        return self._response(result)
+        return await self._run(request, self.server.create_endpoint_response, "introspection")
 
     async def revoke_endpoint(self, request: Request) -> Response:
-        oauth_request = await self._oauth_request(request)
-        result = await anyio.to_thread.run_sync(
-            self.server.create_endpoint_response, "revocation", oauth_request
-        )
-        return self._response(result)
+        return await self._run(request, self.server.create_endpoint_response, "revocation")
 
     async def jwks(self, _request: Request) -> Response:
         await self.keys.refresh()

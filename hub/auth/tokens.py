@@ -270,11 +270,11 @@ class TokenValidator:
 
 
 def _claim_message(exc: JoseError) -> str:
-    text = str(exc)
     if isinstance(exc, ExpiredTokenError):
         return "token expired"
-    if "aud" in text:
+    claim = getattr(exc, "claim", "")
+    if claim == "aud":
         return "wrong audience"
-    if "nbf" in text or "iat" in text:
+    if claim in ("nbf", "iat"):
         return "token not yet valid"
-    return f"invalid claims ({exc.error})"
+    return f"invalid claims ({exc.error}: {claim})"

@@ -1,0 +1,515 @@
+"""OAuth 2.0 end to end: token endpoint, validation of every bad token, scopes, revocation,
+key rotation, trusted identity providers, company policy and the audit log."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import time
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import pytest
+from authlib.integrations.httpx_client import AsyncOAuth2Client
+from joserfc import jws, jwt
+from joserfc.jwk import ECKey
+from sqlalchemy import select
+from starlette.testclient import TestClient
+
+from hub.app import create_app
+from hub.auth.keys import KeyStore
+from hub.filters import Policy
+from hub.model import EngagementType
+from hub.settings import Settings
+from hub.storage.db import make_engine
+from hub.storage.tables import audit_log
+from hub.storage.tables import clients as clients_table
+from tests.catalogue import INGEST_AT, catalogue
+from tests.conftest import Clients, Store, run
+from tests.servers import IdentityProvider, serve
+
+QUERY = "{ missions(first: 50) { totalCount edges { node { externalId } } } }"
+
+
+def post(client: TestClient, token: str | None, query: str = QUERY) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+    return client.post("/graphql", json={"query": query}, headers=headers)
+
+
+def signing_key(settings: Settings) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        engine = make_engine(settings)
+        try:
+            keys = KeyStore(engine, timedelta(minutes=15))
+            await keys.ensure()
+            return dict(keys._keys[0]["private_jwk"])
+        finally:
+            await engine.dispose()
+
+    return run(go())  # type: ignore[no-any-return]
+
+
+def forge(settings: Settings, key: dict[str, Any] | None = None, **changes: Any) -> str:
+    """A token like the hub's own, with some claims or header fields changed."""
+    jwk = ECKey.import_key(key or signing_key(settings))
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "iss": settings.issuer,
+        "aud": settings.audience,
+        "exp": now + 600,
+        "iat": now,
+        "jti": f"forged-{now}-{id(changes)}",
+        "client_id": changes.pop("client_id"),
+        "scope": "missions:read",
+    }
+    header = {"alg": "ES256", "typ": "at+jwt", "kid": jwk.kid}
+    header.update(changes.pop("header", {}))
+    claims.update(changes)
+    return jwt.encode(header, {k: v for k, v in claims.items() if v is not None}, jwk)
+
+
+@pytest.fixture
+def acme(clients: Clients) -> Any:
+    return clients.create("company", "ACME")
+
+
+# --- the token endpoint ---------------------------------------------------------------------
+
+
+def test_a_real_oauth_client_gets_a_token_and_queries_the_running_hub(
+    settings: Settings, store: Store, clients: Clients, acme: Any
+) -> None:
+    store.ingest("alpha", catalogue()["alpha"], now=INGEST_AT)
+
+    async def scenario(base: str) -> dict[str, Any]:
+        async with AsyncOAuth2Client(
+            acme.client_id,
+            acme.client_secret,
+            token_endpoint_auth_method="client_secret_basic",
+            scope="missions:read",
+        ) as oauth:
+            await oauth.fetch_token(f"{base}/oauth/token", grant_type="client_credentials")
+            response = await oauth.post(f"{base}/graphql", json={"query": QUERY})
+            body: dict[str, Any] = response.json()
+            return body
+
+    with serve(create_app(settings)) as base:
+        body = asyncio.run(scenario(base))
+    assert body["data"]["missions"]["totalCount"] == 4  # alpha's A1 to A4
+
+
+def test_token_response_and_claims(client: TestClient, settings: Settings, acme: Any) -> None:
+    response = client.post(
+        "/oauth/token",
+        data={
+            "grant_type": "client_credentials",
+            "client_id": acme.client_id,
+            "client_secret": acme.client_secret,  # client_secret_post
+        },
+    )
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"].lower() == "bearer"
+    assert body["expires_in"] == 900
+    assert body["scope"] == "missions:read"
+    assert response.headers["cache-control"] == "no-store"
+    jwks = client.get("/.well-known/jwks.json").json()
+    token = jwt.decode(body["access_token"], ECKey.import_key(jwks["keys"][0]))
+    assert token.header["typ"] == "at+jwt"
+    claims = token.claims
+    assert claims["iss"] == settings.issuer and claims["aud"] == settings.audience
+    assert claims["client_id"] == acme.client_id and claims["sub"] == acme.client_id
+    assert claims["exp"] - claims["iat"] == 900
+    assert claims["jti"]
+
+
+@pytest.mark.parametrize(
+    ("form", "auth", "error"),
+    [
+        ({"grant_type": "client_credentials"}, ("nobody", "x"), "invalid_client"),
+        ({"grant_type": "client_credentials"}, "WRONG", "invalid_client"),
+        (
+            {"grant_type": "password", "username": "u", "password": "p"},
+            "OK",
+            "unsupported_grant_type",
+        ),
+        ({"grant_type": "client_credentials", "scope": "admin"}, "OK", "invalid_scope"),
+        ({"grant_type": "client_credentials", "scope": "missions:write"}, "OK", "invalid_scope"),
+        ({"grant_type": "client_credentials", "scope": "galaxy:rule"}, "OK", "invalid_scope"),
+        ({}, "OK", "unsupported_grant_type"),
+    ],
+)
+def test_token_errors_are_rfc6749_json(
+    client: TestClient, acme: Any, form: dict[str, str], auth: Any, error: str
+) -> None:
+    if auth == "OK":
+        auth = (acme.client_id, acme.client_secret)
+    elif auth == "WRONG":
+        auth = (acme.client_id, acme.client_secret + "x")
+    response = client.post("/oauth/token", data=form, auth=auth)
+    assert response.status_code in (400, 401)
+    assert response.json()["error"] == error
+    assert post(client, None, "{ __typename }").status_code == 200  # still answering
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Basic !!!not-base64",
+        "Basic " + base64.b64encode(b"no-colon-here").decode(),
+        "Basic ",
+        "Bearer abc",
+    ],
+)
+def test_malformed_basic_header_is_invalid_client(client: TestClient, header: str) -> None:
+    response = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, headers={"Authorization": header}
+    )
+    assert response.status_code in (400, 401)
+    assert response.json()["error"] in ("invalid_client", "invalid_request")
+
+
+def test_scope_down_scoping(clients: Clients) -> None:
+    admin = clients.create("admin", "ops")
+    token = clients.token(admin, scope="missions:read")
+    claims = jwt.decode(
+        token, ECKey.import_key(clients.http.get("/.well-known/jwks.json").json()["keys"][0])
+    ).claims
+    assert claims["scope"] == "missions:read"
+    full = clients.token(admin)
+    assert set(
+        jwt.decode(
+            full, ECKey.import_key(clients.http.get("/.well-known/jwks.json").json()["keys"][0])
+        )
+        .claims["scope"]
+        .split()
+    ) == {
+        "missions:read",
+        "missions:write",
+        "admin",
+    }
+
+
+def test_secrets_are_kept_only_as_slow_hashes(settings: Settings, acme: Any) -> None:
+    async def go() -> list[Any]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                return list((await conn.execute(select(clients_table.c.secret_hash))).scalars())
+        finally:
+            await engine.dispose()
+
+    [stored] = run(go())
+    assert stored.startswith("$argon2")
+    assert acme.client_secret not in stored
+
+
+def test_metadata_and_jwks(client: TestClient, settings: Settings) -> None:
+    meta = client.get("/.well-known/oauth-authorization-server").json()
+    assert meta["issuer"] == settings.issuer
+    assert meta["token_endpoint"] == f"{settings.issuer}/oauth/token"
+    assert meta["grant_types_supported"] == ["client_credentials"]
+    assert "client_secret_basic" in meta["token_endpoint_auth_methods_supported"]
+    keys = client.get("/.well-known/jwks.json").json()["keys"]
+    assert keys and all("d" not in key for key in keys), "private parts must never be published"
+
+
+# --- validation of bad tokens ---------------------------------------------------------------
+
+
+def test_no_token_gets_an_authentication_error_on_data_but_typename_works(
+    client: TestClient,
+) -> None:
+    body = post(client, None).json()
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    assert post(client, None, "{ __typename }").json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"exp": int(time.time()) - 3600}, "expired"),
+        ({"nbf": int(time.time()) + 3600}, "not yet valid"),
+        ({"iat": int(time.time()) + 3600}, "not yet valid"),
+        ({"iss": "https://evil.example"}, "wrong issuer"),
+        ({"aud": "https://someone-else.example"}, "wrong audience"),
+        ({"header": {"kid": "no-such-key"}}, "unknown key"),
+        ({"header": {"typ": "JWT"}}, "typ"),
+        ({"jti": None}, "jti"),
+        ({"client_id": "nobody"}, "unknown or disabled"),
+    ],
+)
+def test_bad_tokens_are_refused_with_the_reason(
+    client: TestClient, settings: Settings, acme: Any, changes: dict[str, Any], message: str
+) -> None:
+    changes.setdefault("client_id", acme.client_id)
+    response = post(client, forge(settings, **changes))
+    assert response.status_code == 401
+    assert message in response.json()["errors"][0]["message"]
+    assert response.headers["www-authenticate"].startswith('Bearer error="invalid_token"')
+    assert post(client, None, "{ __typename }").status_code == 200
+
+
+def test_wrong_signature_and_alg_none_are_refused(
+    client: TestClient, settings: Settings, acme: Any
+) -> None:
+    stranger = ECKey.generate_key("P-256", private=True).as_dict(private=True)
+    stranger["kid"] = signing_key(settings)["kid"]  # claims to be our key
+    response = post(client, forge(settings, key=stranger, client_id=acme.client_id))
+    assert response.status_code == 401
+    assert "bad signature" in response.json()["errors"][0]["message"]
+
+    good = forge(settings, client_id=acme.client_id)
+    header, payload, _ = good.split(".")
+    none_header = base64.urlsafe_b64encode(b'{"alg":"none","typ":"at+jwt"}').decode().rstrip("=")
+    for token in (f"{none_header}.{payload}.", f"{header}.{payload}.", "not.a.token", "x"):
+        response = post(client, token)
+        assert response.status_code == 401, token
+    assert post(client, good).status_code == 200
+
+
+def test_non_bearer_authorization_is_refused(client: TestClient) -> None:
+    response = client.post("/graphql", json={"query": QUERY}, headers={"Authorization": "Basic x"})
+    assert response.status_code == 401
+    assert "Bearer" in response.json()["errors"][0]["message"]
+
+
+def test_scopes_partner_token_on_company_field(clients: Clients, client: TestClient) -> None:
+    partner = clients.create("partner", "P", partner="alpha")
+    body = post(client, clients.token(partner)).json()
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert "missions:read" in body["errors"][0]["message"]
+
+
+def test_disabled_client_loses_its_tokens_and_cannot_get_new_ones(
+    clients: Clients, client: TestClient, acme: Any
+) -> None:
+    token = clients.token(acme)
+    assert post(client, token).status_code == 200
+    clients.store(lambda store: store.set_enabled(acme.client_id, False))
+    time.sleep(1.1)  # the replica's client cache lives one second
+    assert post(client, token).status_code == 401
+    response = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(acme.client_id, acme.client_secret),
+    )
+    assert response.json()["error"] in ("invalid_client", "unauthorized_client")
+
+
+def test_rotated_secret_replaces_the_old_one(
+    clients: Clients, client: TestClient, acme: Any
+) -> None:
+    rotated = clients.store(lambda store: store.rotate_secret(acme.client_id))
+    old = client.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(acme.client_id, acme.client_secret),
+    )
+    assert old.json()["error"] == "invalid_client"
+    assert clients.token(rotated)
+
+
+# --- introspection and revocation -----------------------------------------------------------
+
+
+def test_introspection_and_revocation(clients: Clients, client: TestClient, acme: Any) -> None:
+    token = clients.token(acme)
+    own = (acme.client_id, acme.client_secret)
+    active = client.post("/oauth/introspect", data={"token": token}, auth=own).json()
+    assert active["active"] is True and active["client_id"] == acme.client_id
+    assert active["scope"] == "missions:read"
+
+    other = clients.create("company", "Other")
+    foreign = client.post(
+        "/oauth/introspect", data={"token": token}, auth=(other.client_id, other.client_secret)
+    ).json()
+    assert foreign == {"active": False}
+    assert client.post("/oauth/introspect", data={"token": token}).status_code == 401
+
+    assert client.post("/oauth/revoke", data={"token": token}, auth=own).status_code == 200
+    # Revoked: refused at once on this replica, inactive for introspection.
+    response = post(client, token)
+    assert response.status_code == 401
+    assert "revoked" in response.json()["errors"][0]["message"]
+    assert client.post("/oauth/introspect", data={"token": token}, auth=own).json() == {
+        "active": False
+    }
+    # Revoking again, or a junk token, is fine (RFC 7009).
+    assert client.post("/oauth/revoke", data={"token": token}, auth=own).status_code == 200
+    assert client.post("/oauth/revoke", data={"token": "junk"}, auth=own).status_code == 200
+
+
+def test_revocation_reaches_another_replica(
+    settings: Settings, clients: Clients, client: TestClient, acme: Any
+) -> None:
+    token = clients.token(acme)
+    with TestClient(create_app(settings)) as replica:
+        assert post(replica, token).status_code == 200
+        client.post(
+            "/oauth/revoke", data={"token": token}, auth=(acme.client_id, acme.client_secret)
+        )
+        time.sleep(1.1)  # the deny-list is cached one second per replica
+        assert post(replica, token).status_code == 401
+
+
+def test_key_rotation_keeps_old_tokens_valid(
+    settings: Settings, clients: Clients, client: TestClient, acme: Any
+) -> None:
+    old_token = clients.token(acme)
+    old_kid = jws.extract_compact(old_token.encode()).protected["kid"]
+
+    async def rotate() -> str:
+        engine = make_engine(settings)
+        try:
+            keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds))
+            await keys.ensure()
+            return await keys.rotate()
+        finally:
+            await engine.dispose()
+
+    new_kid = run(rotate())
+    # The JWKS document is cached up to 30 s per replica; a fresh replica sees both at once.
+    with TestClient(create_app(settings)) as fresh:
+        kids = {key["kid"] for key in fresh.get("/.well-known/jwks.json").json()["keys"]}
+        assert {old_kid, new_kid} <= kids
+        assert post(fresh, old_token).status_code == 200
+        new_token = Clients(settings, fresh).token(acme)
+    assert jws.extract_compact(new_token.encode()).protected["kid"] == new_kid
+    # A replica that signed with the old key learns of the new one on first sight (it reloads
+    # its keys for an unknown kid at most once a second).
+    time.sleep(1.1)
+    assert post(client, new_token).status_code == 200
+    assert post(client, old_token).status_code == 200
+
+
+# --- a company's own identity provider --------------------------------------------------------
+
+
+def test_tokens_from_a_trusted_identity_provider(
+    settings: Settings, clients: Clients, client: TestClient, acme: Any
+) -> None:
+    idp = IdentityProvider()
+    with serve(idp.app) as base:
+        issuer = f"{base}/realms/acme"
+
+        async def trust() -> None:
+            from hub.auth.admin import add_issuer
+            from hub.auth.clients import ClientStore
+
+            engine = make_engine(settings)
+            try:
+                await add_issuer(
+                    engine,
+                    ClientStore(engine, ttl=0),
+                    issuer,
+                    f"{base}/jwks",
+                    "entraide-hub",
+                    "azp",
+                    "acme-intranet",
+                    acme.client_id,
+                )
+            finally:
+                await engine.dispose()
+
+        run(trust())
+        now = int(time.time())
+        claims = {
+            "iss": issuer,
+            "aud": "entraide-hub",
+            "azp": "acme-intranet",
+            "exp": now + 300,
+            "iat": now,
+            "sub": "service-account",
+        }
+        assert post(client, idp.token(claims)).status_code == 200
+        assert idp.jwks_requests == 1
+        assert post(client, idp.token(claims)).status_code == 200
+        assert idp.jwks_requests == 1, "the JWKS is cached"
+
+        idp.rotate()  # unknown kid: one refetch, then accepted
+        assert post(client, idp.token(claims)).status_code == 200
+        assert idp.jwks_requests == 2
+
+        # A token with yet another unknown kid soon after: no refetch storm, refused.
+        stranger = IdentityProvider()
+        forged = stranger.token(claims)
+        assert post(client, forged).status_code == 401
+        assert post(client, forged).status_code == 401
+        assert idp.jwks_requests == 2
+
+        for bad in (
+            {**claims, "aud": "someone-else"},
+            {**claims, "azp": "another-app"},
+            {**claims, "exp": now - 600},
+        ):
+            assert post(client, idp.token(bad)).status_code == 401
+
+
+# --- policy ---------------------------------------------------------------------------------
+
+
+def test_company_policy_applies_everywhere_and_cannot_be_widened(
+    store: Store, clients: Clients, client: TestClient, acme: Any
+) -> None:
+    for partner, drafts in catalogue().items():
+        store.ingest(partner, drafts, now=INGEST_AT)
+    policy = Policy(
+        causes=("education", "culture-loisirs"), engagement_types=(EngagementType.VOLUNTEERING,)
+    )
+    clients.store(lambda s: s.set_policy(acme.client_id, policy))
+    token = clients.token(acme)
+    # Education: B1, B2 (B2 is a civic service: excluded); culture-loisirs: A3, C3.
+    query = """{ missions(first: 50, filter: %s) {
+        totalCount edges { node { externalId } }
+        facets { causes { value count } partners { value count } } } }"""
+    body = post(client, token, query % "{}").json()["data"]["missions"]
+    assert sorted(e["node"]["externalId"] for e in body["edges"]) == ["A3", "B1", "C3"]
+    assert body["totalCount"] == 3
+    assert {f["value"] for f in body["facets"]["causes"]} <= {
+        "education",
+        "emploi",
+        "culture-loisirs",
+        "communication",
+    }
+    widened = post(client, token, query % "{ causes: [NUMERIQUE, SANTE] }").json()
+    assert widened["data"]["missions"]["totalCount"] == 0
+    from hub.storage.writer import mission_id
+
+    hidden = mission_id("alpha", "A1")
+    lookups = post(
+        client, token, '{ mission(id: "%s") { id } node(id: "%s") { id } }' % (hidden, hidden)
+    ).json()["data"]
+    assert lookups == {"mission": None, "node": None}
+
+
+# --- audit ----------------------------------------------------------------------------------
+
+
+def test_audit_log_records_issue_denial_and_revocation(
+    settings: Settings, clients: Clients, client: TestClient, acme: Any
+) -> None:
+    token = clients.token(acme)
+    client.post(
+        "/oauth/token", data={"grant_type": "client_credentials"}, auth=(acme.client_id, "bad")
+    )
+    client.post("/oauth/revoke", data={"token": token}, auth=(acme.client_id, acme.client_secret))
+
+    async def go() -> list[tuple[str, str | None]]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(audit_log.c.event, audit_log.c.client_id).order_by(audit_log.c.pk)
+                )
+                return [tuple(row) for row in rows]  # type: ignore[misc]
+        finally:
+            await engine.dispose()
+
+    events = run(go())
+    assert events == [
+        ("token.issued", acme.client_id),
+        ("token.denied", acme.client_id),
+        ("token.revoked", acme.client_id),
+    ]
