@@ -16,6 +16,7 @@ import nh3
 import orjson
 
 from hub import geo, taxonomy
+from hub.hours import hours_per_week
 from hub.model import EngagementType, GeoSource, Location, MissionDraft, OrganizationDraft
 from hub.text import search_text, tokens
 
@@ -81,7 +82,27 @@ def html_to_text(value: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def _in_france(lat: float, lon: float) -> bool:
+    """Metropolitan France and Corsica, where a swapped pair is easy to tell."""
+    return 41.0 <= lat <= 51.5 and -5.5 <= lon <= 10.0
+
+
+def _repair(location: Location) -> Location:
+    """French postal codes that lost their leading zero; coordinates given as (lon, lat)."""
+    french = (location.country or "FR").upper() in ("FR", "FRANCE")
+    postal = (location.postal_code or "").strip() or None
+    if french and postal and postal.isdigit() and len(postal) == 4:
+        postal = "0" + postal
+    location = replace(location, postal_code=postal)
+    lat, lon = location.latitude, location.longitude
+    swapped = lat is not None and lon is not None and not _in_france(lat, lon)
+    if french and swapped and _in_france(lon, lat):  # type: ignore[arg-type]
+        return replace(location, latitude=lon, longitude=lat, geo_source=GeoSource.PARTNER_SWAPPED)
+    return location
+
+
 def _geocode(location: Location) -> Location:
+    location = _repair(location)
     if location.latitude is not None and location.longitude is not None:
         if location.geo_source is GeoSource.NONE:
             return replace(location, geo_source=GeoSource.PARTNER)
@@ -164,6 +185,11 @@ def prepare(draft: MissionDraft) -> Prepared | Refusal:
     engagement_type = draft.engagement_type
     if engagement_type is EngagementType.VOLUNTEERING and "benevolat-competences" in causes:
         engagement_type = EngagementType.SKILLS_VOLUNTEERING
+    hours_min, hours_max = draft.hours_per_week_min, draft.hours_per_week_max
+    if hours_min is None and hours_max is None:
+        parsed = hours_per_week(draft.schedule_label)
+        if parsed is not None:
+            hours_min, hours_max = parsed
     organization = draft.organization
     if organization is not None:
         organization = replace(organization, name=organization.name.strip())
@@ -174,6 +200,8 @@ def prepare(draft: MissionDraft) -> Prepared | Refusal:
         description=description,
         description_html=description_html,
         engagement_type=engagement_type,
+        hours_per_week_min=hours_min,
+        hours_per_week_max=hours_max,
         locations=[_geocode(location) for location in draft.locations],
         organization=organization,
         raw_causes=draft.raw_causes or list(draft.causes),

@@ -114,3 +114,28 @@ def test_offline_geocoding(location: Location, source: GeoSource, department: st
 def test_hash_is_stable_and_changes_with_content() -> None:
     assert ok(GOOD).content_hash == ok(replace(GOOD)).content_hash
     assert ok(GOOD).content_hash != ok(replace(GOOD, title="Autre titre")).content_hash
+
+
+def test_hours_per_week_come_from_the_schedule_text_when_not_given() -> None:
+    prepared = ok(replace(GOOD, schedule_label="2 à 4 heures par semaine"))
+    assert (prepared.draft.hours_per_week_min, prepared.draft.hours_per_week_max) == (2.0, 4.0)
+    given = ok(replace(GOOD, schedule_label="2h/semaine", hours_per_week_min=5))
+    assert given.draft.hours_per_week_min == 5
+
+
+def test_four_digit_postal_codes_are_repaired_and_geocoded() -> None:
+    [located] = ok(replace(GOOD, locations=[Location(postal_code="6000")])).draft.locations
+    assert located.postal_code == "06000"
+    assert located.department_code == "06"  # Nice
+
+
+def test_swapped_coordinates_are_put_right_for_france() -> None:
+    [located] = ok(
+        replace(GOOD, locations=[Location(latitude=2.35, longitude=48.85)])
+    ).draft.locations
+    assert (located.latitude, located.longitude) == (48.85, 2.35)
+    assert located.geo_source is GeoSource.PARTNER_SWAPPED
+    [abroad] = ok(
+        replace(GOOD, locations=[Location(latitude=2.35, longitude=48.85, country="KE")])
+    ).draft.locations
+    assert (abroad.latitude, abroad.longitude) == (2.35, 48.85)  # plausible outside France
