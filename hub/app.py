@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -10,6 +11,7 @@ from datetime import timedelta
 from typing import Any
 
 import httpx
+from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -17,6 +19,9 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
+from strawberry.http.base import BaseRequestProtocol
+from strawberry.types import ExecutionResult
 
 from hub.auth import (
     Caller,
@@ -28,10 +33,13 @@ from hub.auth import (
     RevocationList,
     TokenValidator,
 )
+from hub.persisted import DocumentStore, PersistedQueryError
+from hub.ratelimit import RateLimiter, make_limiter
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from schema import Context, build_schema
+from schema.security import Refusal, RequestRules, internal_error, rate_key
 
 __all__ = ["Services", "create_app"]
 
@@ -51,6 +59,8 @@ class Services:
     revocations: RevocationList
     validator: TokenValidator
     oauth: OAuthEndpoints
+    documents: DocumentStore
+    limiter: RateLimiter
 
 
 def _unauthenticated(message: str) -> Response:
@@ -76,24 +86,73 @@ async def authenticate(services: Services, authorization: str | None) -> Caller 
 
 
 class HubGraphQL(GraphQL[Context, None]):
-    """strawberry's ASGI view, behind the hub's bearer-token check."""
+    """strawberry's ASGI view, behind the request rules, the bearer-token check and the rate
+    limit (schema/security.py); persisted queries are resolved before each operation."""
 
-    def __init__(self, app: Starlette, **kwargs: Any) -> None:
-        super().__init__(build_schema(), **kwargs)
+    def __init__(self, app: Starlette, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(build_schema(settings), **kwargs)
         self.app = app
+        self.rules = RequestRules(settings.max_body_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            services: Services = self.app.state.services
-            headers = dict(scope.get("headers") or [])
-            raw = headers.get(b"authorization")
-            try:
-                caller = await authenticate(services, raw.decode("latin-1") if raw else None)
-            except InvalidToken as exc:
-                await _unauthenticated(str(exc))(scope, receive, send)
-                return
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        services: Services = self.app.state.services
+        headers = dict(scope.get("headers") or [])
+        raw = headers.get(b"authorization")
+        response: Response
+        try:
+            bounded = self.rules.check(scope, receive)
+            caller = await authenticate(services, raw.decode("latin-1") if raw else None)
             scope.setdefault("state", {})["caller"] = caller
-        await super().__call__(scope, receive, send)
+            wait = await services.limiter.take(rate_key(scope, caller))
+            if wait:
+                raise Refusal.rate_limited(wait)
+            response = await self.run(Request(scope, bounded))
+        except InvalidToken as exc:
+            response = _unauthenticated(str(exc))
+        except (Refusal, PersistedQueryError, HTTPException) as exc:
+            response = Refusal.of(exc).response()
+        except Exception as exc:  # masked like resolver errors, logged with an id
+            response = internal_error(exc)
+        await response(scope, receive, send)
+
+    def _validate_batch_request(
+        self, request_data: list[GraphQLRequestData], protocol: Any
+    ) -> None:
+        raise Refusal(400, "BATCHING_DISABLED", "batching is off: send one operation a request")
+
+    def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
+        # A GET with only a persisted-query hash is an operation, not a browser.
+        return super().should_render_graphql_ide(request) and not request.query_params.get(
+            "extensions"
+        )
+
+    async def execute_single(
+        self,
+        request: Request,
+        request_adapter: AsyncHTTPRequestAdapter,
+        sub_response: Response,
+        context: Context,
+        root_value: None,
+        request_data: GraphQLRequestData,
+    ) -> ExecutionResult:
+        documents = self.app.state.services.documents
+        resolved = await documents.resolve(
+            request_data.query, request_data.extensions, context.caller
+        )
+        result = await super().execute_single(
+            request=request,
+            request_adapter=request_adapter,
+            sub_response=sub_response,
+            context=context,
+            root_value=root_value,
+            request_data=dataclasses.replace(request_data, query=resolved.query),
+        )
+        if result.data is not None:
+            await documents.keep(resolved)
+        return result
 
     async def get_context(self, request: Any, response: Any) -> Context:
         services: Services = self.app.state.services
@@ -136,11 +195,14 @@ def create_app(settings: Settings) -> Starlette:
             revocations,
             validator,
             oauth,
+            DocumentStore(engine),
+            make_limiter(settings),
         )
         app.state.engine = engine
         try:
             yield
         finally:
+            await app.state.services.limiter.aclose()
             await http.aclose()
             await engine.dispose()
 
@@ -165,7 +227,7 @@ def create_app(settings: Settings) -> Starlette:
         return endpoint
 
     app = Starlette(lifespan=lifespan)
-    graphql = HubGraphQL(app)
+    graphql = HubGraphQL(app, settings)
     app.router.routes.extend(
         [
             Route("/healthz", healthz),

@@ -239,6 +239,78 @@ def cmd_issuers(args: argparse.Namespace) -> int:
     return 0
 
 
+def _operation_names(document: str) -> list[str]:
+    """The operations of a document that parses and validates against the hub's schema."""
+    from graphql import GraphQLError, OperationDefinitionNode, parse, validate
+
+    from schema import build_schema
+
+    try:
+        parsed = parse(document)
+    except GraphQLError as exc:
+        raise UserInputError(f"the document does not parse: {exc.message}") from exc
+    errors = validate(build_schema()._schema, parsed)
+    if errors:
+        raise UserInputError("the document is not valid: " + "; ".join(e.message for e in errors))
+    names = [
+        d.name.value if d.name else "(anonymous)"
+        for d in parsed.definitions
+        if isinstance(d, OperationDefinitionNode)
+    ]
+    if not names:
+        raise UserInputError("the document has no operation")
+    return names
+
+
+async def _documents(args: argparse.Namespace, settings: Settings) -> Any:
+    from hub.auth.clients import ClientStore
+    from hub.persisted import DocumentStore
+
+    async with _engine(settings) as engine:
+        store = DocumentStore(engine)
+        if args.documents_command == "list":
+            return await store.all()
+        record = await ClientStore(engine, ttl=0).get(args.client_id)
+        if record is None:
+            raise UserInputError(f"no client {args.client_id!r}")
+        path = Path(args.file)
+        try:
+            document = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise UserInputError(f"cannot read {path}: {exc}") from exc
+        operations = _operation_names(document)
+        name = args.name or path.stem
+        sha = await store.add(document, record.pk, name)
+        return {"sha256": sha, "client_id": record.id, "name": name, "operations": operations}
+
+
+def cmd_documents(args: argparse.Namespace) -> int:
+    result = asyncio.run(_documents(args, _settings(args)))
+    if args.documents_command == "list":
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        print(result["sha256"])
+        print(
+            f"registered {result['name']!r} for {result['client_id']} "
+            f"(operations: {', '.join(result['operations'])})",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _add_document_commands(commands: Any) -> None:
+    documents = commands.add_parser(
+        "documents", help="trusted documents: the operations a client may run"
+    )
+    sub = documents.add_subparsers(dest="documents_command", required=True)
+    add = sub.add_parser("add", help="register a file's operations for a client; prints sha256")
+    add.add_argument("--client", dest="client_id", required=True)
+    add.add_argument("file", help="a .graphql file: one document, any number of operations")
+    add.add_argument("--name", help="a label (default: the file name)")
+    sub.add_parser("list", help="list registered documents and automatic persisted queries")
+    documents.set_defaults(func=cmd_documents)
+
+
 def _add_client_commands(commands: Any) -> None:
     clients = commands.add_parser("clients", help="OAuth clients: companies, partners, operators")
     sub = clients.add_subparsers(dest="clients_command", required=True)
@@ -311,6 +383,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--output", "-o", default="schema/schema.graphql", help="file, or -")
     export.set_defaults(func=cmd_schema_export)
     _add_client_commands(commands)
+    _add_document_commands(commands)
     return parser
 
 

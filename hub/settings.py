@@ -69,6 +69,31 @@ class Settings(BaseSettings):
         description="Who may introspect the schema (and get field suggestions): "
         "authenticated clients, anyone, or nobody.",
     )
+    max_depth: int = Field(
+        default=12, ge=1, le=100, description="Most levels of nested fields in an operation."
+    )
+    max_aliases: int = Field(default=30, ge=0, description="Most aliases in a document.")
+    max_tokens: int = Field(
+        default=5000, ge=100, description="Most lexical tokens in a document (parser stops)."
+    )
+    max_cost: int = Field(
+        default=10000,
+        ge=1,
+        description="Most cost of an operation (schema/security.py explains the cost model).",
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="Largest POST body or GET query string (bytes)."
+    )
+    rate_limit_per_minute: int = Field(
+        default=600, ge=0, description="Requests a client may make per minute; 0 turns it off."
+    )
+    rate_limit_burst: int = Field(
+        default=100, ge=1, description="Requests a client may make at once (the bucket size)."
+    )
+    rate_limit_prefix: str = Field(
+        default="entraide-hub:ratelimit:",
+        description="Prefix of the rate-limit keys in Redis (when the broker is Redis).",
+    )
 
     @field_validator("database_url")
     @classmethod

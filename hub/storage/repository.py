@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, select, true
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub import taxonomy
@@ -35,12 +35,14 @@ from hub.storage.tables import (
     partners,
     sync_runs,
 )
-from hub.text import fold
+from hub.storage.writer import org_name_key
 
 __all__ = ["FacetCount", "Facets", "MissionRepository", "SearchQuery"]
 
 _MISSION_COLUMNS = [
-    c for c in missions.c if c.name not in {"search_text", "title_terms", "match_state"}
+    c
+    for c in missions.c
+    if c.name not in {"search_text", "title_terms", "match_state", "missed_syncs"}
 ]
 
 
@@ -188,7 +190,9 @@ class MissionRepository:
         """Missions by global id, any status, as far as the policy lets the caller see them."""
         if not ids:
             return {}
-        conditions = search.compile_filter(self.dialect, MissionFilter(status=()), policy)
+        conditions = search.compile_filter(
+            self.dialect, MissionFilter(status=()), policy, collapse=False
+        )
         stmt = select(*_MISSION_COLUMNS).where(missions.c.id.in_(list(ids)), _where(conditions))
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
@@ -200,7 +204,9 @@ class MissionRepository:
     ) -> list[OrganizationRecord]:
         stmt = select(organizations).order_by(organizations.c.pk).limit(first)
         if name:
-            stmt = stmt.where(organizations.c.name_key.contains(fold(name), autoescape=True))
+            stmt = stmt.where(
+                organizations.c.name_key.contains(org_name_key(name), autoescape=True)
+            )
         if after_pk is not None:
             stmt = stmt.where(organizations.c.pk > after_pk)
         async with self.engine.connect() as conn:
@@ -307,6 +313,22 @@ class MissionRepository:
             )
         ):
             skills[mission_pk].append(SkillRecord(skill, taxonomy.skill_label(skill)))
+        # Other listings of the same mission: its duplicates, or its canonical listing.
+        also: dict[int, set[int]] = {pk: set() for pk in pks}
+        canonical_of = {row["pk"]: row["canonical_pk"] for row in rows if row["canonical_pk"]}
+        family = set(pks) | set(canonical_of.values())
+        related = await conn.execute(
+            select(missions.c.pk, missions.c.canonical_pk, missions.c.partner_pk).where(
+                missions.c.status == MissionStatus.OPEN.value,
+                or_(missions.c.canonical_pk.in_(family), missions.c.pk.in_(family)),
+            )
+        )
+        by_root: dict[int, set[int]] = {}
+        for pk, canonical, partner_pk in related:
+            by_root.setdefault(canonical or pk, set()).add(partner_pk)
+        for row in rows:
+            root = row["canonical_pk"] or row["pk"]
+            also[row["pk"]] = by_root.get(root, set()) - {row["partner_pk"]}
         return [
             _mission(
                 row,
@@ -315,6 +337,7 @@ class MissionRepository:
                 locations[row["pk"]],
                 sorted(causes[row["pk"]]),
                 sorted(skills[row["pk"]], key=lambda s: s.slug),
+                [partner_map[p] for p in sorted(also[row["pk"]])],
             )
             for row in rows
         ]
@@ -353,6 +376,7 @@ def _mission(
     locations: list[LocationRecord],
     causes: list[str],
     skills: list[SkillRecord],
+    also_published_on: list[PartnerRecord],
 ) -> MissionRecord:
     return MissionRecord(
         pk=row["pk"],
@@ -389,6 +413,7 @@ def _mission(
         locations=locations,
         causes=causes,
         skills=skills,
+        also_published_on=also_published_on,
     )
 
 

@@ -137,10 +137,16 @@ def _organization_in(ids: tuple[str, ...]) -> ColumnElement[bool]:
 
 
 def compile_filter(
-    dialect: str, flt: MissionFilter, policy: Policy | None = None
+    dialect: str, flt: MissionFilter, policy: Policy | None = None, collapse: bool = True
 ) -> dict[str, ColumnElement[bool]]:
-    """Conditions by dimension; all of them must hold. Unknown values never match a criterion."""
+    """Conditions by dimension; all of them must hold. Unknown values never match a criterion.
+
+    With `collapse`, a mission published on several partners is one result (its oldest listing)
+    unless the search names partners: then each named partner's own listing is what counts.
+    """
     c: dict[str, ColumnElement[bool]] = {}
+    if collapse and not flt.partners and not (policy is not None and policy.partners):
+        c["duplicates"] = missions.c.canonical_pk.is_(None)
     if flt.status:
         c["status"] = missions.c.status.in_([s.value for s in flt.status])
     if flt.text is not None:

@@ -36,10 +36,12 @@ __all__ = [
     "organizations",
     "partners",
     "persisted_documents",
+    "refused_records",
     "revoked_tokens",
     "signing_keys",
     "sync_runs",
     "trusted_issuers",
+    "unmapped_labels",
 ]
 
 
@@ -88,6 +90,15 @@ partners = Table(
     Column("push_only", Boolean, nullable=False, default=False),
     Column("enabled", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # Sync: how often, the connector's cursor state, and the health the scheduler keeps.
+    Column("interval_seconds", Integer),
+    Column("state", JSON, nullable=False, default=dict),
+    Column("last_success_at", UTCDateTime),
+    Column("failing_since", UTCDateTime),
+    Column("consecutive_failures", Integer, nullable=False, default=0),
+    Column("circuit_open_until", UTCDateTime),
+    Column("last_error", Text),
+    Column("last_good_snapshot_size", Integer),
 )
 
 organizations = Table(
@@ -149,7 +160,12 @@ missions = Table(
     # `previous` so that subscribers can tell "entered my filter" from "left it".
     Column("match_state", JSON, nullable=False, default=dict),
     Column("content_hash", String(64), nullable=False),
+    # Set when this listing is the same mission as an older one on another partner (dedup).
+    Column("canonical_pk", Integer, ForeignKey("missions.pk")),
+    # Offset-paged pulls are not snapshots: a mission closes after two complete syncs missing it.
+    Column("missed_syncs", Integer, nullable=False, default=0),
     UniqueConstraint("partner_pk", "external_id"),
+    Index("ix_missions_canonical_pk", "canonical_pk"),
     Index("ix_missions_status_sort", "status", "sort_date", "pk"),
     Index("ix_missions_start_at", "start_at"),
     Index("ix_missions_updated_at", "updated_at"),
@@ -307,4 +323,29 @@ audit_log = Table(
     Column("client_id", String(60)),
     Column("detail", JSON, nullable=False, default=dict),
     Index("ix_audit_log_at", "at"),
+)
+
+# --- what partners sent that the hub refused, and labels it could not map ----------------------
+
+refused_records = Table(
+    "refused_records",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("partner_pk", Integer, ForeignKey("partners.pk"), nullable=False),
+    Column("external_id", String(200)),
+    Column("reason", Text, nullable=False),
+    Column("source", String(10), nullable=False),  # PULL or PUSH
+    Column("sync_run_pk", Integer, ForeignKey("sync_runs.pk")),
+    Column("at", UTCDateTime, nullable=False),
+    Index("ix_refused_records_partner_at", "partner_pk", "at"),
+)
+
+unmapped_labels = Table(
+    "unmapped_labels",
+    metadata,
+    Column("partner_pk", Integer, ForeignKey("partners.pk"), primary_key=True),
+    Column("kind", String(10), primary_key=True),  # cause or skill
+    Column("label", String(200), primary_key=True),
+    Column("count", Integer, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
 )

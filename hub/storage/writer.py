@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.dedup import Comparable, same_mission, title_key
 from hub.model import EventType, MissionStatus, OrganizationDraft
 from hub.pipeline import Prepared
 from hub.records import PartnerRecord
@@ -28,7 +29,7 @@ from hub.storage.tables import (
     organizations,
     partners,
 )
-from hub.text import fold
+from hub.text import fold, tokens
 
 __all__ = [
     "Outcome",
@@ -120,8 +121,17 @@ async def ensure_partner(
     )
 
 
+# Words that vary between two spellings of one organization's name.
+_ORG_NOISE = {"le", "la", "les", "l", "association", "asso", "assoc", "d", "de", "du", "des"}
+
+
+def org_name_key(name: str) -> str:
+    """ "Les Restos du Cœur" and "Restos du coeur" give one key."""
+    return " ".join(t for t in tokens(name) if t not in _ORG_NOISE) or fold(name).strip()
+
+
 def _org_key(org: OrganizationDraft) -> tuple[str | None, str | None, str | None, str]:
-    return (org.rna, org.siren, org.siret, fold(" ".join(org.name.split())))
+    return (org.rna, org.siren, org.siret, org_name_key(org.name))
 
 
 async def _resolve_organizations(
@@ -311,6 +321,129 @@ async def _append_events(
     return [row[0] for row in result]
 
 
+def _comparable(
+    partner_pk: int,
+    org_pk: int | None,
+    title: str,
+    remote: str,
+    start_at: datetime | None,
+    locations: Iterable[tuple[float | None, float | None, str | None, str | None]],
+) -> Comparable:
+    located = list(locations)
+    return Comparable(
+        partner_pk=partner_pk,
+        organization_pk=org_pk,
+        title=title_key(title),
+        remote_only=remote == "FULL" and not located,
+        points=tuple(
+            (lat, lon) for lat, lon, _, _ in located if lat is not None and lon is not None
+        ),
+        places=frozenset(
+            p for _, _, postal, city in located for p in (postal, fold(city) if city else None) if p
+        ),
+        start_at=start_at,
+    )
+
+
+async def _link_duplicates(
+    conn: AsyncConnection, partner: PartnerRecord, written: list[tuple[int, Prepared, int | None]]
+) -> None:
+    """Point each written mission at the older listing of the same mission on another partner."""
+    org_pks = {org for _, _, org in written if org is not None}
+    candidates: dict[int, list[tuple[int, Comparable]]] = {}
+    if org_pks:
+        rows = (
+            await conn.execute(
+                select(
+                    missions.c.pk,
+                    missions.c.partner_pk,
+                    missions.c.organization_pk,
+                    missions.c.title,
+                    missions.c.remote,
+                    missions.c.start_at,
+                ).where(
+                    missions.c.organization_pk.in_(org_pks),
+                    missions.c.partner_pk != partner.pk,
+                    missions.c.status == MissionStatus.OPEN.value,
+                    missions.c.canonical_pk.is_(None),
+                )
+            )
+        ).all()
+        places: dict[int, list[Any]] = {row.pk: [] for row in rows}
+        for chunk in _chunks(list(places)):
+            for loc in await conn.execute(
+                select(
+                    mission_locations.c.mission_pk,
+                    mission_locations.c.latitude,
+                    mission_locations.c.longitude,
+                    mission_locations.c.postal_code,
+                    mission_locations.c.city,
+                ).where(mission_locations.c.mission_pk.in_(chunk))
+            ):
+                places[loc.mission_pk].append(tuple(loc)[1:])
+        for row in rows:
+            candidates.setdefault(row.organization_pk, []).append(
+                (
+                    row.pk,
+                    _comparable(
+                        row.partner_pk,
+                        row.organization_pk,
+                        row.title,
+                        row.remote,
+                        row.start_at,
+                        places[row.pk],
+                    ),
+                )
+            )
+    updates = []
+    for pk, prepared, org in written:
+        draft = prepared.draft
+        mine = _comparable(
+            partner.pk,
+            org,
+            draft.title,
+            draft.remote.value,
+            draft.start_at,
+            ((loc.latitude, loc.longitude, loc.postal_code, loc.city) for loc in draft.locations),
+        )
+        pool = candidates.get(org, []) if org is not None else []
+        matches = [cpk for cpk, other in pool if cpk != pk and same_mission(mine, other)]
+        updates.append({"b_pk": pk, "b_canonical": min(matches) if matches else None})
+    if updates:
+        await conn.execute(
+            update(missions)
+            .where(missions.c.pk == bindparam("b_pk"))
+            .values(canonical_pk=bindparam("b_canonical")),
+            updates,
+        )
+
+
+async def _promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> None:
+    """When a listing closes, the oldest of its duplicates becomes the one shown."""
+    rows = (
+        await conn.execute(
+            select(missions.c.pk, missions.c.canonical_pk)
+            .where(missions.c.canonical_pk.in_(closed_pks))
+            .order_by(missions.c.pk)
+        )
+    ).all()
+    groups: dict[int, list[int]] = {}
+    for pk, canonical in rows:
+        groups.setdefault(canonical, []).append(pk)
+    updates = [
+        {"b_pk": pk, "b_canonical": None if pk == group[0] else group[0]}
+        for group in groups.values()
+        for pk in group
+    ]
+    if updates:
+        await conn.execute(
+            update(missions)
+            .where(missions.c.pk == bindparam("b_pk"))
+            .values(canonical_pk=bindparam("b_canonical")),
+            updates,
+        )
+
+
 async def upsert_missions(
     conn: AsyncConnection, partner: PartnerRecord, batch: Sequence[Prepared], now: datetime
 ) -> WriteBatch:
@@ -359,6 +492,7 @@ async def upsert_missions(
             changed.append((row, prepared))
 
     events: list[tuple[int, EventType, dict[str, Any] | None]] = []
+    written: list[tuple[int, Prepared]] = []
     if created:
         values = []
         for prepared in created:
@@ -374,6 +508,7 @@ async def upsert_missions(
             insert(missions).returning(missions.c.pk, sort_by_parameter_order=True), values
         )
         pks = [row[0] for row in result]
+        written += list(zip(pks, created, strict=True))
         await _write_children(conn, list(zip(pks, created, strict=True)), replace_existing=False)
         for pk, prepared, v in zip(pks, created, values, strict=True):
             ext = prepared.draft.external_id
@@ -389,6 +524,7 @@ async def upsert_missions(
         await conn.execute(
             update(missions).where(missions.c.pk == bindparam("b_pk")).values(columns), values
         )
+        written += [(row.pk, prepared) for row, prepared in changed]
         await _write_children(
             conn, [(row.pk, prepared) for row, prepared in changed], replace_existing=True
         )
@@ -397,6 +533,8 @@ async def upsert_missions(
             outcome[ext] = WriteResult(ext, Outcome.UPDATED, row.id)
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
             events.append((row.pk, kind, row.match_state))
+    linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
+    await _link_duplicates(conn, partner, linked)
     out.event_seqs = await _append_events(conn, events, now)
     reported: set[str] = set()
     for prepared in batch:
@@ -446,6 +584,7 @@ async def close_missions(
                 for row in to_close
             ],
         )
+        await _promote_duplicates(conn, [row.pk for row in to_close])
         out.event_seqs = await _append_events(
             conn, [(row.pk, EventType.CLOSED, row.match_state) for row in to_close], now
         )

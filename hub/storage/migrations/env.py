@@ -9,14 +9,10 @@ from sqlalchemy import Connection
 
 from hub.settings import load_settings
 from hub.storage.db import make_engine
+from hub.storage.migrate import include_name, include_object
 from hub.storage.tables import metadata
 
 target_metadata = metadata
-
-
-def _include_name(name: str | None, type_: str, _parent: object) -> bool:
-    # The full-text index tables are made by hand in 0001 and are not in the metadata.
-    return not (type_ == "table" and name is not None and name.startswith("missions_fts"))
 
 
 def _run(connection: Connection) -> None:
@@ -24,7 +20,8 @@ def _run(connection: Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         render_as_batch=True,
-        include_name=_include_name,
+        include_name=include_name,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from hub.storage.fts import create_sqlite_index
+
 
 revision = "0001"
 down_revision = None
@@ -220,25 +222,7 @@ def upgrade() -> None:
 def _create_full_text_index() -> None:
     """Index the hub's own search_text column (see hub/text.py) with the engine's full-text."""
     if op.get_bind().dialect.name == "sqlite":
-        op.execute(
-            "CREATE VIRTUAL TABLE missions_fts USING fts5("
-            "search_text, content='missions', content_rowid='pk', tokenize='unicode61')"
-        )
-        op.execute(
-            "CREATE TRIGGER missions_fts_ai AFTER INSERT ON missions BEGIN "
-            "INSERT INTO missions_fts(rowid, search_text) VALUES (new.pk, new.search_text); END"
-        )
-        op.execute(
-            "CREATE TRIGGER missions_fts_ad AFTER DELETE ON missions BEGIN "
-            "INSERT INTO missions_fts(missions_fts, rowid, search_text) "
-            "VALUES ('delete', old.pk, old.search_text); END"
-        )
-        op.execute(
-            "CREATE TRIGGER missions_fts_au AFTER UPDATE OF search_text ON missions BEGIN "
-            "INSERT INTO missions_fts(missions_fts, rowid, search_text) "
-            "VALUES ('delete', old.pk, old.search_text); "
-            "INSERT INTO missions_fts(rowid, search_text) VALUES (new.pk, new.search_text); END"
-        )
+        create_sqlite_index(op.execute)
     else:
         op.execute(
             "ALTER TABLE missions ADD COLUMN search_tsv tsvector "

@@ -1,0 +1,290 @@
+"""Cross-partner deduplication: a labelled set of realistic variants, precision and recall.
+
+Each case is a listing published on partner "pa" and one on partner "pb", labelled as the same
+mission or not. Every case has its own organization name, so cases cannot match each other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+
+from hub.model import Location, MissionDraft, OrganizationDraft, Remote
+from hub.settings import Settings
+from hub.storage.db import make_engine
+from hub.storage.tables import missions, partners
+from tests.conftest import GraphQL, Store
+
+LYON_3 = Location(street="12 rue Servient", postal_code="69003", city="Lyon")
+LYON = Location(city="Lyon")
+MARSEILLE = Location(postal_code="13001", city="Marseille")
+PARIS_11 = Location(postal_code="75011", city="Paris")
+VILLEURBANNE = Location(postal_code="69100", city="Villeurbanne")
+
+
+def day(d: int, month: int = 12) -> datetime:
+    return datetime(2026, month, d, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    a: dict[str, Any]
+    b: dict[str, Any]
+    same: bool
+    org_b: str | None = None  # another spelling of the organization on pb
+
+
+BASE: dict[str, Any] = {"locations": [LYON_3], "start_at": day(1), "remote": Remote.NONE}
+
+CASES = [
+    # --- the same mission, written differently ------------------------------------------------
+    Case(
+        "accents",
+        {"title": "Soutien scolaire aux élèves"},
+        {"title": "Soutien scolaire aux eleves"},
+        True,
+    ),
+    Case("case", {"title": "ATELIER CV ET ENTRETIEN"}, {"title": "Atelier CV et entretien"}, True),
+    Case("suffix h/f", {"title": "Aide aux devoirs - H/F"}, {"title": "Aide aux devoirs"}, True),
+    Case(
+        "suffix benevole",
+        {"title": "Distribution alimentaire (bénévole)"},
+        {"title": "Distribution alimentaire"},
+        True,
+    ),
+    Case(
+        "prefix mission",
+        {"title": "Mission bénévole : Collecte de jouets"},
+        {"title": "Collecte de jouets"},
+        True,
+    ),
+    Case("plural", {"title": "Collecte de vêtements"}, {"title": "Collectes de vêtements"}, True),
+    Case(
+        "stop words",
+        {"title": "Accompagnement numérique des seniors"},
+        {"title": "Accompagnement au numérique pour les seniors"},
+        True,
+    ),
+    Case(
+        "street vs city only",
+        {"title": "Tri de dons", "locations": [LYON_3]},
+        {"title": "Tri de dons", "locations": [LYON]},
+        True,
+    ),
+    Case(
+        "near commune",
+        {"title": "Animation d'ateliers", "locations": [LYON_3]},
+        {"title": "Animation d'ateliers", "locations": [VILLEURBANNE]},
+        True,
+    ),
+    Case(
+        "a day apart",
+        {"title": "Maraude solidaire", "start_at": day(1)},
+        {"title": "Maraude solidaire", "start_at": day(2)},
+        True,
+    ),
+    Case(
+        "both undated",
+        {"title": "Écrivain public", "start_at": None},
+        {"title": "Ecrivain public", "start_at": None},
+        True,
+    ),
+    Case(
+        "fully remote",
+        {"title": "Traduction de documents", "remote": Remote.FULL, "locations": []},
+        {"title": "Traduction de documents", "remote": Remote.FULL, "locations": []},
+        True,
+    ),
+    Case(
+        "org name variant",
+        {"title": "Repas solidaires"},
+        {"title": "Repas solidaires"},
+        True,
+        org_b="Les {org}",
+    ),
+    Case(
+        "org without identifier",
+        {"title": "Permanence juridique"},
+        {"title": "Permanence juridique"},
+        True,
+        org_b="ASSOCIATION {org}",
+    ),
+    Case(
+        "punctuation",
+        {"title": "Refonte du site web — association"},
+        {"title": "Refonte du site-web association"},
+        True,
+    ),
+    Case(
+        "english suffix",
+        {"title": "Mentorat de jeunes | Volunteer"},
+        {"title": "Mentorat de jeunes"},
+        True,
+    ),
+    # --- distinct missions of one organization ---------------------------------------------------
+    Case(
+        "another city",
+        {"title": "Soutien scolaire", "locations": [LYON_3]},
+        {"title": "Soutien scolaire", "locations": [MARSEILLE]},
+        False,
+    ),
+    Case(
+        "another city 2",
+        {"title": "Aide aux devoirs", "locations": [PARIS_11]},
+        {"title": "Aide aux devoirs", "locations": [LYON_3]},
+        False,
+    ),
+    Case(
+        "school level", {"title": "Soutien scolaire CM1"}, {"title": "Soutien scolaire 3e"}, False
+    ),
+    Case("collège vs lycée", {"title": "Tutorat collège"}, {"title": "Tutorat lycée"}, False),
+    Case(
+        "other dates",
+        {"title": "Chantier nature", "start_at": day(1)},
+        {"title": "Chantier nature", "start_at": day(1, 11)},
+        False,
+    ),
+    Case(
+        "next week session",
+        {"title": "Formation premiers secours", "start_at": day(1)},
+        {"title": "Formation premiers secours", "start_at": day(8)},
+        False,
+    ),
+    Case("morning vs evening", {"title": "Maraude du matin"}, {"title": "Maraude du soir"}, False),
+    Case(
+        "other activity",
+        {"title": "Distribution alimentaire"},
+        {"title": "Collecte alimentaire"},
+        False,
+    ),
+    Case(
+        "other audience",
+        {"title": "Accueil des familles"},
+        {"title": "Accueil des réfugiés"},
+        False,
+    ),
+    Case(
+        "remote vs on site",
+        {"title": "Gestion des réseaux sociaux", "remote": Remote.FULL, "locations": []},
+        {"title": "Gestion des réseaux sociaux"},
+        False,
+    ),
+    Case(
+        "dated vs undated",
+        {"title": "Collecte de sang", "start_at": day(1)},
+        {"title": "Collecte de sang", "start_at": None},
+        False,
+    ),
+    Case(
+        "numbered edition",
+        {"title": "Festival édition 2026"},
+        {"title": "Festival édition 2027"},
+        False,
+    ),
+    Case(
+        "other organization",
+        {"title": "Banque alimentaire"},
+        {"title": "Banque alimentaire"},
+        False,
+        org_b="Autre {org}",
+    ),
+    Case("weekday", {"title": "Permanence du lundi"}, {"title": "Permanence du jeudi"}, False),
+]
+
+
+def _draft(case: Case, side: str, index: int) -> MissionDraft:
+    fields = {**BASE, **(case.a if side == "a" else case.b)}
+    org = f"Organisation {index:02d}"
+    if side == "b" and case.org_b:
+        org = case.org_b.format(org=org)
+    rna = f"W{index:09d}" if side == "a" and not case.org_b else None
+    return MissionDraft(
+        external_id=f"{side}{index}",
+        application_url=f"https://{side}.example/{index}",
+        organization=OrganizationDraft(name=org, rna=rna),
+        **fields,
+    )
+
+
+def _canonical(settings: Settings) -> dict[str, tuple[int, int | None]]:
+    async def go() -> dict[str, tuple[int, int | None]]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(missions.c.external_id, missions.c.pk, missions.c.canonical_pk).join(
+                        partners, partners.c.pk == missions.c.partner_pk
+                    )
+                )
+                return {ext: (pk, canonical) for ext, pk, canonical in rows}
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_precision_and_recall_on_the_labelled_set(store: Store, settings: Settings) -> None:
+    store.ingest("pa", [_draft(case, "a", i) for i, case in enumerate(CASES)])
+    store.ingest("pb", [_draft(case, "b", i) for i, case in enumerate(CASES)])
+    found = _canonical(settings)
+    true_pos = false_pos = false_neg = 0
+    wrong = []
+    for i, case in enumerate(CASES):
+        a_pk, _ = found[f"a{i}"]
+        _, b_canonical = found[f"b{i}"]
+        predicted = b_canonical == a_pk
+        if predicted and case.same:
+            true_pos += 1
+        elif predicted:
+            false_pos += 1
+            wrong.append(f"merged: {case.name}")
+        elif case.same:
+            false_neg += 1
+            wrong.append(f"missed: {case.name}")
+    precision = true_pos / (true_pos + false_pos)
+    recall = true_pos / (true_pos + false_neg)
+    print(f"dedup over {len(CASES)} labelled pairs: precision {precision:.2f}, recall {recall:.2f}")
+    assert sum(c.same for c in CASES) >= 15 and sum(not c.same for c in CASES) >= 14
+    assert precision == 1.0, wrong
+    assert recall >= 0.9, wrong
+
+
+def test_one_result_with_also_published_on(store: Store, data: GraphQL) -> None:
+    case = CASES[0]
+    store.ingest("pa", [_draft(case, "a", 0)])
+    store.ingest("pb", [_draft(case, "b", 0)])
+    query = """{ missions { totalCount edges { node { externalId partner { name }
+                 alsoPublishedOn { name } } } } }"""
+    result = data(query)["missions"]
+    assert result["totalCount"] == 1
+    [edge] = result["edges"]
+    assert edge["node"]["partner"]["name"] == "pa"
+    assert edge["node"]["alsoPublishedOn"] == [{"name": "pb"}]
+    # Asking for pb's listings shows pb's own, pointing back at pa.
+    by_partner = data(
+        '{ missions(filter: {partners: ["pb"]}) { edges { node { externalId '
+        "alsoPublishedOn { name } } } } }"
+    )["missions"]["edges"]
+    assert by_partner == [{"node": {"externalId": "b0", "alsoPublishedOn": [{"name": "pa"}]}}]
+
+
+def test_closing_the_shown_listing_brings_up_the_other(store: Store, data: GraphQL) -> None:
+    case = CASES[0]
+    store.ingest("pa", [_draft(case, "a", 0)])
+    store.ingest("pb", [_draft(case, "b", 0)])
+    store.close("pa", ["a0"])
+    [edge] = data("{ missions { edges { node { externalId alsoPublishedOn { name } } } } }")[
+        "missions"
+    ]["edges"]
+    assert edge["node"] == {"externalId": "b0", "alsoPublishedOn": []}
+
+
+def test_same_partner_twice_is_never_a_duplicate(store: Store, settings: Settings) -> None:
+    first = _draft(CASES[0], "a", 0)
+    store.ingest("pa", [first, replace(first, external_id="a0-bis")])
+    assert all(canonical is None for _, canonical in _canonical(settings).values())
