@@ -1,8 +1,66 @@
 """Partner connectors: one module per partner format, turning partner records into mission drafts.
 
-A connector knows `hub.model` only; it never imports storage or the GraphQL layer.
+A connector knows `hub.model` only; it never imports storage or the GraphQL layer. The hub picks
+a connector by name (`get_connector`), builds it from the partner's `ConnectorConfig`, and reads
+one `Run` of outcomes per pull; see `Connector` for the contract.
 """
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from connectors._errors import (
+    AuthError,
+    ConfigError,
+    ConnectorError,
+    FatalError,
+    FeedError,
+    GraphQLError,
+    RetriableError,
+    UnknownConnector,
+)
+from connectors._http import RetryPolicy
+from connectors._paging import Coverage, LimitSkip, PageNumber, Paginator, SinceCursor
+from connectors._parse import DateOrder
+from connectors.contract import (
+    Auth,
+    Close,
+    Connector,
+    ConnectorConfig,
+    FetchResult,
+    Outcome,
+    PartnerFormat,
+    RawRecord,
+    Refused,
+    Run,
+)
+from connectors.registry import CONNECTORS, connector_names, get_connector
+
+__all__ = [
+    "CONNECTORS",
+    "Auth",
+    "AuthError",
+    "Close",
+    "ConfigError",
+    "Connector",
+    "ConnectorConfig",
+    "ConnectorError",
+    "Coverage",
+    "DateOrder",
+    "FatalError",
+    "FeedError",
+    "FetchResult",
+    "GraphQLError",
+    "LimitSkip",
+    "Outcome",
+    "PageNumber",
+    "Paginator",
+    "PartnerFormat",
+    "RawRecord",
+    "Refused",
+    "RetriableError",
+    "RetryPolicy",
+    "Run",
+    "SinceCursor",
+    "UnknownConnector",
+    "connector_names",
+    "get_connector",
+]
