@@ -21,7 +21,7 @@ from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
-from strawberry.types import ExecutionResult
+from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from hub.auth import (
     Caller,
@@ -92,7 +92,7 @@ class HubGraphQL(GraphQL[Context, None]):
     def __init__(self, app: Starlette, settings: Settings, **kwargs: Any) -> None:
         super().__init__(build_schema(settings), **kwargs)
         self.app = app
-        self.rules = RequestRules(settings.max_body_bytes)
+        self.rules = RequestRules(settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -103,9 +103,9 @@ class HubGraphQL(GraphQL[Context, None]):
         raw = headers.get(b"authorization")
         response: Response
         try:
-            bounded = self.rules.check(scope, receive)
             caller = await authenticate(services, raw.decode("latin-1") if raw else None)
             scope.setdefault("state", {})["caller"] = caller
+            bounded = self.rules.check(scope, receive, caller)
             wait = await services.limiter.take(rate_key(scope, caller))
             if wait:
                 raise Refusal.rate_limited(wait)
@@ -121,7 +121,7 @@ class HubGraphQL(GraphQL[Context, None]):
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: Any
     ) -> None:
-        raise Refusal(400, "BATCHING_DISABLED", "batching is off: send one operation a request")
+        raise Refusal(400, "BATCHING_DISABLED", "batching is off: send one operation per request")
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET with only a persisted-query hash is an operation, not a browser.
@@ -129,28 +129,32 @@ class HubGraphQL(GraphQL[Context, None]):
             "extensions"
         )
 
-    async def execute_single(
+    async def execute_operation(
         self,
         request: Request,
         request_adapter: AsyncHTTPRequestAdapter,
-        sub_response: Response,
+        request_data: GraphQLRequestData | list[GraphQLRequestData],
         context: Context,
         root_value: None,
-        request_data: GraphQLRequestData,
-    ) -> ExecutionResult:
+        sub_response: Response,
+    ) -> ExecutionResult | list[ExecutionResult] | SubscriptionExecutionResult:
+        if isinstance(request_data, list):  # refused while parsing; never run one unchecked
+            self._validate_batch_request(request_data, "http")
+            raise AssertionError("batching is off")
+        # Persisted queries and trusted documents, for every HTTP transport (JSON, streams).
         documents = self.app.state.services.documents
         resolved = await documents.resolve(
             request_data.query, request_data.extensions, context.caller
         )
-        result = await super().execute_single(
+        result = await super().execute_operation(
             request=request,
             request_adapter=request_adapter,
-            sub_response=sub_response,
+            request_data=dataclasses.replace(request_data, query=resolved.query),
             context=context,
             root_value=root_value,
-            request_data=dataclasses.replace(request_data, query=resolved.query),
+            sub_response=sub_response,
         )
-        if result.data is not None:
+        if isinstance(result, ExecutionResult) and result.data is not None:
             await documents.keep(resolved)
         return result
 

@@ -14,6 +14,7 @@ text; anything else is refused with PERSISTED_QUERY_NOT_IN_LIST.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import Caller
@@ -28,6 +30,8 @@ from hub.errors import HubError
 from hub.storage.tables import clients, persisted_documents
 
 __all__ = ["DocumentStore", "PersistedQueryError", "Resolved", "sha256_hex"]
+
+logger = logging.getLogger("hub.persisted")
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -169,9 +173,15 @@ class DocumentStore:
         return Resolved(query, sha if caller is not None else None)
 
     async def keep(self, resolved: Resolved) -> None:
-        """Store a new APQ after it ran (so that only documents that validate are kept)."""
+        """Store a new APQ after it ran (so that only documents that validate are kept).
+
+        A failure to store costs the client one more round trip, not its answer: logged only.
+        """
         if resolved.keep is not None and resolved.query is not None:
-            await self.add(resolved.query, None)
+            try:
+                await self.add(resolved.query, None)
+            except SQLAlchemyError as exc:
+                logger.warning("could not keep persisted query %s: %s", resolved.keep, exc)
 
 
 def _requested_hash(extensions: dict[str, Any] | None) -> str | None:

@@ -57,6 +57,10 @@ class PartnerRecord:
     url: str | None = None
     mission_count: int = 0
     last_sync: dict[str, Any] | None = None
+    health: str = "OK"
+    last_success_at: datetime | None = None
+    last_error: str | None = None
+    consecutive_failures: int = 0
 
 
 @dataclass(slots=True)

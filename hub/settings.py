@@ -64,6 +64,26 @@ class Settings(BaseSettings):
     issuer_jwks_ttl_seconds: int = Field(
         default=300, ge=1, description="How long a trusted issuer's JWKS is cached."
     )
+    scheduler: bool = Field(
+        default=True, description="Sync partners on their intervals inside `serve`."
+    )
+    scheduler_tick_seconds: float = Field(
+        default=15.0, gt=0, description="How often the scheduler looks for partners due a sync."
+    )
+    sync_batch_size: int = Field(
+        default=500, ge=1, le=10000, description="Missions written per transaction in a sync."
+    )
+    circuit_failures: int = Field(
+        default=3, ge=1, description="Consecutive failed syncs that open a partner's circuit."
+    )
+    circuit_open_seconds: float = Field(
+        default=1800.0, ge=0, description="How long an open circuit skips the partner."
+    )
+    close_after_failing_days: float = Field(
+        default=7.0,
+        gt=0,
+        description="A partner failing this long has its missions closed (they may be stale).",
+    )
     introspection: Literal["authenticated", "always", "never"] = Field(
         default="authenticated",
         description="Who may introspect the schema (and get field suggestions): "
@@ -82,7 +102,14 @@ class Settings(BaseSettings):
         description="Most cost of an operation (schema/security.py explains the cost model).",
     )
     max_body_bytes: int = Field(
-        default=256 * 1024, ge=1024, description="Largest POST body or GET query string (bytes)."
+        default=256 * 1024,
+        ge=1024,
+        description="Largest POST body, GET query string or GraphQL document (bytes).",
+    )
+    max_push_body_bytes: int = Field(
+        default=8 * 1024 * 1024,
+        ge=1024,
+        description="Largest POST body from a client with missions:write (pushed batches).",
     )
     rate_limit_per_minute: int = Field(
         default=600, ge=0, description="Requests a client may make per minute; 0 turns it off."

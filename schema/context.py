@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,10 +24,17 @@ class Context:
     settings: Settings
     repository: MissionRepository
     caller: Caller | None = None
+    # Called with the event-log positions a mutation wrote, once committed (the broker).
+    on_events: Callable[[list[int]], Awaitable[None]] | None = field(default=None, repr=False)
     _missions: DataLoader[str, MissionRecord | None] | None = field(default=None, repr=False)
     _organizations: DataLoader[str, OrganizationRecord | None] | None = field(
         default=None, repr=False
     )
+
+    async def published(self, seqs: list[int]) -> None:
+        """Tell subscribers about committed changes."""
+        if seqs and self.on_events is not None:
+            await self.on_events(seqs)
 
     @property
     def policy(self) -> Policy | None:

@@ -4,20 +4,32 @@ from __future__ import annotations
 
 import base64
 import binascii
+from datetime import datetime
 from typing import Annotated
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.types import Info
 
 from hub import taxonomy
 from hub.errors import BadCursor
-from hub.filters import MissionOrder
+from hub.filters import MissionFilter, MissionOrder
+from hub.model import MissionStatus
 from hub.storage.repository import check_first
 from schema.connection import MissionConnection
 from schema.context import Context
 from schema.inputs import MissionFilterInput, MissionOrderEnum, to_filter
-from schema.permissions import CanRead
-from schema.types import CauseInfo, Mission, Node, Organization, Partner, Skill, cause_enum
+from schema.permissions import CanRead, CanWrite
+from schema.types import (
+    CauseInfo,
+    Mission,
+    MissionStatusEnum,
+    Node,
+    Organization,
+    Partner,
+    Skill,
+    cause_enum,
+)
 
 __all__ = ["OrganizationPage", "Query"]
 
@@ -40,6 +52,24 @@ def _org_position(cursor: str) -> int:
         return int(pk)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         raise BadCursor("after: malformed cursor") from exc
+
+
+@strawberry.type(description="A record the hub refused from a partner, and why.")
+class RefusedRecord:
+    external_id: str | None = strawberry.field(description="The record's id, when it had one.")
+    reason: str = strawberry.field(description="Why it was refused.")
+    source: str = strawberry.field(description="PULL (a sync) or PUSH (a mutation).")
+    at: datetime = strawberry.field(description="When.")
+
+
+def _own_partner(info: Info[Context, None]) -> str:
+    caller = info.context.caller
+    if caller is None or caller.partner is None:
+        raise GraphQLError(
+            "this field is for partner clients: the token is not bound to a partner",
+            extensions={"code": "FORBIDDEN"},
+        )
+    return caller.partner
 
 
 @strawberry.type(description="Read the merged catalogue of volunteering missions.")
@@ -116,6 +146,41 @@ class Query:
     )
     async def partners(self, info: Info[Context, None]) -> list[Partner]:
         return await info.context.repository.partner_list()  # type: ignore[return-value]
+
+    @strawberry.field(
+        permission_classes=[CanWrite],
+        description="Partners: your own missions as the hub holds them, any status by default.",
+    )
+    async def partner_missions(
+        self,
+        info: Info[Context, None],
+        status: list[MissionStatusEnum] | None = None,  # type: ignore[valid-type]
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
+        after: str | None = None,
+    ) -> MissionConnection:
+        partner = _own_partner(info)
+        ctx = info.context
+        size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
+        statuses = tuple(MissionStatus(s) for s in status) if status else tuple(MissionStatus)
+        flt = MissionFilter(partners=(partner,), status=statuses)
+        event_cursor = await ctx.repository.event_cursor()
+        page, query = await ctx.repository.search(flt, MissionOrder.RECENT, size, after, None)
+        return MissionConnection(page=page, query=query, event_cursor=str(event_cursor))
+
+    @strawberry.field(
+        permission_classes=[CanWrite],
+        description="Partners: the records the hub refused from you, newest first, with reasons.",
+    )
+    async def refused_records(
+        self,
+        info: Info[Context, None],
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
+    ) -> list[RefusedRecord]:
+        partner = _own_partner(info)
+        ctx = info.context
+        size = check_first(first, 50, ctx.settings.page_size_max)
+        rows = await ctx.repository.refusals(partner, size)
+        return [RefusedRecord(**row) for row in rows]
 
     @strawberry.field(
         permission_classes=[CanRead], description="The 20 causes, with their French labels."

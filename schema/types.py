@@ -126,12 +126,34 @@ class Places:
     remaining: int | None = strawberry.field(description="Places still free.")
 
 
+@strawberry.type(description="What one sync run did.")
+class SyncCounts:
+    seen: int = strawberry.field(description="Distinct records the partner listed.")
+    created: int = strawberry.field(description="Missions created.")
+    updated: int = strawberry.field(description="Missions changed.")
+    unchanged: int = strawberry.field(description="Records identical to what the hub held.")
+    closed: int = strawberry.field(description="Missions closed.")
+    refused: int = strawberry.field(description="Records refused, with reasons.")
+
+
 @strawberry.type(description="The last synchronisation run of a partner.")
 class SyncRun:
-    status: str = strawberry.field(description="RUNNING, SUCCEEDED, FAILED or SUSPICIOUS.")
+    status: str = strawberry.field(
+        description="RUNNING, SUCCEEDED, FAILED, or SUSPICIOUS (an empty or much smaller pull: "
+        "nothing was closed)."
+    )
     started_at: datetime = strawberry.field(description="When the run started.")
     finished_at: datetime | None = strawberry.field(description="When it ended.")
     error: str | None = strawberry.field(description="Why it failed, when it did.")
+    counts: SyncCounts = strawberry.field(description="What it did.")
+
+
+@strawberry.enum(description="How a partner's syncs go.")
+class PartnerHealth(enum.Enum):
+    OK = "OK"
+    DEGRADED = "DEGRADED"
+    FAILING = "FAILING"
+    PENDING = "PENDING"
 
 
 @strawberry.type(description="A platform the hub gathers missions from.")
@@ -150,12 +172,26 @@ class Partner(Node):
         run = getattr(self, "last_sync", None)
         if not run:
             return None
+        counts = {k: int(run["counts"].get(k, 0)) for k in SyncCounts.__annotations__}
         return SyncRun(
             status=run["status"],
             started_at=run["started_at"],
             finished_at=run["finished_at"],
             error=run["error"],
+            counts=SyncCounts(**counts),
         )
+
+    @strawberry.field(description="OK, DEGRADED, FAILING, or PENDING before its first sync.")
+    def health(self) -> PartnerHealth:
+        return PartnerHealth(getattr(self, "health", "OK"))
+
+    @strawberry.field(description="When a sync last succeeded.")
+    def last_success_at(self) -> datetime | None:
+        return getattr(self, "last_success_at", None)
+
+    @strawberry.field(description="The last sync error, until a sync succeeds.")
+    def last_error(self) -> str | None:
+        return getattr(self, "last_error", None)
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo[Any]) -> bool:

@@ -21,25 +21,12 @@ from hub.model import MissionDraft
 from hub.settings import Settings, load_settings
 from hub.storage.db import make_engine
 from hub.storage.migrate import upgrade
+from hub.storage.tables import metadata
 from hub.storage.writer import WriteBatch, ensure_partner
 
 TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
-TABLES = (
-    "mission_events",
-    "mission_locations",
-    "mission_causes",
-    "mission_skills",
-    "sync_runs",
-    "audit_log",
-    "revoked_tokens",
-    "persisted_documents",
-    "trusted_issuers",
-    "clients",
-    "signing_keys",
-    "missions",
-    "organizations",
-    "partners",
-)
+# Children first, so that deleting never trips a foreign key.
+TABLES = tuple(table.name for table in reversed(metadata.sorted_tables))
 
 
 def run(coro: Any) -> Any:

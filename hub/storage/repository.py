@@ -33,6 +33,7 @@ from hub.storage.tables import (
     missions,
     organizations,
     partners,
+    refused_records,
     sync_runs,
 )
 from hub.storage.writer import org_name_key
@@ -252,8 +253,29 @@ class MissionRepository:
                     .first()
                 )
                 record.last_sync = dict(run) if run else None
+                record.last_success_at = row["last_success_at"]
+                record.last_error = row["last_error"]
+                record.consecutive_failures = int(row["consecutive_failures"] or 0)
+                record.health = _health(row, record.last_sync)
                 out.append(record)
         return out
+
+    async def refusals(self, partner_name: str, first: int) -> list[dict[str, Any]]:
+        """What the hub refused from a partner, newest first, with the reasons."""
+        stmt = (
+            select(
+                refused_records.c.external_id,
+                refused_records.c.reason,
+                refused_records.c.source,
+                refused_records.c.at,
+            )
+            .join(partners, partners.c.pk == refused_records.c.partner_pk)
+            .where(partners.c.name == partner_name)
+            .order_by(refused_records.c.pk.desc())
+            .limit(first)
+        )
+        async with self.engine.connect() as conn:
+            return [dict(row) for row in (await conn.execute(stmt)).mappings()]
 
     async def event_cursor(self) -> int:
         """The log position now: a client that subscribes from here misses nothing after it."""
@@ -341,6 +363,19 @@ class MissionRepository:
             )
             for row in rows
         ]
+
+
+def _health(row: Any, last_run: dict[str, Any] | None) -> str:
+    """OK, DEGRADED (a failure, or a suspicious pull, lately) or FAILING (circuit open, or
+    failing repeatedly); PENDING for a pulled partner never synced yet."""
+    failures = int(row["consecutive_failures"] or 0)
+    if row["circuit_open_until"] is not None or failures >= 3:
+        return "FAILING"
+    if failures > 0 or (last_run is not None and last_run["status"] == "SUSPICIOUS"):
+        return "DEGRADED"
+    if row["connector"] and last_run is None:
+        return "PENDING"
+    return "OK"
 
 
 def _partner(row: Any) -> PartnerRecord:

@@ -1,0 +1,66 @@
+"""Sync each pulled partner on its interval, skipping partners whose circuit is open."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.settings import Settings
+from hub.storage.tables import partners, sync_runs
+from hub.sync.partners import pulled_partners
+from hub.sync.runner import SyncReport, SyncRunner
+
+__all__ = ["Scheduler"]
+
+logger = logging.getLogger("hub.sync")
+
+
+class Scheduler:
+    def __init__(self, engine: AsyncEngine, runner: SyncRunner, settings: Settings) -> None:
+        self.engine = engine
+        self.runner = runner
+        self.settings = settings
+
+    async def due(self, now: datetime) -> list[str]:
+        """Partners whose interval has passed since their last run and whose circuit is closed."""
+        last = (
+            select(sync_runs.c.partner_pk, func.max(sync_runs.c.started_at).label("last"))
+            .group_by(sync_runs.c.partner_pk)
+            .subquery()
+        )
+        async with self.engine.connect() as conn:
+            rows = (
+                await conn.execute(
+                    select(partners.c.name, partners.c.circuit_open_until, last.c.last).outerjoin(
+                        last, last.c.partner_pk == partners.c.pk
+                    )
+                )
+            ).all()
+        intervals = {p.name: p.interval_seconds or 900 for p in await pulled_partners(self.engine)}
+        out = []
+        for name, circuit_open_until, last_started in rows:
+            if name not in intervals:
+                continue
+            if circuit_open_until is not None and circuit_open_until > now:
+                continue
+            if last_started is None or last_started + timedelta(seconds=intervals[name]) <= now:
+                out.append(name)
+        return out
+
+    async def tick(self, now: datetime | None = None) -> list[SyncReport]:
+        reports = []
+        for name in await self.due(now or datetime.now(UTC)):
+            reports.append(await self.runner.sync(name))
+        return reports
+
+    async def run_forever(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except Exception:  # the loop must outlive any one failure
+                logger.exception("scheduler tick failed")
+            await asyncio.sleep(self.settings.scheduler_tick_seconds)

@@ -1,0 +1,190 @@
+"""Mutation root: partners push and close their own missions (idempotent on externalId)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import UTC, datetime
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from hub.auth.tokens import audit
+from hub.ingest import apply_in
+from hub.pipeline import Refusal
+from hub.storage.writer import Outcome, close_missions, ensure_partner
+from schema.context import Context
+from schema.permissions import CanWrite
+from schema.push import MissionInput, to_draft
+
+__all__ = ["MAX_BATCH", "Mutation"]
+
+MAX_BATCH = 1000
+
+
+@strawberry.enum(description="What a write did to one mission.")
+class WriteStatus(enum.Enum):
+    CREATED = "CREATED"
+    UPDATED = "UPDATED"
+    UNCHANGED = "UNCHANGED"
+    CLOSED = "CLOSED"
+    NOT_FOUND = "NOT_FOUND"
+    REFUSED = "REFUSED"
+    DUPLICATE = "DUPLICATE"
+
+
+@strawberry.type(description="Why an item was refused.")
+class ItemError:
+    message: str = strawberry.field(description="What is wrong and what to change.")
+
+
+@strawberry.type(description="The result of one item of a write, in the order sent.")
+class MissionWriteResult:
+    external_id: str = strawberry.field(description="The item's externalId.")
+    status: WriteStatus = strawberry.field(description="What happened to it.")
+    mission_id: strawberry.ID | None = strawberry.field(
+        description="The hub's id for the mission, when it exists."
+    )
+    errors: list[ItemError] = strawberry.field(description="Why it was refused (REFUSED only).")
+
+
+@strawberry.type(description="Counts of one write call.")
+class WriteCounts:
+    created: int = strawberry.field(description="Missions created.")
+    updated: int = strawberry.field(description="Missions changed.")
+    unchanged: int = strawberry.field(description="Missions sent again as they were.")
+    closed: int = strawberry.field(description="Missions closed.")
+    refused: int = strawberry.field(description="Items refused.")
+
+
+@strawberry.type(description="The outcome of a write call: one result per item, in order.")
+class WritePayload:
+    results: list[MissionWriteResult] = strawberry.field(description="One per item, in order.")
+    counts: WriteCounts = strawberry.field(description="Totals.")
+
+
+def _partner_name(info: Info[Context, None]) -> str:
+    caller = info.context.caller
+    if caller is None or caller.partner is None:
+        raise GraphQLError(
+            "this token is not bound to a partner: writes need a partner client's token",
+            extensions={"code": "FORBIDDEN"},
+        )
+    return caller.partner
+
+
+def _check_size(count: int) -> None:
+    if count > MAX_BATCH:
+        raise GraphQLError(
+            f"at most {MAX_BATCH} items a call, got {count}: split the batch",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+
+
+def _payload(results: list[MissionWriteResult]) -> WritePayload:
+    def n(status: WriteStatus) -> int:
+        return sum(1 for r in results if r.status is status)
+
+    return WritePayload(
+        results=results,
+        counts=WriteCounts(
+            created=n(WriteStatus.CREATED),
+            updated=n(WriteStatus.UPDATED),
+            unchanged=n(WriteStatus.UNCHANGED),
+            closed=n(WriteStatus.CLOSED),
+            refused=n(WriteStatus.REFUSED),
+        ),
+    )
+
+
+@strawberry.type(description="Partners write their own missions.")
+class Mutation:
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Create or replace missions of the token's partner, idempotent on "
+        f"externalId; up to {MAX_BATCH} a call; a bad item is refused alone.",
+    )
+    async def upsert_missions(
+        self, info: Info[Context, None], missions: list[MissionInput]
+    ) -> WritePayload:
+        partner_name = _partner_name(info)
+        _check_size(len(missions))
+        drafts = [to_draft(item) for item in missions]
+        engine = info.context.repository.engine
+        now = datetime.now(UTC)
+        async with engine.begin() as conn:
+            partner = await ensure_partner(conn, partner_name, now)
+            report = await apply_in(conn, partner, drafts, now, source="PUSH")
+        results: list[MissionWriteResult] = []
+        for item, (kind, index) in zip(missions, report.order, strict=True):
+            if kind == "refused":
+                refusal: Refusal = report.refusals[index]
+                results.append(
+                    MissionWriteResult(
+                        external_id=item.external_id,
+                        status=WriteStatus.REFUSED,
+                        mission_id=None,
+                        errors=[ItemError(message=refusal.reason)],
+                    )
+                )
+            else:
+                written = report.batch.results[index]
+                results.append(
+                    MissionWriteResult(
+                        external_id=written.external_id,
+                        status=WriteStatus(written.outcome.value),
+                        mission_id=strawberry.ID(written.mission_id)
+                        if written.mission_id
+                        else None,
+                        errors=[],
+                    )
+                )
+        payload = _payload(results)
+        await audit(
+            engine,
+            "partner.upsert",
+            info.context.caller.client_id if info.context.caller else None,
+            partner=partner_name,
+            counts=vars(payload.counts),
+        )
+        await info.context.published(report.batch.event_seqs)
+        return payload
+
+    @strawberry.mutation(
+        permission_classes=[CanWrite],
+        description="Close missions of the token's partner (never deleted); unknown ids say "
+        "NOT_FOUND.",
+    )
+    async def close_missions(
+        self, info: Info[Context, None], external_ids: list[str]
+    ) -> WritePayload:
+        partner_name = _partner_name(info)
+        _check_size(len(external_ids))
+        engine = info.context.repository.engine
+        now = datetime.now(UTC)
+        async with engine.begin() as conn:
+            partner = await ensure_partner(conn, partner_name, now)
+            batch = await close_missions(conn, partner, external_ids, now)
+        payload = _payload(
+            [
+                MissionWriteResult(
+                    external_id=r.external_id,
+                    status=WriteStatus(r.outcome.value),
+                    mission_id=strawberry.ID(r.mission_id) if r.mission_id else None,
+                    errors=[],
+                )
+                for r in batch.results
+            ]
+        )
+        await audit(
+            engine,
+            "partner.close",
+            info.context.caller.client_id if info.context.caller else None,
+            partner=partner_name,
+            counts=vars(payload.counts),
+        )
+        await info.context.published(batch.event_seqs)
+        return payload
+
+
+assert {o.value for o in Outcome} <= {s.value for s in WriteStatus}
