@@ -69,7 +69,7 @@ SEARCHES: list[dict[str, str]] = [
         "name": "filters",
         "label": "filters alone: FULL remote + skill design-graphique, RECENT",
         "document": (
-            "query { missions(filter: {remote: [FULL], skills: [\"design-graphique\"]}, "
+            'query { missions(filter: {remote: [FULL], skills: ["design-graphique"]}, '
             f"first: 20, orderBy: RECENT) {{ edges {{ node {{ {_NODE} }} }} }} }}"
         ),
     },
@@ -77,7 +77,7 @@ SEARCHES: list[dict[str, str]] = [
         "name": "fulltext",
         "label": 'full-text "accompagnement numérique", RELEVANCE',
         "document": (
-            "query { missions(filter: {text: \"accompagnement numérique\"}, "
+            'query { missions(filter: {text: "accompagnement numérique"}, '
             f"first: 20, orderBy: RELEVANCE) {{ edges {{ node {{ {_NODE} }} }} }} }}"
         ),
     },
@@ -111,7 +111,7 @@ DEEP_PAGES = 10
 def console() -> Any:
     from rich.console import Console
 
-    return Console(highlight=False)
+    return Console(highlight=False, width=None if sys.stdout.isatty() else 150)
 
 
 def percentile(sorted_values: list[float], q: float) -> float:
@@ -233,6 +233,9 @@ async def seed(url: str, target: int, timeout_s: float) -> SeedReport:
         existing = await _count_missions(engine)
         report = SeedReport(before=existing, after=existing)
         if existing >= target:
+            if engine.dialect.name == "postgresql":  # migrations may have just changed tables
+                async with engine.begin() as conn:
+                    await conn.execute(text("ANALYZE"))
             return report
         start = time.perf_counter()
         deadline = start + timeout_s
@@ -247,9 +250,7 @@ async def seed(url: str, target: int, timeout_s: float) -> SeedReport:
             TimeRemainingColumn(),
             console=console(),
         ) as progress:
-            task = progress.add_task(
-                "seed", total=target, completed=first_chunk * CHUNK, rate=""
-            )
+            task = progress.add_task("seed", total=target, completed=first_chunk * CHUNK, rate="")
             for chunk in range(first_chunk, chunks):
                 size = min(CHUNK, target - chunk * CHUNK)
                 t = time.perf_counter()
@@ -286,6 +287,59 @@ async def seed(url: str, target: int, timeout_s: float) -> SeedReport:
 
 
 # --------------------------------------------------------------------------------------------
+# The benchmark's OAuth client (the hub needs a bearer token with missions:read)
+
+BENCH_CLIENT = "bench-load"
+
+
+@dataclasses.dataclass
+class BenchClient:
+    client_id: str
+    secret: str
+    pk: int
+
+
+async def bench_client(url: str) -> BenchClient:
+    """A company client named bench-load, created once; its secret is rotated on every run."""
+    from hub.auth.caller import ClientKind
+    from hub.auth.clients import ClientStore
+    from hub.settings import load_settings
+    from hub.storage.db import make_engine
+
+    engine = make_engine(load_settings(database_url=url, db_echo=False))
+    try:
+        store = ClientStore(engine, ttl=0)
+        client_id = f"company-{BENCH_CLIENT}"
+        if await store.get(client_id) is not None:
+            made = await store.rotate_secret(client_id)
+        else:
+            made = await store.create(ClientKind.COMPANY, BENCH_CLIENT, client_id=client_id)
+        return BenchClient(made.client_id, made.client_secret, made.record.pk)
+    finally:
+        await engine.dispose()
+
+
+def in_process_caller(client: BenchClient) -> Any:
+    """The caller a valid token of the bench client resolves to (open policy, read scope)."""
+    from datetime import timedelta
+
+    from hub.auth.caller import READ, Caller, ClientKind
+    from hub.filters import Policy
+
+    return Caller(
+        client_id=client.client_id,
+        kind=ClientKind.COMPANY,
+        scopes=frozenset({READ}),
+        partner=None,
+        policy=Policy(),
+        trusted_documents_only=False,
+        expires_at=datetime.now(UTC) + timedelta(hours=1),
+        jti=None,
+        client_pk=client.pk,
+    )
+
+
+# --------------------------------------------------------------------------------------------
 # Capturing the SQL of each search (in-process, through the hub's schema and repository)
 
 
@@ -298,7 +352,7 @@ class Captured:
     results: int  # edges on the page
 
 
-async def capture(url: str) -> list[Captured]:
+async def capture(url: str, caller: Any) -> list[Captured]:
     from sqlalchemy import event
 
     from hub.settings import load_settings
@@ -320,7 +374,9 @@ async def capture(url: str) -> list[Captured]:
     async def run(document: str) -> tuple[dict[str, Any], list[tuple[str, Any]]]:
         for _ in range(2):  # the first run may carry first-connect statements
             seen.clear()
-            ctx = Context(request=None, response=None, settings=settings, repository=repo)
+            ctx = Context(
+                request=None, response=None, settings=settings, repository=repo, caller=caller
+            )
             result = await gql.execute(document, context_value=ctx)
             if result.errors:
                 raise SystemExit(f"bench: search failed in-process: {result.errors}")
@@ -366,6 +422,7 @@ class Hub:
         self.port = port
         self.log_path = log_path
         self.proc: subprocess.Popen[bytes] | None = None
+        self.token = ""
 
     @property
     def endpoint(self) -> str:
@@ -387,10 +444,16 @@ class Hub:
             HUB_PORT=str(self.port),
             HUB_LOG_LEVEL="warning",  # no per-request access log line
             HUB_DB_ECHO="false",
+            HUB_TOKEN_TTL_SECONDS="7200",  # one token for the whole run
+            HUB_RATE_LIMIT_PER_MINUTE="0",  # one client at full speed: no per-client limit
         )
         log = self.log_path.open("wb")
         self.proc = subprocess.Popen(
-            command, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=OUT,
+            command,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=OUT,
             start_new_session=True,
         )
         log.close()
@@ -404,6 +467,20 @@ class Hub:
                     return
             time.sleep(0.2)
         raise SystemExit(f"bench: the hub did not answer /healthz within {timeout_s:.0f} s")
+
+    def fetch_token(self, client: BenchClient) -> None:
+        """client_credentials at /oauth/token, as a company intranet would."""
+        import httpx
+
+        r = httpx.post(
+            f"http://127.0.0.1:{self.port}/oauth/token",
+            data={"grant_type": "client_credentials", "scope": "missions:read"},
+            auth=(client.client_id, client.secret),
+            timeout=30,
+        )
+        if r.status_code != 200:
+            raise SystemExit(f"bench: no token from the hub: {r.status_code} {r.text[:300]}")
+        self.token = r.json()["access_token"]
 
     @property
     def pid(self) -> int | None:
@@ -426,7 +503,12 @@ def http_check(hub: Hub, document: str) -> int:
     """POST the search once; the number of edges it returns (fails on any GraphQL error)."""
     import httpx
 
-    r = httpx.post(hub.endpoint, json={"query": document}, timeout=30)
+    r = httpx.post(
+        hub.endpoint,
+        json={"query": document},
+        headers={"Authorization": f"Bearer {hub.token}"},
+        timeout=30,
+    )
     r.raise_for_status()
     body = r.json()
     if body.get("errors"):
@@ -448,6 +530,7 @@ class Load:
     requests: int
     errors: int
     note: str = ""
+    load_avg: float = math.nan  # 1-minute load average when the measurement ended
 
 
 def run_wrk(hub: Hub, name: str, document: str, duration: int, concurrency: int) -> Load:
@@ -458,13 +541,22 @@ def run_wrk(hub: Hub, name: str, document: str, duration: int, concurrency: int)
     script.write_text(
         'wrk.method = "POST"\n'
         'wrk.headers["Content-Type"] = "application/json"\n'
+        f'wrk.headers["Authorization"] = "Bearer {hub.token}"\n'
         f"wrk.body = [==[{body}]==]\n",
         encoding="utf-8",
     )
     threads = max(1, min(2, concurrency))
     command = [
-        "wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration}s", "--timeout", "10s",
-        "--latency", "-s", str(script), hub.endpoint,
+        "wrk",
+        f"-t{threads}",
+        f"-c{concurrency}",
+        f"-d{duration}s",
+        "--timeout",
+        f"{max(10, duration)}s",
+        "--latency",
+        "-s",
+        str(script),
+        hub.endpoint,
     ]
     done = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
     if done.returncode != 0:
@@ -483,14 +575,19 @@ def parse_wrk(output: str) -> Load:
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     if non2xx:
         errors += int(non2xx.group(1))
-    sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    sock = re.search(
+        r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output
+    )
     if sock:
         errors += sum(int(x) for x in sock.groups())
+    requests = int(total.group(1)) if total else 0
+    if requests == 0:  # nothing completed in time: no latency figures at all
+        return Load(0.0, math.nan, math.nan, 0, errors, "no request completed")
     return Load(
         rps=float(rps.group(1)) if rps else math.nan,
         p50_ms=latency("50"),
         p99_ms=latency("99"),
-        requests=int(total.group(1)) if total else 0,
+        requests=requests,
         errors=errors,
     )
 
@@ -525,7 +622,11 @@ def sqlite_rows(path: str, statements: list[tuple[str, Any]]) -> list[int]:
 
 
 def _sqlite_worker(
-    path: str, statements: list[tuple[str, Any]], threads: int, start_at: float, end_at: float,
+    path: str,
+    statements: list[tuple[str, Any]],
+    threads: int,
+    start_at: float,
+    end_at: float,
     queue: Any,
 ) -> None:
     latencies: list[list[float]] = [[] for _ in range(threads)]
@@ -554,8 +655,9 @@ def _sqlite_worker(
     queue.put([x for lst in latencies for x in lst])
 
 
-def run_raw_sqlite(path: str, statements: list[tuple[str, Any]], duration: int,
-                   concurrency: int) -> Load:
+def run_raw_sqlite(
+    path: str, statements: list[tuple[str, Any]], duration: int, concurrency: int
+) -> Load:
     procs_n = max(1, min(os.cpu_count() or 1, concurrency))
     per = [concurrency // procs_n + (1 if i < concurrency % procs_n else 0) for i in range(procs_n)]
     ctx = mp.get_context("spawn")
@@ -614,7 +716,8 @@ def pg_literal(value: Any) -> str:
             raise ValueError("naive datetime in a captured statement")
         v = value.astimezone(UTC)
         seconds = f"{v.second + v.microsecond / 1e6:.6f}"
-        return f"make_timestamptz({v.year}, {v.month}, {v.day}, {v.hour}, {v.minute}, {seconds}, 'UTC')"
+        fields = f"{v.year}, {v.month}, {v.day}, {v.hour}, {v.minute}, {seconds}"
+        return f"make_timestamptz({fields}, 'UTC')"
     if isinstance(value, date):
         return f"make_date({value.year}, {value.month}, {value.day})"
     if isinstance(value, str):
@@ -644,8 +747,12 @@ async def pg_rows(url: str, sqls: list[str]) -> list[int]:
 
     u = make_url(url)
     conn = await asyncpg.connect(
-        host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username or "postgres",
-        password=u.password, database=u.database, timeout=10,
+        host=u.host or "127.0.0.1",
+        port=u.port or 5432,
+        user=u.username or "postgres",
+        password=u.password,
+        database=u.database,
+        timeout=10,
     )
     try:
         return [len(await conn.fetch(sql)) for sql in sqls]
@@ -664,9 +771,26 @@ def run_pgbench(url: str, name: str, sqls: list[str], duration: int, concurrency
         old.unlink()
     threads = max(1, min(2, concurrency))
     command = [
-        "pgbench", "-n", "-M", "prepared", "-c", str(concurrency), "-j", str(threads),
-        "-T", str(duration), "-f", str(script), "-l", f"--log-prefix={prefix}",
-        "-h", u.host or "127.0.0.1", "-p", str(u.port or 5432), "-U", u.username or "postgres",
+        "pgbench",
+        "-n",
+        "-M",
+        "prepared",
+        "-c",
+        str(concurrency),
+        "-j",
+        str(threads),
+        "-T",
+        str(duration),
+        "-f",
+        str(script),
+        "-l",
+        f"--log-prefix={prefix}",
+        "-h",
+        u.host or "127.0.0.1",
+        "-p",
+        str(u.port or 5432),
+        "-U",
+        u.username or "postgres",
         u.database or "bench",
     ]
     env = dict(os.environ)
@@ -701,15 +825,31 @@ def run_pgbench(url: str, name: str, sqls: list[str], duration: int, concurrency
 # py-spy (optional)
 
 
-def start_py_spy(pid: int, name: str, backend: str, duration: int) -> subprocess.Popen[bytes] | None:
+def start_py_spy(
+    pid: int, name: str, backend: str, duration: int
+) -> subprocess.Popen[bytes] | None:
     exe = ROOT / ".venv" / "bin" / "py-spy"
     if not exe.exists():
         return None
     out = OUT / f"py-spy-{backend}-{name}.txt"
     return subprocess.Popen(
-        [str(exe), "record", "-p", str(pid), "-d", str(duration), "-r", "100",
-         "--format", "raw", "-o", str(out), "--nonblocking"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            str(exe),
+            "record",
+            "-p",
+            str(pid),
+            "-d",
+            str(duration),
+            "-r",
+            "100",
+            "--format",
+            "raw",
+            "-o",
+            str(out),
+            "--nonblocking",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
 
 
@@ -735,22 +875,43 @@ def print_table(rows: list[Row], backend: str, missions: int) -> None:
     from rich.table import Table
 
     table = Table(title=f"Search benchmark, {backend}, {missions:,} missions")
-    for col in ("search", "results", "SQL/req", "hub req/s", "hub p50 ms", "hub p99 ms",
-                "raw req/s", "raw p50 ms", "raw p99 ms", "hub ÷ raw"):
+    for col in (
+        "search",
+        "results",
+        "SQL/req",
+        "hub req/s",
+        "hub p50 ms",
+        "hub p99 ms",
+        "raw req/s",
+        "raw p50 ms",
+        "raw p99 ms",
+        "hub ÷ raw",
+    ):
         table.add_column(col, justify="left" if col == "search" else "right")
     for r in rows:
         table.add_row(
-            r.name, str(r.results), str(r.statements),
-            f"{r.hub.rps:,.1f}", f"{r.hub.p50_ms:.1f}", f"{r.hub.p99_ms:.1f}",
-            f"{r.raw.rps:,.1f}", f"{r.raw.p50_ms:.2f}", f"{r.raw.p99_ms:.2f}",
+            r.name,
+            str(r.results),
+            str(r.statements),
+            f"{r.hub.rps:,.1f}",
+            f"{r.hub.p50_ms:.1f}",
+            f"{r.hub.p99_ms:.1f}",
+            f"{r.raw.rps:,.1f}",
+            f"{r.raw.p50_ms:.2f}",
+            f"{r.raw.p99_ms:.2f}",
             f"{r.ratio:.3f}",
         )
     console().print(table)
 
 
 def markdown_section(
-    rows: list[Row], backend: str, missions: int, seed_report: SeedReport, command: str,
-    duration: int, concurrency: int,
+    rows: list[Row],
+    backend: str,
+    missions: int,
+    seed_report: SeedReport,
+    command: str,
+    duration: int,
+    concurrency: int,
 ) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     raw_tool = (
@@ -779,15 +940,26 @@ def markdown_section(
     lines += [
         "",
         "| search | results | SQL/req | hub req/s | hub p50 ms | hub p99 ms | raw req/s "
-        "| raw p50 ms | raw p99 ms | hub ÷ raw |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| raw p50 ms | raw p99 ms | hub ÷ raw | load avg hub/raw |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
+
+    def f(value: float, spec: str) -> str:
+        return "—" if math.isnan(value) else format(value, spec)
+
     for r in rows:
         lines.append(
-            f"| {r.label} | {r.results} | {r.statements} | {r.hub.rps:,.1f} | {r.hub.p50_ms:.1f} "
-            f"| {r.hub.p99_ms:.1f} | {r.raw.rps:,.1f} | {r.raw.p50_ms:.2f} | {r.raw.p99_ms:.2f} "
-            f"| {r.ratio:.3f} |"
+            f"| {r.label} | {r.results} | {r.statements} | {f(r.hub.rps, ',.1f')} "
+            f"| {f(r.hub.p50_ms, '.1f')} | {f(r.hub.p99_ms, '.1f')} | {f(r.raw.rps, ',.1f')} "
+            f"| {f(r.raw.p50_ms, '.2f')} | {f(r.raw.p99_ms, '.2f')} | {f(r.ratio, '.3f')} "
+            f"| {f(r.hub.load_avg, '.1f')} / {f(r.raw.load_avg, '.1f')} |"
         )
+    for r in rows:
+        if r.hub.requests == 0:
+            lines.append(
+                f"\n{r.name}: no hub request completed within {duration} s at concurrency "
+                f"{concurrency}; rerun it alone with a longer --duration."
+            )
     met = [r for r in rows if r.ratio >= TARGET_RATIO and r.hub.p99_ms <= TARGET_P99_MS]
     lines += [
         "",
@@ -805,9 +977,13 @@ def markdown_section(
 def update_results_md(backend: str, section: str) -> None:
     start, end = f"<!-- bench:{backend}:start -->", f"<!-- bench:{backend}:end -->"
     block = f"{start}\n{section}{end}"
-    text = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else (
-        "# Search benchmark results\n\nWritten by `bench/search.py`; each run rewrites the "
-        "section of its database.\n\n"
+    text = (
+        RESULTS_MD.read_text(encoding="utf-8")
+        if RESULTS_MD.exists()
+        else (
+            "# Search benchmark results\n\nWritten by `bench/search.py`; each run rewrites the "
+            "section of its database.\n\n"
+        )
     )
     if start in text and end in text:
         text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
@@ -830,8 +1006,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unrecorded load first")
     parser.add_argument("--seed-timeout", type=float, default=1800, help="seconds, then stop")
     parser.add_argument("--only", help="comma-separated search names to run")
-    parser.add_argument("--py-spy", action="store_true",
-                        help="profile the hub under each load (needs .venv/bin/py-spy)")
+    parser.add_argument(
+        "--py-spy",
+        action="store_true",
+        help="profile the hub under each load (needs .venv/bin/py-spy)",
+    )
     parser.add_argument("--no-results-md", action="store_true")
     args = parser.parse_args(argv)
 
@@ -846,7 +1025,9 @@ def main(argv: list[str] | None = None) -> int:
     backend = backend_of(url)
     if backend == "postgresql" and shutil.which("pgbench") is None:
         raise SystemExit("bench: pgbench is missing (apt-get install -y postgresql-client)")
-    command = "python bench/search.py " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
+    command = " ".join(
+        ["python bench/search.py", *(shlex.quote(a) for a in (argv or sys.argv[1:]))]
+    )
     con.print(f"[bold]database[/] {url}")
 
     if backend == "postgresql":
@@ -865,7 +1046,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     con.print(f"missions in store: {seed_report.after:,}")
 
-    captured = asyncio.run(capture(url))
+    client = asyncio.run(bench_client(url))
+    captured = asyncio.run(capture(url, in_process_caller(client)))
     if args.only:
         wanted = set(args.only.split(","))
         captured = [c for c in captured if c.name in wanted]
@@ -897,6 +1079,7 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_term)
     try:
         hub.start()
+        hub.fetch_token(client)
         con.print(f"hub up, pid {hub.pid}, {hub.endpoint}")
         for c in captured:
             over_http = http_check(hub, c.document)
@@ -907,24 +1090,34 @@ def main(argv: list[str] | None = None) -> int:
         for c in captured:
             if args.warmup:
                 run_wrk(hub, c.name, c.document, args.warmup, args.concurrency)
-            spy = start_py_spy(hub.pid or 0, c.name, backend, args.duration) if args.py_spy else None
+            spy = (
+                start_py_spy(hub.pid or 0, c.name, backend, args.duration) if args.py_spy else None
+            )
             hub_load = run_wrk(hub, c.name, c.document, args.duration, args.concurrency)
+            hub_load.load_avg = os.getloadavg()[0]
             if spy is not None:
                 spy.wait(timeout=60)
             if hub.proc is not None and hub.proc.poll() is not None:
                 raise SystemExit(f"bench: the hub died under load; see {hub.log_path}")
+            if hub_load.errors:
+                raise SystemExit(
+                    f"bench: {c.name}: {hub_load.errors} of {hub_load.requests} responses were "
+                    "errors (non-2xx or socket errors): the figures would be meaningless"
+                )
             if backend == "postgresql":
                 raw = run_pgbench(url, c.name, sqls[c.name], args.duration, args.concurrency)
             else:
                 raw = run_raw_sqlite(
                     sqlite_path(url), c.statements, args.duration, args.concurrency
                 )
+            raw.load_avg = os.getloadavg()[0]
             row = Row(c.name, c.label, c.results, len(c.statements), hub_load, raw)
             rows_out.append(row)
             con.print(
                 f"{c.name}: hub {hub_load.rps:,.1f} req/s p50 {hub_load.p50_ms:.1f} ms p99 "
                 f"{hub_load.p99_ms:.1f} ms (errors {hub_load.errors}) | raw {raw.rps:,.1f} req/s "
-                f"p50 {raw.p50_ms:.2f} ms p99 {raw.p99_ms:.2f} ms | hub ÷ raw {row.ratio:.3f}"
+                f"p50 {raw.p50_ms:.2f} ms p99 {raw.p99_ms:.2f} ms | hub ÷ raw {row.ratio:.3f} "
+                f"| load avg {hub_load.load_avg:.1f} / {raw.load_avg:.1f}"
             )
     except KeyboardInterrupt:
         con.print("[red]interrupted[/]")
@@ -948,8 +1141,15 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_results_md and not args.only:
         update_results_md(
             backend,
-            markdown_section(rows_out, backend, seed_report.after, seed_report, command,
-                             args.duration, args.concurrency),
+            markdown_section(
+                rows_out,
+                backend,
+                seed_report.after,
+                seed_report,
+                command,
+                args.duration,
+                args.concurrency,
+            ),
         )
         con.print(f"updated {RESULTS_MD.relative_to(ROOT)}")
     return 0
