@@ -8,21 +8,24 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import timedelta
+from importlib.resources import files
 from typing import Any
 
 import httpx
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from sqlalchemy import text
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
+from hub import tracing
 from hub.auth import (
     Caller,
     ClientStore,
@@ -33,6 +36,9 @@ from hub.auth import (
     RevocationList,
     TokenValidator,
 )
+from hub.explorer import Explorer
+from hub.logs import RequestIdMiddleware
+from hub.metrics import ERROR, REFUSED, HubMetrics
 from hub.persisted import DocumentStore, PersistedQueryError
 from hub.ratelimit import RateLimiter, make_limiter
 from hub.settings import Settings
@@ -44,6 +50,8 @@ from schema.security import Refusal, RequestRules, internal_error, rate_key
 __all__ = ["Services", "create_app"]
 
 logger = logging.getLogger("hub")
+
+GRAPHQL_RESPONSE = "application/graphql-response+json"
 
 
 @dataclass
@@ -75,6 +83,20 @@ def _unauthenticated(message: str) -> Response:
     )
 
 
+def _prefers_graphql_response(scope: Scope) -> bool:
+    """GraphQL over HTTP: application/graphql-response+json when Accept ranks it at least as high
+    as application/json; application/json otherwise (no Accept, `*/*`: legacy clients)."""
+    ranks = {GRAPHQL_RESPONSE: 0.0, "application/json": 0.0}
+    for item in Headers(scope=scope).get("accept", "").split(","):
+        media, *params = (part.strip().lower() for part in item.split(";"))
+        media = "application/json" if media in ("*/*", "application/*") else media
+        if media in ranks:
+            q = next((p.partition("=")[2] for p in params if p.startswith("q=")), "1")
+            with contextlib.suppress(ValueError):
+                ranks[media] = max(ranks[media], float(q))
+    return ranks[GRAPHQL_RESPONSE] > 0 and ranks[GRAPHQL_RESPONSE] >= ranks["application/json"]
+
+
 async def authenticate(services: Services, authorization: str | None) -> Caller | None:
     """The caller named by an Authorization header; None when there is none."""
     if not authorization:
@@ -89,10 +111,14 @@ class HubGraphQL(GraphQL[Context, None]):
     """strawberry's ASGI view, behind the request rules, the bearer-token check and the rate
     limit (schema/security.py); persisted queries are resolved before each operation."""
 
-    def __init__(self, app: Starlette, settings: Settings, **kwargs: Any) -> None:
-        super().__init__(build_schema(settings), **kwargs)
+    def __init__(
+        self, app: Starlette, settings: Settings, metrics: HubMetrics, **kwargs: Any
+    ) -> None:
+        super().__init__(build_schema(settings, metrics), **kwargs)
         self.app = app
+        self.metrics = metrics
         self.rules = RequestRules(settings)
+        self.explorer = Explorer(files("schema") / "operations")  # GET /graphql from a browser
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -101,6 +127,7 @@ class HubGraphQL(GraphQL[Context, None]):
         services: Services = self.app.state.services
         headers = dict(scope.get("headers") or [])
         raw = headers.get(b"authorization")
+        observed = self.metrics.observe(scope)  # the schema's extension fills it in
         response: Response
         try:
             caller = await authenticate(services, raw.decode("latin-1") if raw else None)
@@ -112,10 +139,17 @@ class HubGraphQL(GraphQL[Context, None]):
             response = await self.run(Request(scope, bounded))
         except InvalidToken as exc:
             response = _unauthenticated(str(exc))
+            observed.outcome = REFUSED
         except (Refusal, PersistedQueryError, HTTPException) as exc:
             response = Refusal.of(exc).response()
+            observed.outcome = REFUSED
         except Exception as exc:  # masked like resolver errors, logged with an id
             response = internal_error(exc)
+            observed.outcome = ERROR
+        self.metrics.finish(observed)
+        if response.media_type == "application/json" and _prefers_graphql_response(scope):
+            response.headers["content-type"] = GRAPHQL_RESPONSE
+        response.headers.add_vary_header("Accept")
         await response(scope, receive, send)
 
     def _validate_batch_request(
@@ -128,6 +162,29 @@ class HubGraphQL(GraphQL[Context, None]):
         return super().should_render_graphql_ide(request) and not request.query_params.get(
             "extensions"
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return self.explorer.page(request)
+
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
+        response = await super().process_result(request, result)
+        # GraphQL over HTTP: a request error (nothing ran: parse, validation, variables; no
+        # error has a path) is answered without `data` in application/graphql-response+json...
+        request_error = result.data is None and all(e.path is None for e in result.errors or ())
+        if result.errors and request_error and _prefers_graphql_response(request.scope):
+            response.pop("data", None)
+        return response
+
+    def create_response(
+        self, response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse], sub_response: Response
+    ) -> Response:
+        # ... and with a 4xx status (400 unless the hub's rules chose another).
+        request_error = isinstance(response_data, dict) and "data" not in response_data
+        if request_error and (sub_response.status_code or 200) < 400:
+            sub_response.status_code = 400
+        return super().create_response(response_data, sub_response)
 
     async def execute_operation(
         self,
@@ -188,7 +245,9 @@ def create_app(settings: Settings) -> Starlette:
             revocations=revocations,
             issuers=IssuerStore(engine, http, jwks_ttl=settings.issuer_jwks_ttl_seconds),
         )
-        oauth = OAuthEndpoints(settings, engine, keys, clients, revocations, validator)
+        oauth = OAuthEndpoints(
+            settings, engine, keys, clients, revocations, validator, app.state.metrics
+        )
         app.state.services = Services(
             settings,
             engine,
@@ -231,18 +290,23 @@ def create_app(settings: Settings) -> Starlette:
         return endpoint
 
     app = Starlette(lifespan=lifespan)
-    graphql = HubGraphQL(app, settings)
+    app.state.metrics = metrics = HubMetrics()  # per app: tests build many in one process
+    graphql = HubGraphQL(app, settings, metrics)
     app.router.routes.extend(
         [
             Route("/healthz", healthz),
             Route("/readyz", readyz),
+            Route("/metrics", metrics.endpoint),
             Route("/oauth/token", oauth("token"), methods=["POST"]),
             Route("/oauth/introspect", oauth("introspect"), methods=["POST"]),
             Route("/oauth/revoke", oauth("revoke_endpoint"), methods=["POST"]),
             Route("/.well-known/jwks.json", oauth("jwks")),
             Route("/.well-known/oauth-authorization-server", oauth("metadata")),
+            *graphql.explorer.routes(),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ]
     )
+    tracing.instrument(app, settings)  # only when HUB_OTEL_ENDPOINT is set
+    app.add_middleware(RequestIdMiddleware)  # outermost: every log line has the request id
     return app

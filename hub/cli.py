@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import contextlib
 import json
-import logging
 import sys
 from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.errors import UserInputError
+from hub.logs import configure_logging
 from hub.settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
@@ -26,7 +26,12 @@ def _settings(args: argparse.Namespace) -> Settings:
         overrides["host"] = args.host
     if getattr(args, "port", None):
         overrides["port"] = args.port
-    return load_settings(**overrides)
+    settings = load_settings(**overrides)
+    fmt = settings.log_format
+    if fmt == "auto":  # JSON for the server's collectors; text for a person at a terminal
+        fmt = "json" if args.command == "serve" else "text"
+    configure_logging(settings.log_level, fmt)
+    return settings
 
 
 async def _migrate(settings: Settings) -> None:
@@ -74,6 +79,7 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
+        log_config=None,  # uvicorn's loggers go through ours (hub/logs.py)
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
     )
@@ -500,7 +506,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging("info", "text")  # until the settings say otherwise
     try:
         return int(args.func(args))
     except (SettingsError, UserInputError) as exc:

@@ -40,6 +40,19 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Logging level."
     )
+    log_format: Literal["auto", "json", "text"] = Field(
+        default="auto",
+        description="Log lines: json (one object a line, with the request id) or text; auto is "
+        "json for `serve` and text for the other commands.",
+    )
+    otel_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP endpoint that receives traces (http://collector:4318); "
+        "tracing is off when unset. Needs the `otel` extra.",
+    )
+    otel_service_name: str = Field(
+        default="entraide-hub", description="`service.name` of the traces this hub sends."
+    )
     public_url: str | None = Field(
         default=None,
         description="The hub's public base URL (token issuer and audience); "

@@ -10,14 +10,28 @@ from hub import taxonomy
 from hub.errors import FilterError
 from hub.filters import MissionFilter, MissionOrder, Near
 from hub.model import EngagementType, MissionStatus, Remote
-from schema.types import Cause, EngagementTypeEnum, MissionStatusEnum, RemoteEnum
+from schema.types import (
+    Cause,
+    EngagementTypeEnum,
+    MissionStatusEnum,
+    RemoteEnum,
+    describe_values,
+)
 
 __all__ = ["MissionFilterInput", "MissionOrderEnum", "NearInput", "to_filter"]
 
-MissionOrderEnum = strawberry.enum(
-    MissionOrder,
-    name="MissionOrder",
-    description="RELEVANCE needs filter.text; NEAREST needs filter.near.",
+MissionOrderEnum = describe_values(
+    strawberry.enum(
+        MissionOrder,
+        name="MissionOrder",
+        description="RELEVANCE needs filter.text; NEAREST needs filter.near.",
+    ),
+    {
+        "RELEVANCE": "Most words of filter.text in the title first, then the most recent.",
+        "RECENT": "Most recently posted first.",
+        "STARTING_SOON": "Soonest start first; missions already started count as starting now.",
+        "NEAREST": "Nearest location to filter.near first.",
+    },
 )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import UTC, datetime
+from typing import Annotated
 
 import strawberry
 from graphql import GraphQLError
@@ -24,13 +25,20 @@ MAX_BATCH = 1000
 
 @strawberry.enum(description="What a write did to one mission.")
 class WriteStatus(enum.Enum):
-    CREATED = "CREATED"
-    UPDATED = "UPDATED"
-    UNCHANGED = "UNCHANGED"
-    CLOSED = "CLOSED"
-    NOT_FOUND = "NOT_FOUND"
-    REFUSED = "REFUSED"
-    DUPLICATE = "DUPLICATE"
+    CREATED = strawberry.enum_value("CREATED", description="A new mission.")
+    UPDATED = strawberry.enum_value("UPDATED", description="A mission the hub held, changed.")
+    UNCHANGED = strawberry.enum_value(
+        "UNCHANGED", description="Sent again as the hub held it: nothing changed."
+    )
+    CLOSED = strawberry.enum_value("CLOSED", description="Closed.")
+    NOT_FOUND = strawberry.enum_value(
+        "NOT_FOUND", description="No mission of this partner has this externalId."
+    )
+    REFUSED = strawberry.enum_value("REFUSED", description="Refused: `errors` says why.")
+    DUPLICATE = strawberry.enum_value(
+        "DUPLICATE",
+        description="The externalId came earlier in the same call; that item's result stands.",
+    )
 
 
 @strawberry.type(description="Why an item was refused.")
@@ -105,7 +113,12 @@ class Mutation:
         f"externalId; up to {MAX_BATCH} a call; a bad item is refused alone.",
     )
     async def upsert_missions(
-        self, info: Info[Context, None], missions: list[MissionInput]
+        self,
+        info: Info[Context, None],
+        missions: Annotated[
+            list[MissionInput],
+            strawberry.argument(description="Whole missions: each replaces the hub's copy."),
+        ],
     ) -> WritePayload:
         partner_name = _partner_name(info)
         _check_size(len(missions))
@@ -156,7 +169,11 @@ class Mutation:
         "NOT_FOUND.",
     )
     async def close_missions(
-        self, info: Info[Context, None], external_ids: list[str]
+        self,
+        info: Info[Context, None],
+        external_ids: Annotated[
+            list[str], strawberry.argument(description="The partner's own ids of the missions.")
+        ],
     ) -> WritePayload:
         partner_name = _partner_name(info)
         _check_size(len(external_ids))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from graphql import GraphQLError
@@ -62,6 +62,16 @@ class RefusedRecord:
     at: datetime = strawberry.field(description="When.")
 
 
+def _selects(selections: list[Any], name: str) -> bool:
+    """Whether a selection set asks for `name`, fragments included."""
+    for selection in selections:
+        if getattr(selection, "name", None) == name:
+            return True
+        if not hasattr(selection, "name") and _selects(selection.selections, name):
+            return True
+    return False
+
+
 def _own_partner(info: Info[Context, None]) -> str:
     caller = info.context.caller
     if caller is None or caller.partner is None:
@@ -81,7 +91,10 @@ class Query:
     async def missions(
         self,
         info: Info[Context, None],
-        filter: MissionFilterInput | None = None,
+        filter: Annotated[
+            MissionFilterInput | None,
+            strawberry.argument(description="What to look for; OPEN missions when omitted."),
+        ] = None,
         first: Annotated[
             int | None, strawberry.argument(description="Page size: 20 when omitted, at most 100.")
         ] = None,
@@ -96,7 +109,10 @@ class Query:
         ctx = info.context
         size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
         flt = to_filter(filter)
-        event_cursor = await ctx.repository.event_cursor()
+        # Read before the page, and only when asked for: a client that subscribes from it then
+        # misses nothing that changed after its page was read.
+        wanted = _selects(info.selected_fields[0].selections, "eventCursor")
+        event_cursor = await ctx.repository.event_cursor() if wanted else 0
         page, query = await ctx.repository.search(
             flt, MissionOrder(order_by), size, after, ctx.policy
         )
@@ -105,13 +121,23 @@ class Query:
     @strawberry.field(
         permission_classes=[CanRead], description="One mission by id, whatever its status."
     )
-    async def mission(self, info: Info[Context, None], id: strawberry.ID) -> Mission | None:
+    async def mission(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The mission's id.")],
+    ) -> Mission | None:
         return await info.context.missions.load(str(id))  # type: ignore[return-value]
 
     @strawberry.field(
         permission_classes=[CanRead], description="Any object by its global id (Relay)."
     )
-    async def node(self, info: Info[Context, None], id: strawberry.ID) -> Node | None:
+    async def node(
+        self,
+        info: Info[Context, None],
+        id: Annotated[
+            strawberry.ID, strawberry.argument(description="A mission, organization or partner id.")
+        ],
+    ) -> Node | None:
         key = str(id)
         if key.startswith("mis_"):
             return await info.context.missions.load(key)  # type: ignore[return-value]
@@ -129,9 +155,14 @@ class Query:
     async def organizations(
         self,
         info: Info[Context, None],
-        name: str | None = None,
+        name: Annotated[
+            str | None,
+            strawberry.argument(description="Part of the name, ignoring case and accents."),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
-        after: str | None = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+        ] = None,
     ) -> OrganizationPage:
         ctx = info.context
         size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
@@ -154,9 +185,14 @@ class Query:
     async def partner_missions(
         self,
         info: Info[Context, None],
-        status: list[MissionStatusEnum] | None = None,  # type: ignore[valid-type]
+        status: Annotated[
+            list[MissionStatusEnum] | None,  # type: ignore[valid-type]
+            strawberry.argument(description="Only these statuses; all of them when omitted."),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
-        after: str | None = None,
+        after: Annotated[
+            str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+        ] = None,
     ) -> MissionConnection:
         partner = _own_partner(info)
         ctx = info.context

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLResolveInfo
+from strawberry.types import Info
 
 from hub import taxonomy
 from hub.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
 from hub.records import MissionRecord, OrganizationRecord, PartnerRecord
+
+if TYPE_CHECKING:
+    from schema.context import Context
 
 __all__ = [
     "Cause",
@@ -30,41 +35,103 @@ __all__ = [
     "RemoteEnum",
     "Skill",
     "SyncRun",
+    "describe_values",
 ]
 
-RemoteEnum = strawberry.enum(
-    Remote,
-    name="RemoteMode",
-    description="Whether a mission can be done from home.",
+
+_E = TypeVar("_E")
+
+
+def describe_values(enum_type: _E, descriptions: Mapping[str, str]) -> _E:
+    """Give every value of a strawberry enum its description: the SDL documents each one.
+
+    For enums defined outside the schema (hub.model), whose members cannot carry
+    strawberry.enum_value; a member without a description fails here, at import.
+    """
+    values = cast(Any, enum_type).__strawberry_definition__.values
+    names = {value.name for value in values}
+    if names != set(descriptions):
+        raise ValueError(f"{enum_type}: describe exactly {sorted(names)}")
+    for value in values:
+        value.description = descriptions[value.name]
+    return enum_type
+
+
+RemoteEnum = describe_values(
+    strawberry.enum(
+        Remote,
+        name="RemoteMode",
+        description="Whether a mission can be done from home.",
+    ),
+    {
+        "FULL": "Entirely remote.",
+        "POSSIBLE": "Remote in part, or by arrangement with the organization.",
+        "NONE": "On site only.",
+    },
 )
-EngagementTypeEnum = strawberry.enum(
-    EngagementType,
-    name="EngagementType",
-    description="The kind of engagement: volunteering, skills-based volunteering, civic service.",
+EngagementTypeEnum = describe_values(
+    strawberry.enum(
+        EngagementType,
+        name="EngagementType",
+        description="The kind of engagement: volunteering, skills-based volunteering, civic "
+        "service.",
+    ),
+    {
+        "VOLUNTEERING": "Volunteering (bénévolat).",
+        "SKILLS_VOLUNTEERING": "Skills-based volunteering (mécénat de compétences).",
+        "CIVIC_SERVICE": "French civic service (service civique).",
+        "OTHER": "Another kind of volunteering (other volontariat programmes).",
+    },
 )
-MissionStatusEnum = strawberry.enum(
-    MissionStatus,
-    name="MissionStatus",
-    description="OPEN missions take volunteers; CLOSED ones were withdrawn; EXPIRED ones ended.",
+MissionStatusEnum = describe_values(
+    strawberry.enum(
+        MissionStatus,
+        name="MissionStatus",
+        description="OPEN missions take volunteers; CLOSED ones were withdrawn; EXPIRED ones "
+        "ended.",
+    ),
+    {
+        "OPEN": "Takes volunteers.",
+        "CLOSED": "Withdrawn by its partner, or gone from the partner's catalogue.",
+        "EXPIRED": "Its end date has passed.",
+    },
 )
-CommitmentKindEnum = strawberry.enum(
-    CommitmentKind,
-    name="CommitmentKind",
-    description="A one-off engagement or a recurring one.",
+CommitmentKindEnum = describe_values(
+    strawberry.enum(
+        CommitmentKind,
+        name="CommitmentKind",
+        description="A one-off engagement or a recurring one.",
+    ),
+    {
+        "ONE_OFF": "Once, or over a few days (an event, a one-off task).",
+        "RECURRING": "Regularly, some hours a week.",
+    },
 )
-GeoSourceEnum = strawberry.enum(
-    GeoSource,
-    name="GeoSource",
-    description="How a location's point was found.",
+GeoSourceEnum = describe_values(
+    strawberry.enum(
+        GeoSource,
+        name="GeoSource",
+        description="How a location's point was found.",
+    ),
+    {
+        "PARTNER": "Coordinates given by the partner.",
+        "PARTNER_SWAPPED": "Given by the partner as (longitude, latitude), and put right.",
+        "POSTAL_CODE": "Geocoded offline from the postal code.",
+        "CITY": "Geocoded offline from the commune's name.",
+        "NONE": "No point: latitude and longitude are null.",
+    },
 )
 
 _CauseValues = enum.Enum(  # type: ignore[misc]
     "_CauseValues", {c.slug.replace("-", "_").upper(): c.slug for c in taxonomy.CAUSES}
 )
-Cause = strawberry.enum(
-    _CauseValues,
-    name="Cause",
-    description="The 20 causes of API Engagement, the French public volunteering aggregator.",
+Cause = describe_values(
+    strawberry.enum(
+        _CauseValues,
+        name="Cause",
+        description="The 20 causes of API Engagement, the French public volunteering aggregator.",
+    ),
+    {c.slug.replace("-", "_").upper(): f"{c.label} ({c.slug})." for c in taxonomy.CAUSES},
 )
 
 
@@ -150,10 +217,16 @@ class SyncRun:
 
 @strawberry.enum(description="How a partner's syncs go.")
 class PartnerHealth(enum.Enum):
-    OK = "OK"
-    DEGRADED = "DEGRADED"
-    FAILING = "FAILING"
-    PENDING = "PENDING"
+    OK = strawberry.enum_value("OK", description="Its syncs succeed.")
+    DEGRADED = strawberry.enum_value(
+        "DEGRADED", description="A sync failed lately, or a pull looked suspicious."
+    )
+    FAILING = strawberry.enum_value(
+        "FAILING", description="Its syncs fail repeatedly, or its circuit breaker is open."
+    )
+    PENDING = strawberry.enum_value(
+        "PENDING", description="A partner the hub pulls, not synced yet."
+    )
 
 
 @strawberry.type(description="A platform the hub gathers missions from.")
@@ -209,6 +282,13 @@ class Organization(Node):
     siret: str | None = strawberry.field(description="SIRET (14 digits).")
     url: str | None = strawberry.field(description="Website.")
     logo: str | None = strawberry.field(description="Logo URL.")
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[Context, None], id: strawberry.ID
+    ) -> OrganizationRecord | None:
+        """Federation `_entities`: batched by the request's loader (one query a batch)."""
+        return await info.context.organizations.load(str(id))
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo[Any]) -> bool:
@@ -275,6 +355,14 @@ class Mission(Node):
     @strawberry.field(description="The partner's own labels for skills, before mapping.")
     def raw_skills(self) -> list[str]:
         return list(getattr(self, "raw", {}).get("skills", []))
+
+    @classmethod
+    async def resolve_reference(
+        cls, info: Info[Context, None], id: strawberry.ID
+    ) -> MissionRecord | None:
+        """Federation `_entities`: batched by the request's loader, under the caller's policy
+        (a mission the policy hides is null, as in `mission(id)`)."""
+        return await info.context.missions.load(str(id))
 
     @classmethod
     def is_type_of(cls, obj: Any, _info: GraphQLResolveInfo[Any]) -> bool:

@@ -39,6 +39,7 @@ from hub.auth.tokens import (
     audit,
     unverified_parts,
 )
+from hub.metrics import HubMetrics
 from hub.settings import Settings
 
 __all__ = ["OAuthEndpoints", "issue_token"]
@@ -233,8 +234,10 @@ class OAuthEndpoints:
         clients: ClientStore,
         revocations: RevocationList,
         validator: TokenValidator,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.engine = engine
         self.keys = keys
         self.clients = clients
@@ -307,7 +310,10 @@ class OAuthEndpoints:
         return self._response(result)
 
     async def token(self, request: Request) -> Response:
-        return await self._run(request, self.server.create_token_response)
+        response = await self._run(request, self.server.create_token_response)
+        if self.metrics is not None:
+            self.metrics.token_response(response)
+        return response
 
     async def introspect(self, request: Request) -> Response:
         return await self._run(request, self.server.create_endpoint_response, "introspection")

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, distinct, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, distinct, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub import taxonomy
@@ -88,6 +89,7 @@ class MissionRepository:
         self.engine = engine
         self.dialect = engine.dialect.name
         self._partners: dict[int, PartnerRecord] | None = None
+        self._partners_at = 0.0
 
     # --- search -----------------------------------------------------------------------------
 
@@ -285,15 +287,22 @@ class MissionRepository:
 
     # --- building records -------------------------------------------------------------------
 
-    async def _partner_map(self, conn: AsyncConnection) -> dict[int, PartnerRecord]:
-        rows = (await conn.execute(select(partners))).mappings().all()
-        return {row["pk"]: _partner(row) for row in rows}
+    async def _partner_map(
+        self, conn: AsyncConnection, needed: set[int] | None = None
+    ) -> dict[int, PartnerRecord]:
+        """Partners change rarely: read them again after a few seconds, or for an unknown pk."""
+        fresh = time.monotonic() - self._partners_at < 5.0
+        if self._partners is None or not fresh or (needed and not needed <= self._partners.keys()):
+            rows = (await conn.execute(select(partners))).mappings().all()
+            self._partners = {row["pk"]: _partner(row) for row in rows}
+            self._partners_at = time.monotonic()
+        return self._partners
 
     async def _records(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[MissionRecord]:
         if not rows:
             return []
         pks = [row["pk"] for row in rows]
-        partner_map = await self._partner_map(conn)
+        partner_map = await self._partner_map(conn, {row["partner_pk"] for row in rows})
         org_pks = {row["organization_pk"] for row in rows if row["organization_pk"] is not None}
         orgs: dict[int, OrganizationRecord] = {}
         if org_pks:
@@ -339,15 +348,17 @@ class MissionRepository:
         also: dict[int, set[int]] = {pk: set() for pk in pks}
         canonical_of = {row["pk"]: row["canonical_pk"] for row in rows if row["canonical_pk"]}
         family = set(pks) | set(canonical_of.values())
-        related = await conn.execute(
-            select(missions.c.pk, missions.c.canonical_pk, missions.c.partner_pk).where(
-                missions.c.status == MissionStatus.OPEN.value,
-                or_(missions.c.canonical_pk.in_(family), missions.c.pk.in_(family)),
-            )
-        )
+        # Two index lookups; the status is checked here, so that no planner prefers a scan
+        # of the status index (SQLite without statistics did, over the whole catalogue).
+        columns = (missions.c.pk, missions.c.canonical_pk, missions.c.partner_pk, missions.c.status)
+        related = [
+            *await conn.execute(select(*columns).where(missions.c.canonical_pk.in_(family))),
+            *await conn.execute(select(*columns).where(missions.c.pk.in_(family))),
+        ]
         by_root: dict[int, set[int]] = {}
-        for pk, canonical, partner_pk in related:
-            by_root.setdefault(canonical or pk, set()).add(partner_pk)
+        for pk, canonical, partner_pk, status in related:
+            if status == MissionStatus.OPEN.value:
+                by_root.setdefault(canonical or pk, set()).add(partner_pk)
         for row in rows:
             root = row["canonical_pk"] or row["pk"]
             also[row["pk"]] = by_root.get(root, set()) - {row["partner_pk"]}

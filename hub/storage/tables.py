@@ -27,6 +27,7 @@ __all__ = [
     "UTCDateTime",
     "audit_log",
     "clients",
+    "hub_state",
     "metadata",
     "mission_causes",
     "mission_events",
@@ -245,7 +246,18 @@ mission_events = Table(
     # The matchable state before the change (None for a creation): lets each subscriber tell
     # "entered my filter" from "left it" without another read.
     Column("previous", JSON),
+    # The matchable state after the change: with `previous`, a replayed event can be judged
+    # against any subscriber's filter exactly as it was judged live.
+    Column("state", JSON),
     Index("ix_mission_events_occurred_at", "occurred_at"),
+)
+
+# Small facts the hub keeps about itself, e.g. how far the event log was pruned.
+hub_state = Table(
+    "hub_state",
+    metadata,
+    Column("key", String(60), primary_key=True),
+    Column("value", JSON, nullable=False),
 )
 
 # --- OAuth clients, keys, tokens ---------------------------------------------------------------

@@ -204,7 +204,11 @@ async def _resolve_organizations(
 
 
 def match_state(
-    prepared: Prepared, partner: PartnerRecord, org_pk: int | None, status: MissionStatus
+    prepared: Prepared,
+    partner: PartnerRecord,
+    org_pk: int | None,
+    status: MissionStatus,
+    now: datetime,
 ) -> dict[str, Any]:
     """The fields a subscription filter reads, as JSON."""
     draft = prepared.draft
@@ -225,6 +229,7 @@ def match_state(
         "hours_per_week_min": draft.hours_per_week_min,
         "open_to_minors": draft.open_to_minors,
         "search_text": prepared.search_text,
+        "updated_at": now.isoformat(),
     }
 
 
@@ -261,7 +266,7 @@ def _mission_values(
         "search_text": prepared.search_text,
         "title_terms": prepared.title_terms,
         "raw": prepared.raw,
-        "match_state": match_state(prepared, partner, org_pk, MissionStatus.OPEN),
+        "match_state": match_state(prepared, partner, org_pk, MissionStatus.OPEN, now),
         "content_hash": prepared.content_hash,
     }
 
@@ -304,9 +309,10 @@ async def _write_children(
             await conn.execute(insert(table), values)
 
 
-async def _append_events(
-    conn: AsyncConnection, events: list[tuple[int, EventType, dict[str, Any] | None]], now: datetime
-) -> list[int]:
+Event = tuple[int, EventType, dict[str, Any] | None, dict[str, Any]]
+
+
+async def _append_events(conn: AsyncConnection, events: list[Event], now: datetime) -> list[int]:
     if not events:
         return []
     if conn.dialect.name == "postgresql":
@@ -314,8 +320,14 @@ async def _append_events(
     result = await conn.execute(
         insert(mission_events).returning(mission_events.c.seq, sort_by_parameter_order=True),
         [
-            {"mission_pk": pk, "type": kind.value, "occurred_at": now, "previous": previous}
-            for pk, kind, previous in events
+            {
+                "mission_pk": pk,
+                "type": kind.value,
+                "occurred_at": now,
+                "previous": previous,
+                "state": state,
+            }
+            for pk, kind, previous, state in events
         ],
     )
     return [row[0] for row in result]
@@ -491,7 +503,7 @@ async def upsert_missions(
         else:
             changed.append((row, prepared))
 
-    events: list[tuple[int, EventType, dict[str, Any] | None]] = []
+    events: list[Event] = []
     written: list[tuple[int, Prepared]] = []
     if created:
         values = []
@@ -513,7 +525,7 @@ async def upsert_missions(
         for pk, prepared, v in zip(pks, created, values, strict=True):
             ext = prepared.draft.external_id
             outcome[ext] = WriteResult(ext, Outcome.CREATED, v["id"])
-            events.append((pk, EventType.PUBLISHED, None))
+            events.append((pk, EventType.PUBLISHED, None, v["match_state"]))
     if changed:
         values = []
         for row, prepared in changed:
@@ -528,11 +540,11 @@ async def upsert_missions(
         await _write_children(
             conn, [(row.pk, prepared) for row, prepared in changed], replace_existing=True
         )
-        for row, prepared in changed:
+        for (row, prepared), v in zip(changed, values, strict=True):
             ext = prepared.draft.external_id
             outcome[ext] = WriteResult(ext, Outcome.UPDATED, row.id)
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
-            events.append((row.pk, kind, row.match_state))
+            events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
     await _link_duplicates(conn, partner, linked)
     out.event_seqs = await _append_events(conn, events, now)
@@ -569,6 +581,10 @@ async def close_missions(
         )
         found.update({row.external_id: row for row in rows})
     to_close = [row for row in found.values() if row.status == MissionStatus.OPEN]
+    states = {
+        row.pk: {**row.match_state, "status": status.value, "updated_at": now.isoformat()}
+        for row in to_close
+    }
     if to_close:
         await conn.execute(
             update(missions)
@@ -579,14 +595,13 @@ async def close_missions(
                 updated_at=now,
                 match_state=bindparam("b_state"),
             ),
-            [
-                {"b_pk": row.pk, "b_state": {**row.match_state, "status": status.value}}
-                for row in to_close
-            ],
+            [{"b_pk": row.pk, "b_state": states[row.pk]} for row in to_close],
         )
         await _promote_duplicates(conn, [row.pk for row in to_close])
         out.event_seqs = await _append_events(
-            conn, [(row.pk, EventType.CLOSED, row.match_state) for row in to_close], now
+            conn,
+            [(row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close],
+            now,
         )
     for ext in external_ids:
         row = found.get(ext)

@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors import Close, ConnectorError, Coverage, Refused, get_connector
 from hub.ingest import apply_in
+from hub.metrics import HubMetrics
 from hub.model import MissionDraft, MissionStatus
 from hub.pipeline import Refusal
 from hub.settings import Settings
@@ -86,11 +87,13 @@ class SyncRunner:
         http: httpx.AsyncClient,
         settings: Settings,
         publish: Publish | None = None,
+        metrics: HubMetrics | None = None,
     ) -> None:
         self.engine = engine
         self.http = http
         self.settings = settings
         self.publish = publish
+        self.metrics = metrics
 
     async def sync(
         self,
@@ -99,6 +102,16 @@ class SyncRunner:
         now: datetime | None = None,
     ) -> SyncReport:
         """Pull `name` once, unless another replica is syncing it (SKIPPED)."""
+        started = time.monotonic()
+        report = await self._sync_once(name, progress, now)
+        if self.metrics is not None:
+            seconds = time.monotonic() - started
+            self.metrics.sync_run(report.partner, report.status, seconds, report.counts)
+        return report
+
+    async def _sync_once(
+        self, name: str, progress: Callable[[int], None] | None, now: datetime | None
+    ) -> SyncReport:
         partner = await load_partner(self.engine, name)
         if partner is None or not partner.connector:
             return SyncReport(name, "SKIPPED", error="no such pulled partner")

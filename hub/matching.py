@@ -1,0 +1,111 @@
+"""MissionFilter in memory: the subscriptions' matcher, held to the SQL search's answers.
+
+It reads the `match_state` the writer stores with each mission and each change event, and
+must say exactly what hub/storage/search.py's compile_filter says in SQL (a property test
+generates missions and filters and compares the two on SQLite and PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from hub.filters import MissionFilter, Policy
+from hub.storage.db import distance_km
+from hub.text import tokens
+
+__all__ = ["Matcher"]
+
+
+def _moment(value: Any) -> datetime | None:
+    return datetime.fromisoformat(value) if isinstance(value, str) else None
+
+
+@dataclass(frozen=True, slots=True)
+class Matcher:
+    """One subscriber's filter and policy, with organization ids already turned into keys."""
+
+    filter: MissionFilter
+    policy: Policy | None = None
+    organization_pks: frozenset[int] = frozenset()  # the filter's organizations
+    excluded_organization_pks: frozenset[int] = frozenset()  # the policy's exclusions
+
+    @property
+    def collapses_duplicates(self) -> bool:
+        """As in SQL: a duplicate listing shows only when the filter or policy names partners."""
+        policy_partners = self.policy is not None and bool(self.policy.partners)
+        return not self.filter.partners and not policy_partners
+
+    def matches(self, state: dict[str, Any] | None, duplicate: bool = False) -> bool:
+        if not state:
+            return False
+        if duplicate and self.collapses_duplicates:
+            return False
+        return self._filter(state) and self._policy(state)
+
+    def _filter(self, s: dict[str, Any]) -> bool:
+        f = self.filter
+        if f.status and s["status"] not in {v.value for v in f.status}:
+            return False
+        if f.text is not None:
+            words = tokens(f.text)
+            if words and not set(words) <= set(s["search_text"].split()):
+                return False
+        if f.causes and not set(f.causes) & set(s["causes"]):
+            return False
+        if f.skills and not set(f.skills) & set(s["skills"]):
+            return False
+        if f.remote and s["remote"] not in {r.value for r in f.remote}:
+            return False
+        if f.near is not None:
+            near = f.near
+            within = any(
+                lat is not None
+                and lon is not None
+                and distance_km(near.latitude, near.longitude, lat, lon) <= near.radius_km
+                for lat, lon, _, _ in s["locations"]
+            )
+            if not within and not (near.include_fully_remote and s["remote"] == "FULL"):
+                return False
+        if f.postal_codes and not {loc[2] for loc in s["locations"]} & set(f.postal_codes):
+            return False
+        if f.department_codes and not (
+            {loc[3] for loc in s["locations"]} & set(f.department_codes)
+        ):
+            return False
+        if f.partners and s["partner"] not in f.partners:
+            return False
+        if f.organizations and s["organization_pk"] not in self.organization_pks:
+            return False
+        if f.engagement_types and s["engagement_type"] not in {e.value for e in f.engagement_types}:
+            return False
+        end, start = _moment(s["end_at"]), _moment(s["start_at"])
+        if f.available_from is not None and end is not None and end < f.available_from:
+            return False
+        if f.available_until is not None and start is not None and start > f.available_until:
+            return False
+        if f.max_hours_per_week is not None:
+            hours = s["hours_per_week_min"]
+            if hours is None or hours > f.max_hours_per_week:
+                return False
+        if f.open_to_minors is not None and s["open_to_minors"] is not f.open_to_minors:
+            return False
+        if f.updated_since is not None:
+            updated = _moment(s.get("updated_at"))
+            if updated is None or updated < f.updated_since:
+                return False
+        return True
+
+    def _policy(self, s: dict[str, Any]) -> bool:
+        p = self.policy
+        if p is None or p.is_open:
+            return True
+        if p.causes and not set(p.causes) & set(s["causes"]):
+            return False
+        if p.partners and s["partner"] not in p.partners:
+            return False
+        if p.engagement_types and s["engagement_type"] not in {e.value for e in p.engagement_types}:
+            return False
+        org = s["organization_pk"]
+        return not (org is not None and org in self.excluded_organization_pks)
