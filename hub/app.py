@@ -21,8 +21,14 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.types import Receive, Scope, Send
 from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.http.base import BaseRequestProtocol
+from strawberry.subscriptions import (
+    GRAPHQL_SSE_PROTOCOL,
+    GRAPHQL_TRANSPORT_WS_PROTOCOL,
+    GRAPHQL_WS_PROTOCOL,
+)
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
 from hub import tracing
@@ -37,9 +43,11 @@ from hub.auth import (
     TokenValidator,
 )
 from hub.explorer import Explorer
+from hub.live import LiveEvents
 from hub.logs import RequestIdMiddleware
 from hub.metrics import ERROR, REFUSED, HubMetrics
 from hub.persisted import DocumentStore, PersistedQueryError
+from hub.pubsub import Broker, make_broker
 from hub.ratelimit import RateLimiter, make_limiter
 from hub.settings import Settings
 from hub.storage.db import make_engine
@@ -69,6 +77,8 @@ class Services:
     oauth: OAuthEndpoints
     documents: DocumentStore
     limiter: RateLimiter
+    broker: Broker
+    live: LiveEvents
 
 
 def _unauthenticated(message: str) -> Response:
@@ -114,7 +124,18 @@ class HubGraphQL(GraphQL[Context, None]):
     def __init__(
         self, app: Starlette, settings: Settings, metrics: HubMetrics, **kwargs: Any
     ) -> None:
-        super().__init__(build_schema(settings, metrics), **kwargs)
+        super().__init__(
+            build_schema(settings, metrics),
+            subscription_protocols=(
+                GRAPHQL_TRANSPORT_WS_PROTOCOL,
+                GRAPHQL_WS_PROTOCOL,
+                GRAPHQL_SSE_PROTOCOL,
+            ),
+            keep_alive=True,
+            keep_alive_interval=15,
+            max_subscriptions_per_connection=settings.max_subscriptions_per_connection,
+            **kwargs,
+        )
         self.app = app
         self.metrics = metrics
         self.rules = RequestRules(settings)
@@ -122,7 +143,10 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
-            await super().__call__(scope, receive, send)
+            try:
+                await super().__call__(scope, receive, send)
+            finally:
+                self.app.state.services.live.forget(scope)
             return
         services: Services = self.app.state.services
         headers = dict(scope.get("headers") or [])
@@ -165,6 +189,17 @@ class HubGraphQL(GraphQL[Context, None]):
 
     async def render_graphql_ide(self, request: Request) -> Response:
         return self.explorer.page(request)
+
+    async def parse_http_body(
+        self, request: AsyncHTTPRequestAdapter
+    ) -> GraphQLRequestData | list[GraphQLRequestData]:
+        data = await super().parse_http_body(request)
+        # strawberry checks the types of query, variables and extensions, not operationName.
+        if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
+            raise Refusal(
+                400, "BAD_REQUEST", "The GraphQL operation's `operationName` must be a string"
+            )
+        return data
 
     async def process_result(
         self, request: Request, result: ExecutionResult
@@ -223,7 +258,27 @@ class HubGraphQL(GraphQL[Context, None]):
             settings=services.settings,
             repository=services.repository,
             caller=request.scope.get("state", {}).get("caller"),
+            live=services.live,
+            on_events=services.live.published,
         )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
+        """The token comes in connection_init (or the handshake's Authorization header)."""
+        services: Services = self.app.state.services
+        params = context.connection_params or {}
+        header = params.get("Authorization") or params.get("authorization")
+        if not isinstance(header, str):
+            header = context.request.headers.get("authorization")
+        try:
+            caller = await authenticate(services, header)
+        except InvalidToken as exc:
+            raise ConnectionRejectionError({"reason": str(exc)}) from exc
+        if caller is None:
+            raise ConnectionRejectionError({"reason": "send a bearer token in connection_init"})
+        if not services.live.admit(context.request, caller):
+            raise ConnectionRejectionError({"reason": "too many connections for this client"})
+        context.caller = caller
+        return None  # no payload in connection_ack
 
 
 def create_app(settings: Settings) -> Starlette:
@@ -248,10 +303,23 @@ def create_app(settings: Settings) -> Starlette:
         oauth = OAuthEndpoints(
             settings, engine, keys, clients, revocations, validator, app.state.metrics
         )
+        repository = MissionRepository(engine)
+        broker = make_broker(settings.broker_url)
+        await broker.start()
+        live = LiveEvents(
+            repository,
+            broker,
+            queue_size=settings.subscriber_queue_size,
+            poll_seconds=settings.live_poll_seconds,
+            max_connections_per_client=settings.max_connections_per_client,
+            retention_days=settings.event_retention_days,
+        )
+        await live.start()
+        oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         app.state.services = Services(
             settings,
             engine,
-            MissionRepository(engine),
+            repository,
             http,
             keys,
             clients,
@@ -260,11 +328,15 @@ def create_app(settings: Settings) -> Starlette:
             oauth,
             DocumentStore(engine),
             make_limiter(settings),
+            broker,
+            live,
         )
         app.state.engine = engine
         try:
             yield
         finally:
+            await live.stop()
+            await broker.close()
             await app.state.services.limiter.aclose()
             await http.aclose()
             await engine.dispose()

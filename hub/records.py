@@ -116,6 +116,7 @@ class MissionRecord:
     skills: list[SkillRecord] = field(default_factory=list)
     distance_km: float | None = None
     also_published_on: list[PartnerRecord] = field(default_factory=list)
+    is_duplicate: bool = False  # another partner's older listing of it is the one shown
 
 
 @dataclass(slots=True)

@@ -77,6 +77,26 @@ class Settings(BaseSettings):
     issuer_jwks_ttl_seconds: int = Field(
         default=300, ge=1, description="How long a trusted issuer's JWKS is cached."
     )
+    event_retention_days: float = Field(
+        default=30.0, gt=0, description="How long the event log keeps changes for resuming."
+    )
+    live_poll_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        description="How often a replica reads the event log without being woken (a safety "
+        "net for lost broker messages).",
+    )
+    subscriber_queue_size: int = Field(
+        default=1000,
+        ge=1,
+        description="Event batches a subscriber may fall behind before it is told to resume.",
+    )
+    max_subscriptions_per_connection: int = Field(
+        default=20, ge=1, description="Subscriptions one WebSocket may run at once."
+    )
+    max_connections_per_client: int = Field(
+        default=20, ge=1, description="WebSockets one client may hold open on a replica."
+    )
     scheduler: bool = Field(
         default=True, description="Sync partners on their intervals inside `serve`."
     )

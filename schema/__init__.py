@@ -19,6 +19,7 @@ from schema.mutation import Mutation
 from schema.permissions import CanRead
 from schema.query import Query
 from schema.security import hardening
+from schema.subscription import Subscription
 from schema.types import Mission, Organization, Partner
 
 __all__ = ["Context", "HubSchema", "build_schema"]
@@ -80,6 +81,7 @@ def build_schema(settings: Settings | None = None, metrics: HubMetrics | None = 
     return HubSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         types=[Mission, Organization, Partner],
         federation_version=FEDERATION_VERSION,
         extensions=[

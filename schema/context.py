@@ -10,6 +10,7 @@ from strawberry.dataloader import DataLoader
 
 from hub.auth.caller import Caller
 from hub.filters import Policy
+from hub.live import LiveEvents
 from hub.records import MissionRecord, OrganizationRecord
 from hub.settings import Settings
 from hub.storage.repository import MissionRepository
@@ -24,6 +25,8 @@ class Context:
     settings: Settings
     repository: MissionRepository
     caller: Caller | None = None
+    live: LiveEvents | None = field(default=None, repr=False)
+    connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
     # Called with the event-log positions a mutation wrote, once committed (the broker).
     on_events: Callable[[list[int]], Awaitable[None]] | None = field(default=None, repr=False)
     _missions: DataLoader[str, MissionRecord | None] | None = field(default=None, repr=False)

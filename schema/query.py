@@ -20,6 +20,7 @@ from schema.connection import MissionConnection
 from schema.context import Context
 from schema.inputs import MissionFilterInput, MissionOrderEnum, to_filter
 from schema.permissions import CanRead, CanWrite
+from schema.subscription import MissionEventConnection, event_page
 from schema.types import (
     CauseInfo,
     Mission,
@@ -177,6 +178,21 @@ class Query:
     )
     async def partners(self, info: Info[Context, None]) -> list[Partner]:
         return await info.context.repository.partner_list()  # type: ignore[return-value]
+
+    @strawberry.field(
+        permission_classes=[CanRead],
+        description="The change-event log, oldest first, to catch up after `after` (an event "
+        "cursor or a search's eventCursor); the subscription of the same name goes live.",
+    )
+    async def mission_events(
+        self,
+        info: Info[Context, None],
+        after: str | None = None,
+        first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
+    ) -> MissionEventConnection:
+        ctx = info.context
+        size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
+        return await event_page(ctx, after, size)
 
     @strawberry.field(
         permission_classes=[CanWrite],

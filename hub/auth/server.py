@@ -11,7 +11,7 @@ import base64
 import binascii
 import logging
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import unquote
@@ -243,6 +243,8 @@ class OAuthEndpoints:
         self.clients = clients
         self.revocations = revocations
         self.validator = validator
+        # Called with a revoked jti, so that every replica closes the sockets it opened.
+        self.on_revoke: Callable[[str], Awaitable[None]] | None = None
         self.server = _Server(self)
         self.server.register_grant(_ClientCredentials)
         self.server.register_token_generator("default", _TokenGenerator(settings, keys))
@@ -272,6 +274,8 @@ class OAuthEndpoints:
         await self.revocations.revoke(
             token.caller.jti, token.caller.client_id, token.caller.expires_at
         )
+        if self.on_revoke is not None:
+            await self.on_revoke(token.caller.jti)
         await audit(
             self.engine,
             "token.revoked",

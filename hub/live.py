@@ -1,0 +1,218 @@
+"""Live events in one replica: read the log once, hand each batch to every local subscriber.
+
+A broker message only wakes this replica; the rows come from the event log, read from this
+replica's own high-water mark, so a lost, repeated or reordered notification loses or repeats
+nothing. Every subscriber has a bounded queue: one that falls behind is told to resume from its
+last cursor instead of slowing the others. Connections are tracked so that a token's end
+(expiry, or a revocation announced through the broker) closes its sockets with 4403.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from hub.auth.caller import Caller
+from hub.pubsub import Broker
+from hub.storage.repository import EventRow, MissionRepository
+
+__all__ = [
+    "CLOSE_GOING_AWAY",
+    "CLOSE_TOKEN_ENDED",
+    "CLOSE_TOO_SLOW",
+    "Listener",
+    "LiveEvents",
+    "SubscriberTooSlow",
+]
+
+logger = logging.getLogger("hub.live")
+
+CLOSE_TOKEN_ENDED = 4403  # the token expired or was revoked: reconnect with a fresh one
+CLOSE_TOO_SLOW = 4290  # the subscriber fell behind: reconnect and resume from the last cursor
+CLOSE_GOING_AWAY = 1001  # this replica is stopping: reconnect (elsewhere) and resume
+
+
+class SubscriberTooSlow(Exception):
+    """The subscriber's queue overflowed; it must resume from its last cursor."""
+
+
+@dataclass(eq=False)
+class Listener:
+    """One subscriber's view of the live stream."""
+
+    queue: asyncio.Queue[list[EventRow]]
+    overflowed: bool = False
+
+    async def next(self) -> list[EventRow]:
+        if self.overflowed:
+            raise SubscriberTooSlow
+        batch = await self.queue.get()
+        if self.overflowed:
+            raise SubscriberTooSlow
+        return batch
+
+
+@dataclass(eq=False)
+class _Connection:
+    socket: Any
+    caller: Caller
+    expiry: asyncio.Task[None] | None = None
+
+
+@dataclass
+class LiveEvents:
+    repository: MissionRepository
+    broker: Broker
+    queue_size: int = 1000
+    poll_seconds: float = 2.0
+    max_connections_per_client: int = 20
+    retention_days: float = 30.0
+    high_water_mark: int = 0
+    _listeners: set[Listener] = field(default_factory=set)
+    _connections: set[_Connection] = field(default_factory=set)
+    _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start(self) -> None:
+        self.high_water_mark = await self.repository.event_cursor()
+        ready = asyncio.Event()
+        self._tasks = [
+            asyncio.create_task(self._listen(ready)),
+            asyncio.create_task(self._poll()),
+        ]
+        await ready.wait()
+
+    async def stop(self) -> None:
+        """Tell every subscriber to resume elsewhere, then stop reading."""
+        for connection in list(self._connections):
+            await self._close(connection, CLOSE_GOING_AWAY, "going away: resume from your cursor")
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- the stream ---------------------------------------------------------------------------
+
+    async def published(self, seqs: list[int]) -> None:
+        """After a commit: wake every replica, this one included."""
+        if seqs:
+            await self.broker.publish({"events": seqs})
+
+    async def revoked(self, jti: str) -> None:
+        await self.broker.publish({"revoked": jti})
+
+    async def _listen(self, ready: asyncio.Event) -> None:
+        while True:
+            try:
+                async with self.broker.subscribe() as messages:
+                    ready.set()
+                    async for message in messages:
+                        if "events" in message:
+                            await self.catch_up()
+                        if isinstance(message.get("revoked"), str):
+                            await self._end_token(message["revoked"])
+                    return  # the broker closed
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # the broker went away: the poll keeps events flowing
+                logger.exception("broker subscription lost; retrying in 1 s")
+                ready.set()
+                await asyncio.sleep(1.0)
+
+    async def _poll(self) -> None:
+        """A safety net: a notification lost on the way delays an event, never loses it.
+        Once an hour it also drops events older than the retention."""
+        last_prune = 0.0
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(self.poll_seconds)
+            try:
+                await self.catch_up()
+                if loop.time() - last_prune > 3600:
+                    last_prune = loop.time()
+                    cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+                    pruned = await self.repository.prune_events(cutoff)
+                    if pruned:
+                        logger.info("event log: dropped %d events older than %s", pruned, cutoff)
+            except Exception:
+                logger.exception("event log poll failed")
+
+    async def catch_up(self) -> None:
+        async with self._lock:
+            while True:
+                rows = await self.repository.events_after(self.high_water_mark, 500)
+                if not rows:
+                    return
+                self.high_water_mark = rows[-1].seq
+                self._deliver(rows)
+
+    def _deliver(self, rows: list[EventRow]) -> None:
+        for listener in list(self._listeners):
+            if listener.overflowed:
+                continue
+            try:
+                listener.queue.put_nowait(rows)
+            except asyncio.QueueFull:
+                listener.overflowed = True
+                # Make room for one wake-up, so that the subscriber notices at once.
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    listener.queue.get_nowait()
+                listener.queue.put_nowait([])
+
+    @contextlib.asynccontextmanager
+    async def listen(self) -> AsyncIterator[Listener]:
+        listener = Listener(asyncio.Queue(maxsize=self.queue_size))
+        self._listeners.add(listener)
+        try:
+            yield listener
+        finally:
+            self._listeners.discard(listener)
+
+    # --- connections --------------------------------------------------------------------------
+
+    def admit(self, socket: Any, caller: Caller) -> bool:
+        """Track a WebSocket until its token ends; False when the client has too many."""
+        open_for_client = sum(
+            1 for c in self._connections if c.caller.client_id == caller.client_id
+        )
+        if open_for_client >= self.max_connections_per_client:
+            return False
+        connection = _Connection(socket, caller)
+        connection.expiry = asyncio.create_task(self._expire(connection))
+        self._connections.add(connection)
+        return True
+
+    def forget(self, scope: Any) -> None:
+        """The connection with this ASGI scope ended."""
+        for connection in list(self._connections):
+            if connection.socket.scope is scope:
+                self._connections.discard(connection)
+                if connection.expiry is not None:
+                    connection.expiry.cancel()
+
+    async def _expire(self, connection: _Connection) -> None:
+        delay = (connection.caller.expires_at - datetime.now(UTC)).total_seconds()
+        await asyncio.sleep(max(0.0, delay))
+        await self._close(connection, CLOSE_TOKEN_ENDED, "token expired")
+
+    async def _end_token(self, jti: str) -> None:
+        for connection in list(self._connections):
+            if connection.caller.jti == jti:
+                await self._close(connection, CLOSE_TOKEN_ENDED, "token revoked")
+
+    async def _close(self, connection: _Connection, code: int, reason: str) -> None:
+        self._connections.discard(connection)
+        if connection.expiry is not None and connection.expiry is not asyncio.current_task():
+            connection.expiry.cancel()
+        with contextlib.suppress(Exception):  # already closed by the client
+            await connection.socket.close(code=code, reason=reason)
+
+    @property
+    def connection_count(self) -> int:
+        return len(self._connections)

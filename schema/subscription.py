@@ -1,0 +1,217 @@
+"""Subscription root: the live feed of missions, resumable from a cursor with nothing lost."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import enum
+from collections.abc import AsyncGenerator
+from datetime import datetime
+from typing import Annotated
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.types import Info
+
+from hub.errors import BadCursor
+from hub.filters import MissionFilter
+from hub.live import CLOSE_TOO_SLOW, SubscriberTooSlow
+from hub.matching import Matcher
+from hub.storage.repository import EventRow
+from schema.context import Context
+from schema.inputs import MissionFilterInput, to_filter
+from schema.permissions import CanRead
+from schema.types import Mission
+
+__all__ = [
+    "MissionEvent",
+    "MissionEventConnection",
+    "MissionEventType",
+    "Subscription",
+    "decode_event_cursor",
+    "event_page",
+]
+
+_REPLAY_PAGE = 500
+
+
+@strawberry.enum(description="What a change means for one subscriber's filter.")
+class MissionEventType(enum.Enum):
+    PUBLISHED = strawberry.enum_value(
+        "PUBLISHED", description="Entered the filter: created, reopened, or changed to match."
+    )
+    UPDATED = strawberry.enum_value("UPDATED", description="Changed, and still matches.")
+    CLOSED = strawberry.enum_value(
+        "CLOSED", description="Left the filter: closed, or changed so that it no longer matches."
+    )
+
+
+@strawberry.type(description="A change to a mission, as it concerns the subscriber's filter.")
+class MissionEvent:
+    cursor: str = strawberry.field(
+        description="Position in the event log: resubscribe with `after` set to it to resume."
+    )
+    type: MissionEventType = strawberry.field(description="What the change means for you.")
+    occurred_at: datetime = strawberry.field(description="When the change was committed.")
+    mission: Mission = strawberry.field(description="The mission as it is now.")
+
+
+def encode_event_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"evt:{seq}".encode()).decode().rstrip("=")
+
+
+def decode_event_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        kind, _, seq = raw.partition(":")
+        if kind != "evt" or not seq.isdigit():
+            raise ValueError(raw)
+        return int(seq)
+    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
+        # A plain log position (a search's eventCursor) is accepted too.
+        if cursor.isdigit():
+            return int(cursor)
+        raise BadCursor("after: malformed event cursor") from exc
+
+
+def judge(matcher: Matcher, row: EventRow) -> MissionEventType | None:
+    """Entering the filter is PUBLISHED, staying in it UPDATED, leaving it CLOSED."""
+    duplicate = row.mission.is_duplicate
+    before = matcher.matches(row.previous, duplicate)
+    after = matcher.matches(row.state, duplicate)
+    if after:
+        return MissionEventType.UPDATED if before else MissionEventType.PUBLISHED
+    return MissionEventType.CLOSED if before else None
+
+
+def _event(row: EventRow, kind: MissionEventType) -> MissionEvent:
+    return MissionEvent(
+        cursor=encode_event_cursor(row.seq),
+        type=kind,
+        occurred_at=row.occurred_at,
+        mission=row.mission,  # type: ignore[arg-type]
+    )
+
+
+@strawberry.type(description="One change of the event log and its cursor.")
+class MissionEventEdge:
+    cursor: str = strawberry.field(description="Pass as `after` to continue from here.")
+    node: MissionEvent = strawberry.field(description="The change.")
+
+
+@strawberry.type(description="Relay page information for the event log.")
+class EventPageInfo:
+    has_next_page: bool = strawberry.field(description="More changes after this page.")
+    end_cursor: str | None = strawberry.field(description="Cursor of the last change.")
+
+
+@strawberry.type(description="A page of the event log.")
+class MissionEventConnection:
+    edges: list[MissionEventEdge] = strawberry.field(description="Changes, oldest first.")
+    page_info: EventPageInfo = strawberry.field(description="Paging.")
+
+
+async def event_page(ctx: Context, after: str | None, first: int) -> MissionEventConnection:
+    """The log as this caller may see it: changes to missions its policy lets it see."""
+    policy = ctx.policy
+    excluded = await ctx.repository.organizations_by_ids(
+        list(policy.excluded_organizations) if policy else []
+    )
+    matcher = Matcher(
+        MissionFilter(status=()),
+        policy,
+        excluded_organization_pks=frozenset(o.pk for o in excluded.values()),
+    )
+    position = decode_event_cursor(after) if after else 0
+    edges: list[MissionEventEdge] = []
+    has_next = False
+    while len(edges) <= first:
+        rows = await ctx.repository.events_after(position, _REPLAY_PAGE)
+        if not rows:
+            break
+        for row in rows:
+            if not (matcher.matches(row.previous) or matcher.matches(row.state)):
+                position = row.seq
+                continue
+            if len(edges) == first:
+                has_next = True
+                break
+            position = row.seq
+            event = _event(row, MissionEventType(row.type))
+            edges.append(MissionEventEdge(cursor=event.cursor, node=event))
+        if has_next:
+            break
+    return MissionEventConnection(
+        edges=edges,
+        page_info=EventPageInfo(
+            has_next_page=has_next, end_cursor=edges[-1].cursor if edges else after
+        ),
+    )
+
+
+@strawberry.type(description="Live changes.")
+class Subscription:
+    @strawberry.subscription(
+        permission_classes=[CanRead],
+        description="Missions entering, changing within, or leaving your filter, as they "
+        "happen. With `after` (an event cursor, or a search's eventCursor), what happened "
+        "since is replayed first, then the feed goes live, with nothing missed or repeated.",
+    )
+    async def mission_events(
+        self,
+        info: Info[Context, None],
+        filter: Annotated[
+            MissionFilterInput | None,
+            strawberry.argument(description="The missions to follow; OPEN ones when omitted."),
+        ] = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Resume after this event cursor, or a search's eventCursor."
+            ),
+        ] = None,
+    ) -> AsyncGenerator[MissionEvent, None]:
+        ctx = info.context
+        live = ctx.live
+        if live is None:
+            raise GraphQLError("live events are not available on this server")
+        flt = to_filter(filter)
+        policy = ctx.policy
+        organizations = await ctx.repository.organizations_by_ids(
+            [*flt.organizations, *(policy.excluded_organizations if policy else ())]
+        )
+        matcher = Matcher(
+            flt,
+            policy,
+            organization_pks=frozenset(
+                organizations[o].pk for o in flt.organizations if o in organizations
+            ),
+            excluded_organization_pks=frozenset(
+                organizations[o].pk
+                for o in (policy.excluded_organizations if policy else ())
+                if o in organizations
+            ),
+        )
+        # Listen first, then replay: whatever commits meanwhile is queued, and skipped when the
+        # replay already delivered it. Positions only grow, so nothing is sent twice.
+        async with live.listen() as listener:
+            position = decode_event_cursor(after) if after else live.high_water_mark
+            while rows := await ctx.repository.events_after(position, _REPLAY_PAGE):
+                for row in rows:
+                    position = row.seq
+                    if kind := judge(matcher, row):
+                        yield _event(row, kind)
+            while True:
+                try:
+                    batch = await listener.next()
+                except SubscriberTooSlow:
+                    close = getattr(ctx.request, "close", None)  # a WebSocket; SSE just ends
+                    if close is not None:
+                        await close(code=CLOSE_TOO_SLOW, reason="too slow: resume from your cursor")
+                    return
+                for row in batch:
+                    if row.seq <= position:
+                        continue
+                    position = row.seq
+                    if kind := judge(matcher, row):
+                        yield _event(row, kind)
