@@ -122,7 +122,7 @@ async def event_page(ctx: Context, after: str | None, first: int) -> MissionEven
         policy,
         excluded_organization_pks=frozenset(o.pk for o in excluded.values()),
     )
-    position = decode_event_cursor(after) if after else 0
+    position = decode_event_cursor(after) if after else await ctx.repository.log_start()
     edges: list[MissionEventEdge] = []
     has_next = False
     while len(edges) <= first:

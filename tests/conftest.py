@@ -60,6 +60,7 @@ async def _truncate(settings: Settings) -> None:
             if settings.is_sqlite:
                 for table in TABLES:
                     await conn.execute(text(f"DELETE FROM {table}"))
+                await conn.execute(text("DELETE FROM sqlite_sequence"))
             else:
                 await conn.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
     finally:

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 import anyio
 import anyio.from_thread
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Request
+from authlib.oauth2.rfc6749.errors import InsecureTransportError
 from authlib.oauth2.rfc6749.grants import ClientCredentialsGrant
 from authlib.oauth2.rfc6749.requests import OAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
@@ -309,7 +310,18 @@ class OAuthEndpoints:
                 status_code=401,
                 headers={"WWW-Authenticate": 'Basic realm="entraide-hub"'},
             )
-        oauth_request = await self._oauth_request(request)
+        try:
+            oauth_request = await self._oauth_request(request)
+        except InsecureTransportError:
+            # The public URL is plain http on a non-loopback host: say what to fix.
+            return JSONResponse(
+                {
+                    "error": "invalid_request",
+                    "error_description": "OAuth 2 needs https: set HUB_PUBLIC_URL to the hub's "
+                    "https address (plain http is allowed on loopback only)",
+                },
+                status_code=400,
+            )
         result = await anyio.to_thread.run_sync(call, *args, oauth_request)
         return self._response(result)
 

@@ -321,6 +321,11 @@ class MissionRepository:
         ).scalar_one_or_none()
         return int(value or 0)
 
+    async def log_start(self) -> int:
+        """The oldest position a reader may start from (events before it were pruned)."""
+        async with self.engine.connect() as conn:
+            return await self.pruned_through(conn)
+
     async def events_after(self, seq: int, limit: int) -> list[EventRow]:
         """The log after position `seq`, oldest first, missions loaded once for the batch."""
         async with self.engine.connect() as conn:

@@ -250,6 +250,7 @@ mission_events = Table(
     # against any subscriber's filter exactly as it was judged live.
     Column("state", JSON),
     Index("ix_mission_events_occurred_at", "occurred_at"),
+    sqlite_autoincrement=True,  # positions are never reused, even after pruning
 )
 
 # Small facts the hub keeps about itself, e.g. how far the event log was pruned.
