@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -52,6 +53,7 @@ from hub.ratelimit import RateLimiter, make_limiter
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
+from hub.sync import Scheduler, SyncRunner
 from schema import Context, build_schema
 from schema.security import Refusal, RequestRules, internal_error, rate_key
 
@@ -316,6 +318,12 @@ def create_app(settings: Settings) -> Starlette:
         )
         await live.start()
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
+        scheduler_task = None
+        if settings.scheduler:  # pulls partners on their intervals (one replica at a time each)
+            runner = SyncRunner(engine, http, settings, live.published, app.state.metrics)
+            scheduler_task = asyncio.create_task(
+                Scheduler(engine, runner, settings).run_forever(), name="scheduler"
+            )
         app.state.services = Services(
             settings,
             engine,
@@ -335,6 +343,10 @@ def create_app(settings: Settings) -> Starlette:
         try:
             yield
         finally:
+            if scheduler_task is not None:
+                scheduler_task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await scheduler_task
             await live.stop()
             await broker.close()
             await app.state.services.limiter.aclose()

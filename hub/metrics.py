@@ -97,6 +97,7 @@ class Observation:
     started: float = field(default_factory=time.perf_counter)
     operation: str | None = None
     outcome: str | None = None
+    finished: bool = False  # a streamed response runs its operation after HubGraphQL is done
 
 
 def outcome_of(result: Any) -> str:
@@ -203,6 +204,7 @@ class HubMetrics:
 
     def finish(self, observation: Observation) -> None:
         """Record an HTTP request, unless it ran no operation (the explorer page, a stream)."""
+        observation.finished = True
         if observation.outcome is not None:
             seconds = time.perf_counter() - observation.started
             # "" is an unnamed operation the extension saw; None, one it never saw.
@@ -213,6 +215,8 @@ class HubMetrics:
         return lambda: OperationMetrics(self)
 
     # --- subscriptions --------------------------------------------------------------------
+    # OperationMetrics counts the subscriptions the schema runs, and their events, by itself;
+    # these are for live feeds served some other way.
 
     def subscription_opened(self) -> None:
         self.subscriptions.inc()
@@ -278,7 +282,7 @@ class HubMetrics:
 
     @classmethod
     def of(cls, connection: Any) -> HubMetrics:
-        """The metrics of the app serving a request or WebSocket (subscriptions call this)."""
+        """The metrics of the app serving a request or WebSocket (or of an app)."""
         app = connection.scope.get("app") if hasattr(connection, "scope") else connection
         found = getattr(getattr(app, "state", None), "metrics", None)
         if isinstance(found, HubMetrics):
@@ -302,38 +306,58 @@ def _observation(context: Any) -> Observation | None:
 
 
 class OperationMetrics(SchemaExtension):
-    """Times each operation and finds its name and outcome. It must come first in the
-    extension list, so that it sees the errors as answered (coded by the hardening, masked)."""
+    """Times each operation and finds its name and outcome; counts open subscriptions and the
+    events sent to them, whatever the transport. It must come first in the extension list, so
+    that it sees the errors as answered (coded by the hardening, masked)."""
 
     def __init__(self, metrics: HubMetrics) -> None:
         self.metrics = metrics
+        self.subscribed = False
 
     def on_operation(self) -> Iterator[None]:
         started = time.perf_counter()
         try:
-            yield
+            yield  # a subscription's operation lasts as long as the subscription
         finally:
+            if self.subscribed:
+                self.subscribed = False
+                self.metrics.subscription_closed()
             try:
                 self._observed(started)
             except Exception:  # counting must never break an answer
                 logger.exception("could not record a GraphQL operation")
+
+    def on_execute(self) -> Iterator[None]:
+        # Reached once the document parsed and validated: the subscription is starting.
+        if not self.subscribed and self._kind() is OperationType.SUBSCRIPTION:
+            self.subscribed = True
+            self.metrics.subscription_opened()
+        yield
+
+    def on_stream_result(self, result: Any) -> Iterator[None]:
+        if self.subscribed and getattr(result, "data", None) is not None:
+            self.metrics.events_delivered(1)
+        yield
+
+    def _kind(self) -> OperationType | None:
+        try:
+            return self.execution_context.operation_type
+        except RuntimeError:  # no document: it did not parse
+            return None
 
     def _observed(self, started: float) -> None:
         context = self.execution_context
         name: str | None = context.operation_name
         if name is None and context.graphql_document is not None:
             name = ""  # parsed, unnamed: (anonymous); not parsed: (unknown)
-        try:
-            kind: OperationType | None = context.operation_type
-        except RuntimeError:  # no document: it did not parse
-            kind = None
+        kind = self._kind()
         if kind is OperationType.SUBSCRIPTION:
             return  # its lifetime is the gauge's; its refusals are the transport's
         outcome = outcome_of(context.result)
         observation = _observation(context.context)
-        if observation is not None:
+        if observation is not None and not observation.finished:
             observation.operation, observation.outcome = name, outcome
             if kind is not None:
                 tracing.name_operation(kind.value, name or "")
-        else:  # over a WebSocket: no HTTP request to record it
+        else:  # over a WebSocket, or streamed after the response began: record it here
             self.metrics.graphql_request(name, outcome, time.perf_counter() - started)

@@ -1,10 +1,10 @@
 """OpenTelemetry tracing, only when HUB_OTEL_ENDPOINT is set.
 
 The OpenTelemetry packages are an optional extra (`pip install 'entraide-hub[otel]'`), imported
-here and only once tracing is configured: a hub without it imports none of them. Each HTTP
-request and WebSocket gets a server span (health checks and /metrics excepted), named after the
-GraphQL operation it ran (`query FirstSearch`), exported over OTLP/HTTP in batches. JSON log
-lines then carry the trace and span ids.
+here and only once tracing is configured. Each HTTP request and WebSocket gets a server span
+(health checks and /metrics excepted); a GraphQL request's span is named after its operation
+(`query FirstSearch`). Spans are exported over OTLP/HTTP in batches, and JSON log lines carry
+the trace and span ids.
 """
 
 from __future__ import annotations
