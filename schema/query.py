@@ -187,7 +187,12 @@ class Query:
     async def mission_events(
         self,
         info: Info[Context, None],
-        after: str | None = None,
+        after: Annotated[
+            str | None,
+            strawberry.argument(
+                description="Start after this event cursor, or a search's eventCursor."
+            ),
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
     ) -> MissionEventConnection:
         ctx = info.context

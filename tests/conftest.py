@@ -82,7 +82,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Settings on an empty, migrated database."""
-    settings = load_settings(database_url=database_url)
+    # No scheduler in tests: a sync runs when a test says so (test_sync covers the scheduler).
+    settings = load_settings(database_url=database_url, scheduler=False)
     run(_truncate(settings))
     return settings
 

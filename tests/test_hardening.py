@@ -388,9 +388,9 @@ def test_unexpected_error_is_masked_with_an_id_in_the_logs(
     async def broken(self: MissionRepository) -> int:
         raise RuntimeError("password=hunter2 in the connection string")
 
-    monkeypatch.setattr(MissionRepository, "event_cursor", broken)
+    monkeypatch.setattr(MissionRepository, "event_cursor", broken)  # read for eventCursor
     with caplog.at_level(logging.ERROR, logger="hub.graphql"):
-        response = post(client, NORMAL, company_token)
+        response = post(client, "{ missions(first: 1) { eventCursor } }", company_token)
     assert response.status_code == 200
     error = response.json()["errors"][0]
     error_id = error["extensions"]["errorId"]

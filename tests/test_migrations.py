@@ -35,7 +35,6 @@ def test_migrated_database_matches_the_declared_tables(settings: Settings) -> No
     assert run(go()) == []
 
 
-
 def test_upgrading_a_sqlite_store_that_holds_missions_keeps_them_searchable(
     tmp_path: Any,
 ) -> None:
@@ -56,7 +55,8 @@ def test_upgrading_a_sqlite_store_that_holds_missions_keeps_them_searchable(
         " match_state, content_hash) VALUES ('mis_old', 1, '1', 'Jardin partagé', '[]',"
         f" 'VOLUNTEERING', 'NONE', '[]', 'OPEN', {then}, {then}, {then}, 'jardin partag',"
         " ' jardin partag ', '{}', '{}', 'x')",
-        f"INSERT INTO mission_events (mission_pk, type, occurred_at) VALUES (1, 'PUBLISHED', {then})",
+        "INSERT INTO mission_events (mission_pk, type, occurred_at)"
+        f" VALUES (1, 'PUBLISHED', {then})",
     ]
 
     async def go() -> list[str]:

@@ -330,3 +330,21 @@ def test_killing_a_sync_leaves_whole_batches_and_a_rerun_converges(
     assert report.status == "SUCCEEDED"
     assert (report.counts["created"], report.counts["unchanged"]) == (400 - written, written)
     assert hub.open_count("feed") == 400
+
+
+def test_serve_runs_the_scheduler(
+    hub: Hub, simulated: dict[str, SimulatedPartner], settings: Settings
+) -> None:
+    from starlette.testclient import TestClient
+
+    from hub.app import create_app
+
+    feed = simulated["api-engagement-xml"]
+    hub.add("feed", feed, every="1h")
+    scheduled = settings.model_copy(update={"scheduler": True, "scheduler_tick_seconds": 0.2})
+    with TestClient(create_app(scheduled)):
+        deadline = time.monotonic() + 30
+        while hub.open_count("feed") < feed.count:
+            assert time.monotonic() < deadline, "the scheduler did not sync the partner"
+            time.sleep(0.1)
+    assert hub.open_count("feed") == feed.count
