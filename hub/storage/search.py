@@ -73,18 +73,21 @@ def _bounding_box(near: Near) -> tuple[float, float, float, float]:
 
 
 def near_condition(dialect: str, near: Near) -> ColumnElement[bool]:
-    """A mission with a location within the radius (bounding box first, then exact distance)."""
+    """A mission with a location within the radius (bounding box first, then exact distance).
+
+    An uncorrelated IN: the database reads the locations once through the latitude index
+    instead of probing every candidate mission's locations in turn.
+    """
     lat_min, lat_max, lon_min, lon_max = _bounding_box(near)
     loc = mission_locations
-    within = (
-        exists()
+    within = missions.c.pk.in_(
+        select(loc.c.mission_pk)
         .where(
-            loc.c.mission_pk == missions.c.pk,
             loc.c.latitude.between(lat_min, lat_max),
             loc.c.longitude.between(lon_min, lon_max),
             _dialect_distance(dialect, loc.c.latitude, loc.c.longitude, near) <= near.radius_km,
         )
-        .correlate(missions)
+        .correlate(None)
     )
     if near.include_fully_remote:
         return or_(within, missions.c.remote == "FULL")
