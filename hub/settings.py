@@ -144,11 +144,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest POST body from a client with missions:write (pushed batches).",
     )
+    # One company client often serves a whole intranet: the default allows 50 requests a
+    # second per client, which still stops a runaway script.
     rate_limit_per_minute: int = Field(
-        default=600, ge=0, description="Requests a client may make per minute; 0 turns it off."
+        default=3000, ge=0, description="Requests a client may make per minute; 0 turns it off."
     )
     rate_limit_burst: int = Field(
-        default=100, ge=1, description="Requests a client may make at once (the bucket size)."
+        default=300, ge=1, description="Requests a client may make at once (the bucket size)."
     )
     rate_limit_prefix: str = Field(
         default="entraide-hub:ratelimit:",
