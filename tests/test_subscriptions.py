@@ -302,3 +302,38 @@ def test_event_log_query_pages_through_changes(live: Live) -> None:
         ("PUBLISHED", "3"),
         ("CLOSED", "2"),
     ]
+
+
+def test_the_npm_graphql_ws_client_receives_pushed_missions(live: Live) -> None:
+    import os
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    folder = Path(__file__).parent / "node"
+    node = shutil.which("node")
+    if node is None or not (folder / "node_modules" / "graphql-ws").exists():
+        if os.environ.get("CI") == "true":
+            raise AssertionError("node and tests/node/node_modules are required in CI")
+        pytest.skip("needs node and `npm ci` in tests/node")
+    process = subprocess.Popen(
+        [node, str(folder / "live-client.mjs"), live.ws, live.company, "2"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert json.loads(process.stdout.readline()) == {"ready": True}
+        time.sleep(1.0)  # connected and subscribed
+        asyncio.run(live.push(item("js-1"), item("on-site", remote="NONE"), item("js-2")))
+        output, errors = process.communicate(timeout=40)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    assert process.returncode == 0, errors
+    events = [json.loads(line) for line in output.splitlines() if line.strip()]
+    assert [(e["type"], e["mission"]["externalId"]) for e in events] == [
+        ("PUBLISHED", "js-1"),
+        ("PUBLISHED", "js-2"),
+    ]
