@@ -44,6 +44,7 @@ from hub.auth import (
     TokenValidator,
 )
 from hub.explorer import Explorer
+from hub.fanout import Fanout, GroupedTransportWS
 from hub.live import LiveEvents
 from hub.logs import RequestIdMiddleware
 from hub.metrics import ERROR, REFUSED, HubMetrics
@@ -120,6 +121,7 @@ async def authenticate(services: Services, authorization: str | None) -> Caller 
 
 
 class HubGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = GroupedTransportWS
     """strawberry's ASGI view, behind the request rules, the bearer-token check and the rate
     limit (schema/security.py); persisted queries are resolved before each operation."""
 
@@ -140,6 +142,7 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         self.app = app
         self.metrics = metrics
+        self.fanout = Fanout(settings.subscriber_queue_size)  # identical subscriptions share
         self.rules = RequestRules(settings)
         self.explorer = Explorer(files("schema") / "operations")  # GET /graphql from a browser
 

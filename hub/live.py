@@ -75,6 +75,7 @@ class LiveEvents:
     high_water_mark: int = 0
     _listeners: set[Listener] = field(default_factory=set)
     _connections: set[_Connection] = field(default_factory=set)
+    _per_client: dict[str, int] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
@@ -178,11 +179,9 @@ class LiveEvents:
 
     def admit(self, socket: Any, caller: Caller) -> bool:
         """Track a WebSocket until its token ends; False when the client has too many."""
-        open_for_client = sum(
-            1 for c in self._connections if c.caller.client_id == caller.client_id
-        )
-        if open_for_client >= self.max_connections_per_client:
+        if self._per_client.get(caller.client_id, 0) >= self.max_connections_per_client:
             return False
+        self._per_client[caller.client_id] = self._per_client.get(caller.client_id, 0) + 1
         connection = _Connection(socket, caller)
         connection.expiry = asyncio.create_task(self._expire(connection))
         self._connections.add(connection)
@@ -192,9 +191,17 @@ class LiveEvents:
         """The connection with this ASGI scope ended."""
         for connection in list(self._connections):
             if connection.socket.scope is scope:
-                self._connections.discard(connection)
+                self._drop(connection)
                 if connection.expiry is not None:
                     connection.expiry.cancel()
+
+    def _drop(self, connection: _Connection) -> None:
+        if connection in self._connections:
+            self._connections.discard(connection)
+            client = connection.caller.client_id
+            self._per_client[client] = self._per_client.get(client, 1) - 1
+            if self._per_client[client] <= 0:
+                self._per_client.pop(client, None)
 
     async def _expire(self, connection: _Connection) -> None:
         delay = (connection.caller.expires_at - datetime.now(UTC)).total_seconds()
@@ -207,7 +214,7 @@ class LiveEvents:
                 await self._close(connection, CLOSE_TOKEN_ENDED, "token revoked")
 
     async def _close(self, connection: _Connection, code: int, reason: str) -> None:
-        self._connections.discard(connection)
+        self._drop(connection)
         if connection.expiry is not None and connection.expiry is not asyncio.current_task():
             connection.expiry.cancel()
         with contextlib.suppress(Exception):  # already closed by the client

@@ -15,7 +15,7 @@ from strawberry.types import Info
 
 from hub.errors import BadCursor
 from hub.filters import MissionFilter
-from hub.live import CLOSE_TOO_SLOW, SubscriberTooSlow
+from hub.live import SubscriberTooSlow
 from hub.matching import Matcher
 from hub.storage.repository import EventRow
 from schema.context import Context
@@ -205,9 +205,9 @@ class Subscription:
                 try:
                     batch = await listener.next()
                 except SubscriberTooSlow:
-                    close = getattr(ctx.request, "close", None)  # a WebSocket; SSE just ends
-                    if close is not None:
-                        await close(code=CLOSE_TOO_SLOW, reason="too slow: resume from your cursor")
+                    # graphql-transport-ws groups close their members with 4290 on seeing
+                    # this; graphql-ws and SSE end the stream, and the client resumes.
+                    ctx.too_slow = True
                     return
                 for row in batch:
                     if row.seq <= position:
