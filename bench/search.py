@@ -954,19 +954,24 @@ def markdown_section(
             f"| {f(r.raw.p50_ms, '.2f')} | {f(r.raw.p99_ms, '.2f')} | {f(r.ratio, '.3f')} "
             f"| {f(r.hub.load_avg, '.1f')} / {f(r.raw.load_avg, '.1f')} |"
         )
-    for r in rows:
-        if r.hub.requests == 0:
-            lines.append(
-                f"\n{r.name}: no hub request completed within {duration} s at concurrency "
-                f"{concurrency}; rerun it alone with a longer --duration."
-            )
+    slow = [r.name for r in rows if r.hub.requests == 0]
+    if slow:
+        lines.append(
+            f"\nNo hub request completed within {duration} s at concurrency {concurrency} for: "
+            f"{', '.join(slow)}; rerun them alone with a longer --duration."
+        )
     met = [r for r in rows if r.ratio >= TARGET_RATIO and r.hub.p99_ms <= TARGET_P99_MS]
+    done = [r for r in rows if r.hub.requests and not math.isnan(r.ratio)]
+    spread = (
+        f"ratios {min(r.ratio for r in done):.3f}–{max(r.ratio for r in done):.3f}, hub p99 "
+        f"{min(r.hub.p99_ms for r in done):.0f}–{max(r.hub.p99_ms for r in done):.0f} ms"
+        if done
+        else "no hub request completed in time"
+    )
     lines += [
         "",
         f"Against the goal (≥ {TARGET_RATIO:.2f}× raw SQL with p99 ≤ {TARGET_P99_MS:.0f} ms): "
-        f"{len(met)} of {len(rows)} searches meet it; ratios "
-        f"{min(r.ratio for r in rows):.3f}–{max(r.ratio for r in rows):.3f}, hub p99 "
-        f"{min(r.hub.p99_ms for r in rows):.0f}–{max(r.hub.p99_ms for r in rows):.0f} ms.",
+        f"{len(met)} of {len(rows)} searches meet it; {spread}.",
     ]
     errors = sum(r.hub.errors for r in rows)
     if errors:
