@@ -62,6 +62,20 @@ class PartnerRecord:
     last_error: str | None = None
     consecutive_failures: int = 0
 
+    @classmethod
+    def from_row(cls, row: Any) -> PartnerRecord:
+        """From a `partners` row (any mapping with its columns)."""
+        return cls(
+            pk=row["pk"],
+            id=row["id"],
+            name=row["name"],
+            display_name=row["display_name"],
+            connector=row["connector"],
+            push_only=row["push_only"],
+            enabled=row["enabled"],
+            url=row["url"],
+        )
+
 
 @dataclass(slots=True)
 class SkillRecord:

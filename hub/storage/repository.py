@@ -498,17 +498,7 @@ def _health(row: Any, last_run: dict[str, Any] | None) -> str:
     return "OK"
 
 
-def _partner(row: Any) -> PartnerRecord:
-    return PartnerRecord(
-        pk=row["pk"],
-        id=row["id"],
-        name=row["name"],
-        display_name=row["display_name"],
-        connector=row["connector"],
-        push_only=row["push_only"],
-        enabled=row["enabled"],
-        url=row["url"],
-    )
+_partner = PartnerRecord.from_row
 
 
 def _organization(row: Any) -> OrganizationRecord:

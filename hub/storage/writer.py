@@ -109,16 +109,7 @@ async def ensure_partner(
         }
         pk = (await conn.execute(insert(partners).returning(partners.c.pk), values)).scalar_one()
         row = {**values, "pk": pk}
-    return PartnerRecord(
-        pk=row["pk"],
-        id=row["id"],
-        name=row["name"],
-        display_name=row["display_name"],
-        connector=row["connector"],
-        push_only=row["push_only"],
-        enabled=row["enabled"],
-        url=row["url"],
-    )
+    return PartnerRecord.from_row(row)
 
 
 # Words that vary between two spellings of one organization's name.
