@@ -187,13 +187,21 @@ class GroupedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
 
             return execute()
 
+        # The schema's metrics count the group's one execution; count the other members here,
+        # so that the gauge and the delivered-events counter speak of sockets, not executions.
+        metrics = getattr(self.view, "metrics", None)
+        follower = key in self.fanout.groups
         member = self.fanout.join(key, operation, start)
+        if follower and metrics is not None:
+            metrics.subscription_opened()
         try:
-            await self._write(member)
+            await self._write(member, metrics if follower else None)
         finally:
             self.fanout.leave(member)
+            if follower and metrics is not None:
+                metrics.subscription_closed()
 
-    async def _write(self, member: _Member) -> None:
+    async def _write(self, member: _Member, metrics: Any = None) -> None:
         operation = member.operation
         while True:
             item = await member.queue.get()
@@ -202,6 +210,8 @@ class GroupedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
                     await self.websocket.ws.send_text(item)  # type: ignore[attr-defined]
                 except Exception:  # the socket went away; the handler cleans up
                     return
+                if metrics is not None:
+                    metrics.events_delivered()
                 continue
             if item is _COMPLETE:
                 await operation.send_operation_message({"id": operation.id, "type": "complete"})

@@ -337,3 +337,42 @@ def test_the_npm_graphql_ws_client_receives_pushed_missions(live: Live) -> None:
         ("PUBLISHED", "js-1"),
         ("PUBLISHED", "js-2"),
     ]
+
+
+def test_identical_subscriptions_share_an_execution_but_count_as_sockets(live: Live) -> None:
+    async def scenario() -> tuple[list[str], str]:
+        got: list[str] = []
+        both = asyncio.Event()
+        async with (
+            Client(transport=live.transport()) as one,
+            Client(transport=live.transport()) as two,
+        ):
+
+            async def read(session: Any) -> None:
+                async for result in session.subscribe(gql(SUBSCRIBE)):
+                    got.append(result["missionEvents"]["mission"]["externalId"])
+                    if len(got) == 2:
+                        both.set()
+
+            readers = [asyncio.create_task(read(one)), asyncio.create_task(read(two))]
+            await asyncio.sleep(0.5)
+            await live.push(item("shared"))
+            await asyncio.wait_for(both.wait(), 20)
+            async with httpx.AsyncClient() as http:  # both still subscribed
+                metrics = (await http.get(f"{live.base}/metrics")).text
+            for reader in readers:
+                reader.cancel()
+        return got, metrics
+
+    got, metrics = asyncio.run(scenario())
+    assert got == ["shared", "shared"]
+    gauge = next(
+        line for line in metrics.splitlines() if line.startswith("hub_graphql_subscriptions_active")
+    )
+    delivered = next(
+        line
+        for line in metrics.splitlines()
+        if line.startswith("hub_graphql_subscription_events_total")
+    )
+    assert float(gauge.split()[-1]) == 2.0
+    assert float(delivered.split()[-1]) == 2.0
