@@ -37,6 +37,7 @@ from hub.records import (
     SkillRecord,
 )
 from hub.storage import search
+from hub.storage.organizations import org_name_key
 from hub.storage.tables import (
     hub_state,
     mission_causes,
@@ -49,7 +50,6 @@ from hub.storage.tables import (
     refused_records,
     sync_runs,
 )
-from hub.storage.writer import org_name_key
 
 __all__ = [
     "CursorExpired",

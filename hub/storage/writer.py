@@ -16,20 +16,19 @@ from typing import Any
 from sqlalchemy import bindparam, delete, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.dedup import Comparable, same_mission, title_key
-from hub.model import EventType, MissionStatus, OrganizationDraft
+from hub.model import EventType, MissionStatus
 from hub.pipeline import Prepared
 from hub.records import PartnerRecord
+from hub.storage.duplicates import link_duplicates, promote_duplicates
+from hub.storage.organizations import org_key, resolve_organizations
 from hub.storage.tables import (
     mission_causes,
     mission_events,
     mission_locations,
     mission_skills,
     missions,
-    organizations,
     partners,
 )
-from hub.text import fold, tokens
 
 __all__ = [
     "Outcome",
@@ -110,88 +109,6 @@ async def ensure_partner(
         pk = (await conn.execute(insert(partners).returning(partners.c.pk), values)).scalar_one()
         row = {**values, "pk": pk}
     return PartnerRecord.from_row(row)
-
-
-# Words that vary between two spellings of one organization's name.
-_ORG_NOISE = {"le", "la", "les", "l", "association", "asso", "assoc", "d", "de", "du", "des"}
-
-
-def org_name_key(name: str) -> str:
-    """ "Les Restos du Cœur" and "Restos du coeur" give one key."""
-    return " ".join(t for t in tokens(name) if t not in _ORG_NOISE) or fold(name).strip()
-
-
-def _org_key(org: OrganizationDraft) -> tuple[str | None, str | None, str | None, str]:
-    return (org.rna, org.siren, org.siret, org_name_key(org.name))
-
-
-async def _resolve_organizations(
-    conn: AsyncConnection, drafts: Iterable[OrganizationDraft], now: datetime
-) -> dict[tuple[str | None, str | None, str | None, str], int]:
-    """One organization across partners when RNA, SIREN or SIRET match (else the same name)."""
-    resolved: dict[tuple[str | None, str | None, str | None, str], int] = {}
-    for org in drafts:
-        key = _org_key(org)
-        if key in resolved:
-            continue
-        clauses = []
-        if org.rna:
-            clauses.append(organizations.c.rna == org.rna)
-        if org.siret:
-            clauses.append(organizations.c.siret == org.siret)
-        siren = org.siren or (org.siret[:9] if org.siret else None)
-        if siren:  # a SIRET names an establishment of the legal unit its SIREN names
-            clauses.append(organizations.c.siren == siren)
-        found = None
-        for clause in clauses:
-            found = (
-                (await conn.execute(select(organizations).where(clause).limit(1)))
-                .mappings()
-                .first()
-            )
-            if found is not None:
-                break
-        if found is None and not clauses:
-            found = (
-                (
-                    await conn.execute(
-                        select(organizations).where(organizations.c.name_key == key[3]).limit(1)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        if found is None:
-            values = {
-                "id": "org_" + uuid.uuid4().hex,
-                "name": org.name,
-                "rna": org.rna,
-                "siren": org.siren or (org.siret[:9] if org.siret else None),
-                "siret": org.siret,
-                "url": org.url,
-                "logo": org.logo,
-                "name_key": key[3],
-                "created_at": now,
-                "updated_at": now,
-            }
-            pk = (
-                await conn.execute(insert(organizations).returning(organizations.c.pk), values)
-            ).scalar_one()
-        else:
-            pk = found["pk"]
-            missing = {
-                column: getattr(org, column)
-                for column in ("rna", "siren", "siret", "url", "logo")
-                if found[column] is None and getattr(org, column)
-            }
-            if missing:
-                await conn.execute(
-                    update(organizations)
-                    .where(organizations.c.pk == pk)
-                    .values(**missing, updated_at=now)
-                )
-        resolved[key] = pk
-    return resolved
 
 
 def match_state(
@@ -324,129 +241,6 @@ async def _append_events(conn: AsyncConnection, events: list[Event], now: dateti
     return [row[0] for row in result]
 
 
-def _comparable(
-    partner_pk: int,
-    org_pk: int | None,
-    title: str,
-    remote: str,
-    start_at: datetime | None,
-    locations: Iterable[tuple[float | None, float | None, str | None, str | None]],
-) -> Comparable:
-    located = list(locations)
-    return Comparable(
-        partner_pk=partner_pk,
-        organization_pk=org_pk,
-        title=title_key(title),
-        remote_only=remote == "FULL" and not located,
-        points=tuple(
-            (lat, lon) for lat, lon, _, _ in located if lat is not None and lon is not None
-        ),
-        places=frozenset(
-            p for _, _, postal, city in located for p in (postal, fold(city) if city else None) if p
-        ),
-        start_at=start_at,
-    )
-
-
-async def _link_duplicates(
-    conn: AsyncConnection, partner: PartnerRecord, written: list[tuple[int, Prepared, int | None]]
-) -> None:
-    """Point each written mission at the older listing of the same mission on another partner."""
-    org_pks = {org for _, _, org in written if org is not None}
-    candidates: dict[int, list[tuple[int, Comparable]]] = {}
-    if org_pks:
-        rows = (
-            await conn.execute(
-                select(
-                    missions.c.pk,
-                    missions.c.partner_pk,
-                    missions.c.organization_pk,
-                    missions.c.title,
-                    missions.c.remote,
-                    missions.c.start_at,
-                ).where(
-                    missions.c.organization_pk.in_(org_pks),
-                    missions.c.partner_pk != partner.pk,
-                    missions.c.status == MissionStatus.OPEN.value,
-                    missions.c.canonical_pk.is_(None),
-                )
-            )
-        ).all()
-        places: dict[int, list[Any]] = {row.pk: [] for row in rows}
-        for chunk in _chunks(list(places)):
-            for loc in await conn.execute(
-                select(
-                    mission_locations.c.mission_pk,
-                    mission_locations.c.latitude,
-                    mission_locations.c.longitude,
-                    mission_locations.c.postal_code,
-                    mission_locations.c.city,
-                ).where(mission_locations.c.mission_pk.in_(chunk))
-            ):
-                places[loc.mission_pk].append(tuple(loc)[1:])
-        for row in rows:
-            candidates.setdefault(row.organization_pk, []).append(
-                (
-                    row.pk,
-                    _comparable(
-                        row.partner_pk,
-                        row.organization_pk,
-                        row.title,
-                        row.remote,
-                        row.start_at,
-                        places[row.pk],
-                    ),
-                )
-            )
-    updates = []
-    for pk, prepared, org in written:
-        draft = prepared.draft
-        mine = _comparable(
-            partner.pk,
-            org,
-            draft.title,
-            draft.remote.value,
-            draft.start_at,
-            ((loc.latitude, loc.longitude, loc.postal_code, loc.city) for loc in draft.locations),
-        )
-        pool = candidates.get(org, []) if org is not None else []
-        matches = [cpk for cpk, other in pool if cpk != pk and same_mission(mine, other)]
-        updates.append({"b_pk": pk, "b_canonical": min(matches) if matches else None})
-    if updates:
-        await conn.execute(
-            update(missions)
-            .where(missions.c.pk == bindparam("b_pk"))
-            .values(canonical_pk=bindparam("b_canonical")),
-            updates,
-        )
-
-
-async def _promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> None:
-    """When a listing closes, the oldest of its duplicates becomes the one shown."""
-    rows = (
-        await conn.execute(
-            select(missions.c.pk, missions.c.canonical_pk)
-            .where(missions.c.canonical_pk.in_(closed_pks))
-            .order_by(missions.c.pk)
-        )
-    ).all()
-    groups: dict[int, list[int]] = {}
-    for pk, canonical in rows:
-        groups.setdefault(canonical, []).append(pk)
-    updates = [
-        {"b_pk": pk, "b_canonical": None if pk == group[0] else group[0]}
-        for group in groups.values()
-        for pk in group
-    ]
-    if updates:
-        await conn.execute(
-            update(missions)
-            .where(missions.c.pk == bindparam("b_pk"))
-            .values(canonical_pk=bindparam("b_canonical")),
-            updates,
-        )
-
-
 async def upsert_missions(
     conn: AsyncConnection, partner: PartnerRecord, batch: Sequence[Prepared], now: datetime
 ) -> WriteBatch:
@@ -473,13 +267,13 @@ async def upsert_missions(
             ).where(missions.c.partner_pk == partner.pk, missions.c.external_id.in_(chunk))
         )
         existing.update({row.external_id: row for row in rows})
-    orgs = await _resolve_organizations(
+    orgs = await resolve_organizations(
         conn, (p.draft.organization for p in unique if p.draft.organization), now
     )
 
     def org_pk(prepared: Prepared) -> int | None:
         org = prepared.draft.organization
-        return orgs[_org_key(org)] if org is not None else None
+        return orgs[org_key(org)] if org is not None else None
 
     outcome: dict[str, WriteResult] = {}
     created: list[Prepared] = []
@@ -537,7 +331,7 @@ async def upsert_missions(
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
             events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
-    await _link_duplicates(conn, partner, linked)
+    await link_duplicates(conn, partner, linked)
     out.event_seqs = await _append_events(conn, events, now)
     reported: set[str] = set()
     for prepared in batch:
@@ -588,7 +382,7 @@ async def close_missions(
             ),
             [{"b_pk": row.pk, "b_state": states[row.pk]} for row in to_close],
         )
-        await _promote_duplicates(conn, [row.pk for row in to_close])
+        await promote_duplicates(conn, [row.pk for row in to_close])
         out.event_seqs = await _append_events(
             conn,
             [(row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close],
