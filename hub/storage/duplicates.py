@@ -52,7 +52,10 @@ def comparable(
 
 
 async def link_duplicates(
-    conn: AsyncConnection, partner: PartnerRecord, written: list[tuple[int, Prepared, int | None]]
+    conn: AsyncConnection,
+    partner: PartnerRecord,
+    written: list[tuple[int, Prepared, int | None]],
+    changed: frozenset[int] = frozenset(),
 ) -> None:
     """Point each written mission at the older listing of the same mission on another partner."""
     org_pks = {org for _, _, org in written if org is not None}
@@ -114,7 +117,9 @@ async def link_duplicates(
         )
         pool = candidates.get(org, []) if org is not None else []
         matches = [cpk for cpk, other in pool if cpk != pk and same_mission(mine, other)]
-        updates.append({"b_pk": pk, "b_canonical": min(matches) if matches else None})
+        canonical = min(matches) if matches else None
+        if canonical is not None or pk in changed:  # new rows are already unlinked
+            updates.append({"b_pk": pk, "b_canonical": canonical})
     if updates:
         await conn.execute(
             update(missions)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select, text, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.model import EventType, MissionStatus
@@ -225,8 +225,12 @@ async def _append_events(conn: AsyncConnection, events: list[Event], now: dateti
         return []
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOCK_KEY})
-    result = await conn.execute(
-        insert(mission_events).returning(mission_events.c.seq, sort_by_parameter_order=True),
+    # One executemany, then read the positions back: appends are serialised (the lock above;
+    # SQLite has one writer), so the new rows are exactly those after the last position.
+    # (RETURNING in input order makes SQLite insert one row per statement.)
+    before = (await conn.execute(select(func.max(mission_events.c.seq)))).scalar_one() or 0
+    await conn.execute(
+        insert(mission_events),
         [
             {
                 "mission_pk": pk,
@@ -237,6 +241,11 @@ async def _append_events(conn: AsyncConnection, events: list[Event], now: dateti
             }
             for pk, kind, previous, state in events
         ],
+    )
+    result = await conn.execute(
+        select(mission_events.c.seq)
+        .where(mission_events.c.seq > before)
+        .order_by(mission_events.c.seq)
     )
     return [row[0] for row in result]
 
@@ -301,10 +310,18 @@ async def upsert_missions(
                 created_at=now,
             )
             values.append(v)
-        result = await conn.execute(
-            insert(missions).returning(missions.c.pk, sort_by_parameter_order=True), values
-        )
-        pks = [row[0] for row in result]
+        # An executemany, then the keys by external id (RETURNING in input order would make
+        # SQLite insert one row per statement).
+        await conn.execute(insert(missions), values)
+        keys: dict[str, int] = {}
+        for chunk in _chunks([p.draft.external_id for p in created]):
+            found = await conn.execute(
+                select(missions.c.external_id, missions.c.pk).where(
+                    missions.c.partner_pk == partner.pk, missions.c.external_id.in_(chunk)
+                )
+            )
+            keys.update({row.external_id: row.pk for row in found})
+        pks = [keys[p.draft.external_id] for p in created]
         written += list(zip(pks, created, strict=True))
         await _write_children(conn, list(zip(pks, created, strict=True)), replace_existing=False)
         for pk, prepared, v in zip(pks, created, values, strict=True):
@@ -331,7 +348,7 @@ async def upsert_missions(
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
             events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
-    await link_duplicates(conn, partner, linked)
+    await link_duplicates(conn, partner, linked, frozenset(row.pk for row, _ in changed))
     out.event_seqs = await _append_events(conn, events, now)
     reported: set[str] = set()
     for prepared in batch:

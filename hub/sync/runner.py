@@ -93,6 +93,7 @@ class SyncRunner:
         self.http = http
         self.settings = settings
         self.publish = publish
+        self._batches: dict[int, int] = {}  # batches written, by sync run
         self.metrics = metrics
 
     async def sync(
@@ -168,6 +169,13 @@ class SyncRunner:
             if key in counts:
                 counts[key] += value
         counts["closed"] += sum(1 for r in closed.results if r.outcome.value == "CLOSED")
+        self._batches[run_pk] = batches = self._batches.get(run_pk, 0) + 1
+        if self.engine.dialect.name == "postgresql" and batches in (1, 4, 16, 64, 256):
+            # A large first load outgrows the planner's statistics within minutes: without
+            # them the (partner, external id) lookup filtered rows instead of using its index
+            # (bench/ingest.py: 46% of a 50k sync; 40x faster after ANALYZE).
+            async with self.engine.begin() as conn:
+                await conn.execute(text("ANALYZE missions, mission_locations"))
         seqs = report.batch.event_seqs + closed.event_seqs
         events += seqs
         if seqs and self.publish is not None:
