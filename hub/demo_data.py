@@ -24,6 +24,7 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from random import Random
 
+from hub import taxonomy
 from hub.model import (
     CommitmentKind,
     EngagementType,
@@ -44,30 +45,7 @@ __all__ = [
 DEFAULT_NOW = datetime(2026, 11, 1, tzinfo=UTC)
 """Fixed reference date, so the catalogue never depends on when it is generated."""
 
-API_ENGAGEMENT_CAUSES: frozenset[str] = frozenset(
-    {
-        "animaux",
-        "autre",
-        "batiment-industrie-logistique",
-        "benevolat-competences",
-        "communication",
-        "culture-loisirs",
-        "education",
-        "emploi",
-        "environnement",
-        "gestion-finance-droit",
-        "humanitaire",
-        "memoire-et-citoyennete",
-        "numerique",
-        "prevention-protection",
-        "recherche",
-        "sante",
-        "service-public-defense-securite",
-        "sport",
-        "solidarite-insertion",
-        "vivre-ensemble",
-    }
-)
+API_ENGAGEMENT_CAUSES: frozenset[str] = taxonomy.CAUSE_SLUGS  # the 20 domains
 """The cause slugs the French partners use (API Engagement's domain vocabulary)."""
 
 _BF = "benevolat-france"
