@@ -217,3 +217,12 @@ def data(gql: GraphQL) -> GraphQL:
 
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def require(ok: bool, reason: str) -> None:
+    """A missing tool or service skips the test on a developer's machine with the reason, and
+    fails it in CI (CI=true), where .ci/run installs or starts it."""
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{reason} (CI=true: .ci/run provides it)")
+        pytest.skip(reason)

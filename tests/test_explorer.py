@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import contextlib
 import json
-import os
 import re
 import shutil
 import subprocess
@@ -25,7 +24,7 @@ from hub.app import create_app
 from hub.explorer import SCRIPTS, STYLES, TOKEN_HINT, Explorer
 from hub.settings import Settings
 from tests.catalogue import INGEST_AT, catalogue
-from tests.conftest import ROOT, GraphQL, Store
+from tests.conftest import ROOT, GraphQL, Store, require
 from tests.servers import serve
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -37,14 +36,6 @@ INERT_URL = re.compile(
     r"https?://(www\.w3\.org|github\.com|en\.wikipedia\.org|commonmark\.org|codemirror\.net"
     r"|reactjs\.org|react\.dev|facebook\.github\.io|spec\.graphql\.org|graphql\.org)\b"
 )
-
-
-def require(ok: bool, reason: str) -> None:
-    """A missing tool skips the test on a developer's machine, and fails it in CI."""
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: .ci/run installs it)")
-        pytest.skip(reason)
 
 
 def page(client: TestClient) -> str:

@@ -14,19 +14,11 @@ from starlette.testclient import TestClient
 
 from hub.app import create_app
 from hub.settings import Settings
-from tests.conftest import ROOT
+from tests.conftest import ROOT, require
 from tests.servers import serve
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
 NODE_TOOLS = ROOT / "tests" / "node"
-
-
-def require(ok: bool, reason: str) -> None:
-    """A missing tool skips the test on a developer's machine, and fails it in CI."""
-    if not ok:
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{reason} (CI=true: .ci/run installs it)")
-        pytest.skip(reason)
 
 
 def post(client: TestClient, token: str | None, accept: str | None, **body: Any) -> Any:

@@ -25,7 +25,7 @@ from hub.settings import Settings, load_settings
 from hub.storage.repository import MissionRepository
 from schema import build_schema
 from schema.security import operation_cost
-from tests.conftest import Clients
+from tests.conftest import Clients, require
 
 NORMAL = "{ missions(first: 1) { totalCount } }"
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "")
@@ -461,10 +461,9 @@ def test_memory_bucket_refills_at_the_configured_rate() -> None:
 
 @pytest.fixture
 def redis_url() -> str:
-    if not REDIS_URL:
-        if os.environ.get("CI") == "true":
-            pytest.fail("HUB_TEST_REDIS_URL must be set when CI=true (the Redis rate limiter)")
-        pytest.skip("HUB_TEST_REDIS_URL is not set: no Redis to test the shared rate limit on")
+    require(
+        bool(REDIS_URL), "HUB_TEST_REDIS_URL is not set: no Redis to test the shared rate limit on"
+    )
     return REDIS_URL
 
 

@@ -18,7 +18,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from hub.app import create_app
 from hub.settings import Settings
-from tests.conftest import Clients
+from tests.conftest import Clients, require
 from tests.servers import serve
 
 SUBSCRIBE = """
@@ -305,17 +305,17 @@ def test_event_log_query_pages_through_changes(live: Live) -> None:
 
 
 def test_the_npm_graphql_ws_client_receives_pushed_missions(live: Live) -> None:
-    import os
     import shutil
     import subprocess
     from pathlib import Path
 
     folder = Path(__file__).parent / "node"
     node = shutil.which("node")
-    if node is None or not (folder / "node_modules" / "graphql-ws").exists():
-        if os.environ.get("CI") == "true":
-            raise AssertionError("node and tests/node/node_modules are required in CI")
-        pytest.skip("needs node and `npm ci` in tests/node")
+    require(
+        node is not None and (folder / "node_modules" / "graphql-ws").exists(),
+        "needs node and `npm ci` in tests/node",
+    )
+    assert node is not None
     process = subprocess.Popen(
         [node, str(folder / "live-client.mjs"), live.ws, live.company, "2"],
         stdout=subprocess.PIPE,
