@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-__all__ = ["IdentityProvider", "free_port", "serve"]
+__all__ = ["IdentityProvider", "free_port", "listeners", "poll_until", "serve", "until"]
 
 
 def free_port() -> int:
@@ -35,16 +36,39 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("server did not start")
-        time.sleep(0.02)
+    poll_until(lambda: server.started or not thread.is_alive(), "the server to start", 30)
+    if not server.started:
+        raise RuntimeError("server did not start")
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def poll_until(fact: Callable[[], object], what: str, timeout: float = 20) -> None:
+    """Wait, bounded, for a fact that another thread or process makes true."""
+    deadline = time.monotonic() + timeout
+    while not fact():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.005)  # sleep-ok: a bounded poll of the fact
+
+
+async def until(fact: Callable[[], object], what: str, timeout: float = 20) -> None:
+    """`poll_until` inside an event loop: the loop keeps running while it waits."""
+    deadline = time.monotonic() + timeout
+    while not fact():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.005)  # sleep-ok: a bounded poll of the fact
+
+
+def listeners(app: Any) -> set[Any]:
+    """The live feed's subscribers of a hub run by `serve`: one per subscription execution,
+    registered once it will see every later event. A snapshot, safe to take from another thread
+    (copying a set holds the GIL)."""
+    return set(app.state.services.live._listeners)
 
 
 class IdentityProvider:

@@ -8,6 +8,7 @@ import asyncio
 import json
 import time
 from collections.abc import Iterator
+from contextlib import aclosing
 from typing import Any
 
 import httpx
@@ -15,11 +16,13 @@ import pytest
 import websockets
 from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
+from starlette.routing import WebSocketRoute
 
 from hub.app import create_app
+from hub.fanout import Fanout
 from hub.settings import Settings
 from tests.conftest import Clients, require
-from tests.servers import serve
+from tests.servers import listeners, poll_until, serve, until
 
 SUBSCRIBE = """
 subscription Feed($filter: MissionFilterInput, $after: String) {
@@ -45,7 +48,8 @@ def item(ext: str, **changes: Any) -> dict[str, Any]:
 class Live:
     """A hub under uvicorn, with a partner token to push and a company token to listen."""
 
-    def __init__(self, base: str, company: str, partner: str) -> None:
+    def __init__(self, app: Any, base: str, company: str, partner: str) -> None:
+        self.app = app
         self.base = base
         self.ws = base.replace("http://", "ws://") + "/graphql"
         self.company = company
@@ -79,23 +83,46 @@ class Live:
             subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
         )
 
+    def listeners(self) -> set[Any]:
+        return listeners(self.app)
+
+    async def listening(self, before: set[Any], *, unless: Any = None) -> None:
+        """Wait until a subscription started after `before` was taken listens to the live feed
+        (from then on it sees every event), or until `unless()` (say, it already ended)."""
+        await until(
+            lambda: self.listeners() - before or (unless is not None and unless()),
+            "the subscription to listen",
+        )
+
+    @property
+    def fanout(self) -> Fanout:
+        """The groups of identical graphql-transport-ws subscriptions (hub/fanout.py)."""
+        view = next(r.endpoint for r in self.app.routes if isinstance(r, WebSocketRoute))
+        fanout: Fanout = view.fanout
+        return fanout
+
     async def collect(
         self, count: int, variables: dict[str, Any] | None = None, during: Any = None
     ) -> list[dict[str, Any]]:
         """Subscribe with gql, run `during` once subscribed, return `count` events."""
         events: list[dict[str, Any]] = []
+        before = self.listeners()
         async with Client(transport=self.transport()) as session:
-            subscription = session.subscribe(gql(SUBSCRIBE), variable_values=variables or {})
 
             async def read() -> None:
-                async for result in subscription:
-                    events.append(result["missionEvents"])
-                    if len(events) >= count:
-                        return
+                # Closed on leaving: the client then leaves at once (an open generator would
+                # hold the close for its 10 s close_timeout).
+                async with aclosing(
+                    session.subscribe(gql(SUBSCRIBE), variable_values=variables or {})
+                ) as subscription:
+                    async for result in subscription:
+                        events.append(result["missionEvents"])
+                        if len(events) >= count:
+                            return
 
             reader = asyncio.create_task(read())
-            await asyncio.sleep(0.3)  # subscribed
             if during is not None:
+                await self.listening(before, unless=reader.done)
                 await during()
             await asyncio.wait_for(reader, timeout=20)
         return events
@@ -103,13 +130,14 @@ class Live:
 
 @pytest.fixture
 def live(settings: Settings, clients: Clients) -> Iterator[Live]:
-    with serve(create_app(settings.model_copy(update={"live_poll_seconds": 30.0}))) as base:
+    app = create_app(settings.model_copy(update={"live_poll_seconds": 30.0}))
+    with serve(app) as base:
         http = httpx.Client(base_url=base)
         company = Clients(settings, http).token(clients.create("company", "ACME"))  # type: ignore[arg-type]
         partner = Clients(settings, http).token(  # type: ignore[arg-type]
             clients.create("partner", "Alpha", partner="alpha")
         )
-        yield Live(base, company, partner)
+        yield Live(app, base, company, partner)
         http.close()
 
 
@@ -189,10 +217,11 @@ def test_legacy_graphql_ws_protocol(live: Live) -> None:
                 )
             )
             assert json.loads(await socket.recv())["type"] == "connection_ack"
+            before = live.listeners()
             await socket.send(
                 json.dumps({"type": "start", "id": "1", "payload": {"query": SUBSCRIBE}})
             )
-            await asyncio.sleep(0.3)
+            await live.listening(before)
             await live.push(item("legacy"))
             while True:
                 message = json.loads(await asyncio.wait_for(socket.recv(), 20))
@@ -206,6 +235,7 @@ def test_legacy_graphql_ws_protocol(live: Live) -> None:
 def test_sse_client_receives_events(live: Live) -> None:
     async def scenario() -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {live.company}", "Accept": "text/event-stream"}
+        before = live.listeners()
         async with (
             httpx.AsyncClient(timeout=20) as http,
             http.stream(
@@ -213,7 +243,7 @@ def test_sse_client_receives_events(live: Live) -> None:
             ) as response,
         ):
             assert response.headers["content-type"].startswith("text/event-stream")
-            await asyncio.sleep(0.3)
+            await live.listening(before)
             await live.push(item("sse"))
             event = None
             async for line in response.aiter_lines():
@@ -316,6 +346,7 @@ def test_the_npm_graphql_ws_client_receives_pushed_missions(live: Live) -> None:
         "needs node and `npm ci` in tests/node",
     )
     assert node is not None
+    before = live.listeners()
     process = subprocess.Popen(
         [node, str(folder / "live-client.mjs"), live.ws, live.company, "2"],
         stdout=subprocess.PIPE,
@@ -325,7 +356,10 @@ def test_the_npm_graphql_ws_client_receives_pushed_missions(live: Live) -> None:
     try:
         assert process.stdout is not None
         assert json.loads(process.stdout.readline()) == {"ready": True}
-        time.sleep(1.0)  # connected and subscribed
+        poll_until(
+            lambda: live.listeners() - before or process.poll() is not None,
+            "the node client's subscription",
+        )
         asyncio.run(live.push(item("js-1"), item("on-site", remote="NONE"), item("js-2")))
         output, errors = process.communicate(timeout=40)
     finally:
@@ -340,6 +374,15 @@ def test_the_npm_graphql_ws_client_receives_pushed_missions(live: Live) -> None:
 
 
 def test_identical_subscriptions_share_an_execution_but_count_as_sockets(live: Live) -> None:
+    before = live.listeners()
+
+    def ready() -> int:
+        """Subscriptions that will see the next event, however they run: each execution that
+        listens to the feed, plus each member that joined another's group."""
+        fanout = live.fanout
+        members = sum(len(group.members) for group in fanout.groups.values())
+        return len(live.listeners() - before) + members - fanout.executions
+
     async def scenario() -> tuple[list[str], str]:
         got: list[str] = []
         both = asyncio.Event()
@@ -349,19 +392,21 @@ def test_identical_subscriptions_share_an_execution_but_count_as_sockets(live: L
         ):
 
             async def read(session: Any) -> None:
-                async for result in session.subscribe(gql(SUBSCRIBE)):
-                    got.append(result["missionEvents"]["mission"]["externalId"])
-                    if len(got) == 2:
-                        both.set()
+                async with aclosing(session.subscribe(gql(SUBSCRIBE))) as subscription:
+                    async for result in subscription:
+                        got.append(result["missionEvents"]["mission"]["externalId"])
+                        if len(got) == 2:
+                            both.set()
 
             readers = [asyncio.create_task(read(one)), asyncio.create_task(read(two))]
-            await asyncio.sleep(0.5)
+            await until(lambda: ready() == 2, "both subscriptions")
             await live.push(item("shared"))
             await asyncio.wait_for(both.wait(), 20)
             async with httpx.AsyncClient() as http:  # both still subscribed
                 metrics = (await http.get(f"{live.base}/metrics")).text
             for reader in readers:
                 reader.cancel()
+            await asyncio.gather(*readers, return_exceptions=True)
         return got, metrics
 
     got, metrics = asyncio.run(scenario())
