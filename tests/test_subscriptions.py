@@ -383,7 +383,7 @@ def test_identical_subscriptions_share_an_execution_but_count_as_sockets(live: L
         members = sum(len(group.members) for group in fanout.groups.values())
         return len(live.listeners() - before) + members - fanout.executions
 
-    async def scenario() -> tuple[list[str], str]:
+    async def scenario() -> tuple[list[str], str, int, int]:
         got: list[str] = []
         both = asyncio.Event()
         async with (
@@ -402,15 +402,18 @@ def test_identical_subscriptions_share_an_execution_but_count_as_sockets(live: L
             await until(lambda: ready() == 2, "both subscriptions")
             await live.push(item("shared"))
             await asyncio.wait_for(both.wait(), 20)
-            async with httpx.AsyncClient() as http:  # both still subscribed
+            # Both still subscribed: one execution (one listener on the feed) serves the two.
+            executions, listening = live.fanout.executions, len(live.listeners() - before)
+            async with httpx.AsyncClient() as http:
                 metrics = (await http.get(f"{live.base}/metrics")).text
             for reader in readers:
                 reader.cancel()
             await asyncio.gather(*readers, return_exceptions=True)
-        return got, metrics
+        return got, metrics, executions, listening
 
-    got, metrics = asyncio.run(scenario())
+    got, metrics, executions, listening = asyncio.run(scenario())
     assert got == ["shared", "shared"]
+    assert (executions, listening) == (1, 1), "identical subscriptions ran apart"
     gauge = next(
         line for line in metrics.splitlines() if line.startswith("hub_graphql_subscriptions_active")
     )
