@@ -178,6 +178,7 @@ async def add_feed_partner(url: str, feed_url: str) -> None:
             every=None,
             push_only=False,
             config={"timeout": 120.0},
+            now=datetime.now(UTC),
         )
     finally:
         await engine.dispose()

@@ -263,7 +263,7 @@ async def seed(url: str, target: int, timeout_s: float) -> SeedReport:
                             for d in drafts[i : i + BATCH]
                         ]
                         t = time.perf_counter()
-                        result = await apply(engine, partner, batch)
+                        result = await apply(engine, partner, batch, datetime.now(UTC))
                         report.apply_s += time.perf_counter() - t
                         counts = result.counts()
                         report.created += counts.get("created", 0)

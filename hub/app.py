@@ -43,6 +43,7 @@ from hub.auth import (
     RevocationList,
     TokenValidator,
 )
+from hub.clock import Clock, SystemClock
 from hub.explorer import Explorer
 from hub.fanout import Fanout, GroupedTransportWS
 from hub.live import LiveEvents
@@ -82,6 +83,7 @@ class Services:
     limiter: RateLimiter
     broker: Broker
     live: LiveEvents
+    clock: Clock
 
 
 def _unauthenticated(message: str) -> Response:
@@ -286,29 +288,34 @@ class HubGraphQL(GraphQL[Context, None]):
         return None  # no payload in connection_ack
 
 
-def create_app(settings: Settings) -> Starlette:
-    """A fresh app; the lifespan owns the engine, HTTP client and keys (none at import time)."""
+def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+    """A fresh app; the lifespan owns the engine, HTTP client and keys (none at import time).
+    Every reading of the time goes through `clock` (the system's unless a test sets one)."""
+    clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         engine = make_engine(settings)
         http = httpx.AsyncClient(timeout=10.0)
-        keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds))
+        keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds), clock=clock)
         await keys.ensure()
-        clients = ClientStore(engine, ttl=settings.auth_cache_seconds)
-        revocations = RevocationList(engine, ttl=settings.auth_cache_seconds)
+        clients = ClientStore(engine, ttl=settings.auth_cache_seconds, clock=clock)
+        revocations = RevocationList(engine, ttl=settings.auth_cache_seconds, clock=clock)
         validator = TokenValidator(
             issuer=settings.issuer,
             audience=settings.audience,
             keys=keys,
             clients=clients,
             revocations=revocations,
-            issuers=IssuerStore(engine, http, jwks_ttl=settings.issuer_jwks_ttl_seconds),
+            issuers=IssuerStore(
+                engine, http, jwks_ttl=settings.issuer_jwks_ttl_seconds, clock=clock
+            ),
+            clock=clock,
         )
         oauth = OAuthEndpoints(
             settings, engine, keys, clients, revocations, validator, app.state.metrics
         )
-        repository = MissionRepository(engine)
+        repository = MissionRepository(engine, clock)
         broker = make_broker(settings.broker_url)
         await broker.start()
         live = LiveEvents(
@@ -318,12 +325,15 @@ def create_app(settings: Settings) -> Starlette:
             poll_seconds=settings.live_poll_seconds,
             max_connections_per_client=settings.max_connections_per_client,
             retention_days=settings.event_retention_days,
+            clock=clock,
         )
         await live.start()
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         scheduler_task = None
         if settings.scheduler:  # pulls partners on their intervals (one replica at a time each)
-            runner = SyncRunner(engine, http, settings, live.published, app.state.metrics)
+            runner = SyncRunner(
+                engine, http, settings, live.published, app.state.metrics, clock=clock
+            )
             scheduler_task = asyncio.create_task(
                 Scheduler(engine, runner, settings).run_forever(), name="scheduler"
             )
@@ -337,10 +347,11 @@ def create_app(settings: Settings) -> Starlette:
             revocations,
             validator,
             oauth,
-            DocumentStore(engine),
-            make_limiter(settings),
+            DocumentStore(engine, clock=clock),
+            make_limiter(settings, clock),
             broker,
             live,
+            clock,
         )
         app.state.engine = engine
         try:

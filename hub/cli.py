@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.clock import SystemClock
 from hub.errors import UserInputError
 from hub.logs import configure_logging
 from hub.settings import Settings, SettingsError, load_settings
@@ -51,7 +52,7 @@ async def _load_demo(settings: Settings) -> tuple[int, Any]:
     from hub.demo import DEMO_PARTNER, load_demo
 
     async with _engine(settings, migrate=True) as engine:
-        total = await load_demo(engine)
+        total = await load_demo(engine, SystemClock().now())
         credentials = await ensure_demo_clients(settings, engine, DEMO_PARTNER)
         return total, credentials
 
@@ -393,6 +394,7 @@ async def _partners(args: argparse.Namespace, settings: Settings) -> Any:
                 every=args.every,
                 push_only=args.push_only,
                 config=config,
+                now=SystemClock().now(),
                 display_name=args.display_name,
             )
             return {

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -31,7 +31,7 @@ query FirstSearch {
 _BATCH = 500
 
 
-async def load_demo(engine: AsyncEngine, count: int = 2400) -> int:
+async def load_demo(engine: AsyncEngine, now: datetime, count: int = 2400) -> int:
     """Write the demo catalogue unless the store already holds missions; returns the total."""
     async with engine.connect() as conn:
         existing = int(
@@ -39,8 +39,7 @@ async def load_demo(engine: AsyncEngine, count: int = 2400) -> int:
         )
     if existing:
         return existing
-    now = datetime.now(UTC)
-    for partner, drafts in demo_catalogue(missions=count).items():
+    for partner, drafts in demo_catalogue(missions=count, now=now).items():
         for start in range(0, len(drafts), _BATCH):
             await apply(engine, partner, drafts[start : start + _BATCH], now)
     async with engine.connect() as conn:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -125,21 +125,19 @@ async def apply(
     engine: AsyncEngine,
     partner_name: str,
     drafts: Iterable[MissionDraft | Refusal],
-    now: datetime | None = None,
+    now: datetime,
     source: str = "PULL",
 ) -> IngestReport:
     """Validate, enrich and write one batch of a partner's drafts, all in one transaction."""
-    now = now or datetime.now(UTC)
     async with engine.begin() as conn:
         partner = await ensure_partner(conn, partner_name, now)
         return await apply_in(conn, partner, drafts, now, source)
 
 
 async def close(
-    engine: AsyncEngine, partner_name: str, external_ids: Sequence[str], now: datetime | None = None
+    engine: AsyncEngine, partner_name: str, external_ids: Sequence[str], now: datetime
 ) -> WriteBatch:
     """Close the partner's missions with these ids, in one transaction."""
-    now = now or datetime.now(UTC)
     async with engine.begin() as conn:
         partner = await ensure_partner(conn, partner_name, now)
         return await close_missions(conn, partner, external_ids, now)

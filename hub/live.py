@@ -14,10 +14,11 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 from hub.auth.caller import Caller
+from hub.clock import Clock, SystemClock
 from hub.pubsub import Broker
 from hub.storage.repository import EventRow, MissionRepository
 
@@ -72,6 +73,7 @@ class LiveEvents:
     poll_seconds: float = 2.0
     max_connections_per_client: int = 20
     retention_days: float = 30.0
+    clock: Clock = field(default_factory=SystemClock)
     high_water_mark: int = 0
     _listeners: set[Listener] = field(default_factory=set)
     _connections: set[_Connection] = field(default_factory=set)
@@ -137,7 +139,7 @@ class LiveEvents:
                 await self.catch_up()
                 if loop.time() - last_prune > 3600:
                     last_prune = loop.time()
-                    cutoff = datetime.now(UTC) - timedelta(days=self.retention_days)
+                    cutoff = self.clock.now() - timedelta(days=self.retention_days)
                     pruned = await self.repository.prune_events(cutoff)
                     if pruned:
                         logger.info("event log: dropped %d events older than %s", pruned, cutoff)
@@ -204,8 +206,8 @@ class LiveEvents:
                 self._per_client.pop(client, None)
 
     async def _expire(self, connection: _Connection) -> None:
-        delay = (connection.caller.expires_at - datetime.now(UTC)).total_seconds()
-        await asyncio.sleep(max(0.0, delay))
+        delay = (connection.caller.expires_at - self.clock.now()).total_seconds()
+        await self.clock.sleep(delay)
         await self._close(connection, CLOSE_TOKEN_ENDED, "token expired")
 
     async def _end_token(self, jti: str) -> None:

@@ -18,7 +18,6 @@ import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import insert, or_, select
@@ -26,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import Caller
+from hub.clock import Clock, SystemClock
 from hub.errors import HubError
 from hub.storage.tables import clients, persisted_documents
 
@@ -71,8 +71,11 @@ class DocumentStore:
     """persisted_documents, with the documents already read kept in memory (they never change:
     a hash names one text)."""
 
-    def __init__(self, engine: AsyncEngine, cache_size: int = 2048) -> None:
+    def __init__(
+        self, engine: AsyncEngine, cache_size: int = 2048, clock: Clock | None = None
+    ) -> None:
         self.engine = engine
+        self.clock = clock or SystemClock()
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, int | None], str] = OrderedDict()
 
@@ -120,7 +123,7 @@ class DocumentStore:
                         client_pk=client_pk,
                         name=name,
                         document=document,
-                        created_at=datetime.now(UTC),
+                        created_at=self.clock.now(),
                     )
                 )
             self._remember(sha, client_pk, document)

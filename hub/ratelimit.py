@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from hub.clock import Clock
 from hub.settings import Settings
 
 __all__ = [
@@ -140,7 +141,7 @@ class RedisRateLimiter:
         await self.redis.aclose()
 
 
-def make_limiter(settings: Settings) -> RateLimiter:
+def make_limiter(settings: Settings, clock: Clock) -> RateLimiter:
     """Redis when the broker is Redis (several replicas share one budget), else memory."""
     if settings.rate_limit_per_minute == 0:
         return Unlimited()
@@ -153,4 +154,6 @@ def make_limiter(settings: Settings) -> RateLimiter:
             settings.rate_limit_burst,
             settings.rate_limit_prefix,
         )
-    return MemoryRateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    return MemoryRateLimiter(
+        settings.rate_limit_per_minute, settings.rate_limit_burst, clock.monotonic
+    )

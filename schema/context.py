@@ -9,6 +9,7 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from hub.auth.caller import Caller
+from hub.clock import Clock
 from hub.filters import Policy
 from hub.live import LiveEvents
 from hub.records import MissionRecord, OrganizationRecord
@@ -39,6 +40,11 @@ class Context:
         """Tell subscribers about committed changes."""
         if seqs and self.on_events is not None:
             await self.on_events(seqs)
+
+    @property
+    def clock(self) -> Clock:
+        """The hub's one clock."""
+        return self.repository.clock
 
     @property
     def policy(self) -> Policy | None:

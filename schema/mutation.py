@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
 from typing import Annotated
 
 import strawberry
@@ -124,7 +123,7 @@ class Mutation:
         _check_size(len(missions))
         drafts = [to_draft(item) for item in missions]
         engine = info.context.repository.engine
-        now = datetime.now(UTC)
+        now = info.context.clock.now()
         async with engine.begin() as conn:
             partner = await ensure_partner(conn, partner_name, now)
             report = await apply_in(conn, partner, drafts, now, source="PUSH")
@@ -155,6 +154,7 @@ class Mutation:
         payload = _payload(results)
         await audit(
             engine,
+            now,
             "partner.upsert",
             info.context.caller.client_id if info.context.caller else None,
             partner=partner_name,
@@ -178,7 +178,7 @@ class Mutation:
         partner_name = _partner_name(info)
         _check_size(len(external_ids))
         engine = info.context.repository.engine
-        now = datetime.now(UTC)
+        now = info.context.clock.now()
         async with engine.begin() as conn:
             partner = await ensure_partner(conn, partner_name, now)
             batch = await close_missions(conn, partner, external_ids, now)
@@ -195,6 +195,7 @@ class Mutation:
         )
         await audit(
             engine,
+            now,
             "partner.close",
             info.context.caller.client_id if info.context.caller else None,
             partner=partner_name,

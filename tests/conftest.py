@@ -16,6 +16,7 @@ from starlette.testclient import TestClient
 
 from hub.app import create_app
 from hub.auth import ClientKind, ClientStore, NewClient
+from hub.clock import Clock, ManualClock, SystemClock
 from hub.ingest import IngestReport, apply, close
 from hub.model import MissionDraft
 from hub.settings import Settings, load_settings
@@ -67,6 +68,18 @@ async def _truncate(settings: Settings) -> None:
         await engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def cheap_secret_hashing() -> Iterator[None]:
+    """Client secrets hashed by argon2id at its lowest cost: the hub's own code hashes and checks
+    them, in microseconds instead of 0.1 s each (two a token, one token or more a test)."""
+    from argon2 import PasswordHasher
+
+    with pytest.MonkeyPatch.context() as patch:
+        cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+        patch.setattr("hub.auth.clients._hasher", cheap)
+        yield
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The test database, migrated once per session. PostgreSQL that cannot be reached fails."""
@@ -88,9 +101,20 @@ def settings(database_url: str) -> Settings:
     return settings
 
 
+# The date every test runs at, whatever the machine's date: the handcrafted catalogues of
+# tests/catalogue.py are dated around it. A test that needs time to pass moves `clock`.
+TEST_NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
+
+
 @pytest.fixture
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
+def clock() -> ManualClock:
+    """The hub's clock in this test: set to TEST_NOW, moved only by the test."""
+    return ManualClock(TEST_NOW)
+
+
+@pytest.fixture
+def client(settings: Settings, clock: ManualClock) -> Iterator[TestClient]:
+    with TestClient(create_app(settings, clock)) as test_client:
         yield test_client
 
 
@@ -98,9 +122,10 @@ class Clients:
     """Creates OAuth clients through the same store the CLI uses, and gets their tokens from
     the running app's token endpoint (client_credentials, client_secret_basic)."""
 
-    def __init__(self, settings: Settings, http: TestClient) -> None:
+    def __init__(self, settings: Settings, http: TestClient, clock: Clock | None = None) -> None:
         self.settings = settings
         self.http = http
+        self.clock = clock or SystemClock()
 
     def create(self, kind: str, name: str = "test", **kwargs: Any) -> NewClient:
         async def go() -> NewClient:
@@ -108,8 +133,10 @@ class Clients:
             try:
                 if kwargs.get("partner"):
                     async with engine.begin() as conn:
-                        await ensure_partner(conn, kwargs["partner"], datetime.now(UTC))
-                return await ClientStore(engine, ttl=0).create(ClientKind(kind), name, **kwargs)
+                        await ensure_partner(conn, kwargs["partner"], self.clock.now())
+                return await ClientStore(engine, ttl=0, clock=self.clock).create(
+                    ClientKind(kind), name, **kwargs
+                )
             finally:
                 await engine.dispose()
 
@@ -138,8 +165,8 @@ class Clients:
 
 
 @pytest.fixture
-def clients(settings: Settings, client: TestClient) -> Clients:
-    return Clients(settings, client)
+def clients(settings: Settings, client: TestClient, clock: ManualClock) -> Clients:
+    return Clients(settings, client, clock)
 
 
 @pytest.fixture
@@ -150,8 +177,9 @@ def company_token(clients: Clients) -> str:
 class Store:
     """Writes through the hub's one write path, from the test's side."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, clock: ManualClock) -> None:
         self.settings = settings
+        self.clock = clock
 
     def ingest(
         self, partner: str, drafts: Sequence[MissionDraft], now: datetime | None = None
@@ -159,7 +187,7 @@ class Store:
         async def go() -> IngestReport:
             engine = make_engine(self.settings)
             try:
-                return await apply(engine, partner, drafts, now or datetime.now(UTC))
+                return await apply(engine, partner, drafts, now or self.clock.now())
             finally:
                 await engine.dispose()
 
@@ -169,7 +197,7 @@ class Store:
         async def go() -> WriteBatch:
             engine = make_engine(self.settings)
             try:
-                return await close(engine, partner, external_ids)
+                return await close(engine, partner, external_ids, self.clock.now())
             finally:
                 await engine.dispose()
 
@@ -177,8 +205,8 @@ class Store:
 
 
 @pytest.fixture
-def store(settings: Settings) -> Store:
-    return Store(settings)
+def store(settings: Settings, clock: ManualClock) -> Store:
+    return Store(settings, clock)
 
 
 GraphQL = Callable[..., dict[str, Any]]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +18,7 @@ from starlette.testclient import TestClient
 
 from hub.app import create_app
 from hub.auth.keys import KeyStore
+from hub.clock import ManualClock
 from hub.filters import Policy
 from hub.model import EngagementType
 from hub.settings import Settings
@@ -26,10 +26,13 @@ from hub.storage.db import make_engine
 from hub.storage.tables import audit_log
 from hub.storage.tables import clients as clients_table
 from tests.catalogue import INGEST_AT, catalogue
-from tests.conftest import Clients, Store, run
+from tests.conftest import TEST_NOW, Clients, Store, run
 from tests.servers import IdentityProvider, serve
 
 QUERY = "{ missions(first: 50) { totalCount edges { node { externalId } } } }"
+
+# Forged and external tokens are dated by the tests' clock, not the machine's.
+NOW = int(TEST_NOW.timestamp())
 
 
 def post(client: TestClient, token: str | None, query: str = QUERY) -> httpx.Response:
@@ -53,7 +56,7 @@ def signing_key(settings: Settings) -> dict[str, Any]:
 def forge(settings: Settings, key: dict[str, Any] | None = None, **changes: Any) -> str:
     """A token like the hub's own, with some claims or header fields changed."""
     jwk = ECKey.import_key(key or signing_key(settings))
-    now = int(time.time())
+    now = NOW
     claims: dict[str, Any] = {
         "iss": settings.issuer,
         "aud": settings.audience,
@@ -229,9 +232,9 @@ def test_no_token_gets_an_authentication_error_on_data_but_typename_works(
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"exp": int(time.time()) - 3600}, "expired"),
-        ({"nbf": int(time.time()) + 3600}, "not yet valid"),
-        ({"iat": int(time.time()) + 3600}, "not yet valid"),
+        ({"exp": NOW - 3600}, "expired"),
+        ({"nbf": NOW + 3600}, "not yet valid"),
+        ({"iat": NOW + 3600}, "not yet valid"),
         ({"iss": "https://evil.example"}, "wrong issuer"),
         ({"aud": "https://someone-else.example"}, "wrong audience"),
         ({"header": {"kid": "no-such-key"}}, "unknown key"),
@@ -283,12 +286,12 @@ def test_scopes_partner_token_on_company_field(clients: Clients, client: TestCli
 
 
 def test_disabled_client_loses_its_tokens_and_cannot_get_new_ones(
-    clients: Clients, client: TestClient, acme: Any
+    clients: Clients, client: TestClient, acme: Any, clock: ManualClock
 ) -> None:
     token = clients.token(acme)
     assert post(client, token).status_code == 200
     clients.store(lambda store: store.set_enabled(acme.client_id, False))
-    time.sleep(1.1)  # the replica's client cache lives one second
+    clock.advance(1.1)  # the replica's client cache lives one second
     assert post(client, token).status_code == 401
     response = client.post(
         "/oauth/token",
@@ -342,20 +345,21 @@ def test_introspection_and_revocation(clients: Clients, client: TestClient, acme
 
 
 def test_revocation_reaches_another_replica(
-    settings: Settings, clients: Clients, client: TestClient, acme: Any
+    settings: Settings, clients: Clients, client: TestClient, acme: Any, clock: ManualClock
 ) -> None:
     token = clients.token(acme)
-    with TestClient(create_app(settings)) as replica:
+    with TestClient(create_app(settings, clock)) as replica:
         assert post(replica, token).status_code == 200
         client.post(
             "/oauth/revoke", data={"token": token}, auth=(acme.client_id, acme.client_secret)
         )
-        time.sleep(1.1)  # the deny-list is cached one second per replica
+        assert post(replica, token).status_code == 200  # its deny-list answer still holds
+        clock.advance(1.1)  # the deny-list is cached one second per replica
         assert post(replica, token).status_code == 401
 
 
 def test_key_rotation_keeps_old_tokens_valid(
-    settings: Settings, clients: Clients, client: TestClient, acme: Any
+    settings: Settings, clients: Clients, client: TestClient, acme: Any, clock: ManualClock
 ) -> None:
     old_token = clients.token(acme)
     old_kid = jws.extract_compact(old_token.encode()).protected["kid"]
@@ -371,15 +375,15 @@ def test_key_rotation_keeps_old_tokens_valid(
 
     new_kid = run(rotate())
     # The JWKS document is cached up to 30 s per replica; a fresh replica sees both at once.
-    with TestClient(create_app(settings)) as fresh:
+    with TestClient(create_app(settings, clock)) as fresh:
         kids = {key["kid"] for key in fresh.get("/.well-known/jwks.json").json()["keys"]}
         assert {old_kid, new_kid} <= kids
         assert post(fresh, old_token).status_code == 200
-        new_token = Clients(settings, fresh).token(acme)
+        new_token = Clients(settings, fresh, clock).token(acme)
     assert jws.extract_compact(new_token.encode()).protected["kid"] == new_kid
     # A replica that signed with the old key learns of the new one on first sight (it reloads
     # its keys for an unknown kid at most once a second).
-    time.sleep(1.1)
+    clock.advance(1.1)
     assert post(client, new_token).status_code == 200
     assert post(client, old_token).status_code == 200
 
@@ -414,7 +418,7 @@ def test_tokens_from_a_trusted_identity_provider(
                 await engine.dispose()
 
         run(trust())
-        now = int(time.time())
+        now = NOW
         claims = {
             "iss": issuer,
             "aud": "entraide-hub",

@@ -21,6 +21,7 @@ from starlette.testclient import TestClient
 from websockets.sync.client import ClientConnection, connect
 
 from hub.app import create_app
+from hub.clock import ManualClock
 from hub.explorer import SCRIPTS, STYLES, TOKEN_HINT, Explorer
 from hub.settings import Settings
 from tests.catalogue import INGEST_AT, catalogue
@@ -314,10 +315,11 @@ def test_explorer_runs_a_query_in_headless_chromium_offline(
     company_token: str,
     chromium: Callable[[str], DevTools],
     tmp_path: Path,
+    clock: ManualClock,
 ) -> None:
     for partner, drafts in catalogue().items():
         store.ingest(partner, drafts, INGEST_AT)
-    with serve(create_app(settings)) as origin:
+    with serve(create_app(settings, clock)) as origin:
         tools = chromium(origin)
         tools.call("Page.navigate", url=f"{origin}/graphql")
         editors = tools.wait_for(

@@ -13,6 +13,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hub.app import create_app
+from hub.clock import ManualClock
 from hub.settings import Settings
 from tests.conftest import ROOT, require
 from tests.servers import serve
@@ -128,13 +129,15 @@ def test_refusals_are_graphql_response_json_too(client: TestClient, company_toke
 # --- graphql-http's audit suite ---------------------------------------------------------------
 
 
-def test_graphql_http_audit_has_no_must_failure(settings: Settings, company_token: str) -> None:
+def test_graphql_http_audit_has_no_must_failure(
+    settings: Settings, company_token: str, clock: ManualClock
+) -> None:
     node = shutil.which("node")
     require(node is not None, "Node.js is not installed")
     installed = (NODE_TOOLS / "node_modules" / "graphql-http" / "package.json").exists()
     require(installed, "the Node test tools are not installed: run `npm ci` in tests/node")
     assert node is not None
-    with serve(create_app(settings)) as origin:
+    with serve(create_app(settings, clock)) as origin:
         run = subprocess.run(
             [node, str(NODE_TOOLS / "audit.mjs"), f"{origin}/graphql"],
             cwd=NODE_TOOLS,

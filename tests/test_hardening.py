@@ -20,6 +20,7 @@ from graphql import parse
 from starlette.testclient import TestClient
 
 from hub.app import create_app
+from hub.clock import Clock
 from hub.ratelimit import MemoryRateLimiter
 from hub.settings import Settings, load_settings
 from hub.storage.repository import MissionRepository
@@ -59,10 +60,10 @@ def answers_normally(http: TestClient, token: str) -> None:
 
 
 @contextmanager
-def hub(settings: Settings, **overrides: Any) -> Iterator[TestClient]:
-    """Another app on the same database, with some settings changed."""
+def hub(settings: Settings, clock: Clock, **overrides: Any) -> Iterator[TestClient]:
+    """Another app on the same database and clock, with some settings changed."""
     changed = load_settings(database_url=settings.database_url, **overrides)
-    with TestClient(create_app(changed)) as http:
+    with TestClient(create_app(changed, clock)) as http:
         yield http
 
 
@@ -139,8 +140,10 @@ def test_aliases_in_fragments_count(client: TestClient, company_token: str) -> N
     refusal(post(client, query, company_token), 400, "ALIAS_LIMIT_EXCEEDED")
 
 
-def test_depth_counts_nested_fields_and_fragments(settings: Settings, company_token: str) -> None:
-    with hub(settings, max_depth=4) as http:
+def test_depth_counts_nested_fields_and_fragments(
+    settings: Settings, company_token: str, clock: Clock
+) -> None:
+    with hub(settings, clock, max_depth=4) as http:
         four = "{ missions { edges { node { title } } } }"
         assert "errors" not in post(http, four, company_token).json()
         five = "{ missions { edges { node { organization { name } } } } }"
@@ -162,8 +165,8 @@ def test_introspection_does_not_count_toward_depth(client: TestClient, company_t
     assert "errors" not in body, body
 
 
-def test_token_limit_stops_the_parser(settings: Settings, company_token: str) -> None:
-    with hub(settings, max_tokens=100) as http:
+def test_token_limit_stops_the_parser(settings: Settings, company_token: str, clock: Clock) -> None:
+    with hub(settings, clock, max_tokens=100) as http:
         fields = lambda n: "{" + " __typename" * n + "}"  # noqa: E731
         assert "errors" not in post(http, fields(98), company_token).json()
         message = refusal(post(http, fields(99), company_token), 400, "TOKEN_LIMIT_EXCEEDED")
@@ -252,9 +255,11 @@ def test_costly_operation_is_refused_before_it_runs(
     answers_normally(client, company_token)
 
 
-def test_cost_reads_first_from_variables(settings: Settings, company_token: str) -> None:
+def test_cost_reads_first_from_variables(
+    settings: Settings, company_token: str, clock: Clock
+) -> None:
     query = "query($n: Int) { missions(first: $n) { nodes { id } } }"
-    with hub(settings, max_cost=50) as http:
+    with hub(settings, clock, max_cost=50) as http:
         assert "errors" not in post(http, query, company_token, variables={"n": 49}).json()
         response = post(http, query, company_token, variables={"n": 50})
         assert "would cost 51" in refusal(response, 400, "COST_LIMIT_EXCEEDED")
@@ -263,8 +268,10 @@ def test_cost_reads_first_from_variables(settings: Settings, company_token: str)
 # --- HTTP -----------------------------------------------------------------------------------
 
 
-def test_chunked_body_is_cut_at_the_limit(settings: Settings, company_token: str) -> None:
-    with hub(settings, max_body_bytes=1024) as http:
+def test_chunked_body_is_cut_at_the_limit(
+    settings: Settings, company_token: str, clock: Clock
+) -> None:
+    with hub(settings, clock, max_body_bytes=1024) as http:
         chunks = [b'{"query": "{ __typename }", "pad": "', b"x" * 600, b"x" * 600, b'"}']
         response = http.post(
             "/graphql",
@@ -340,15 +347,22 @@ SDL = "{ _service { sdl } }"
 POLICIES = [("authenticated", False, True), ("always", True, True), ("never", False, False)]
 
 
-def test_introspection_follows_the_policy(settings: Settings, company_token: str) -> None:
+def test_introspection_follows_the_policy(
+    settings: Settings, company_token: str, clock: Clock
+) -> None:
     for policy, anonymous, authenticated in POLICIES:
-        check_introspection(settings, company_token, policy, anonymous, authenticated)
+        check_introspection(settings, company_token, policy, anonymous, authenticated, clock)
 
 
 def check_introspection(
-    settings: Settings, company_token: str, policy: str, anonymous: bool, authenticated: bool
+    settings: Settings,
+    company_token: str,
+    policy: str,
+    anonymous: bool,
+    authenticated: bool,
+    clock: Clock,
 ) -> None:
-    with hub(settings, introspection=policy) as http:
+    with hub(settings, clock, introspection=policy) as http:
         for token, allowed in ((None, anonymous), (company_token, authenticated)):
             for query in (SCHEMA, TYPE, SDL):
                 response = post(http, query, token)
@@ -429,10 +443,12 @@ def assert_rate_limited(response: httpx.Response) -> None:
     assert re.fullmatch(r"[1-9][0-9]*", response.headers["retry-after"])
 
 
-def test_rate_limit_is_per_client_with_retry_after(settings: Settings, clients: Clients) -> None:
+def test_rate_limit_is_per_client_with_retry_after(
+    settings: Settings, clients: Clients, clock: Clock
+) -> None:
     first = clients.token(clients.create("company", "First"))
     second = clients.token(clients.create("company", "Second"))
-    with hub(settings, rate_limit_per_minute=60, rate_limit_burst=3) as http:
+    with hub(settings, clock, rate_limit_per_minute=60, rate_limit_burst=3) as http:
         for _ in range(3):
             assert post(http, "{ __typename }", first).status_code == 200
         limited = post(http, "{ __typename }", first)
@@ -468,7 +484,7 @@ def redis_url() -> str:
 
 
 def test_redis_rate_limit_is_shared_by_replicas(
-    settings: Settings, company_token: str, redis_url: str
+    settings: Settings, company_token: str, redis_url: str, clock: Clock
 ) -> None:
     prefix = f"test-hub:{uuid.uuid4().hex}:"
     limits = {
@@ -478,7 +494,7 @@ def test_redis_rate_limit_is_shared_by_replicas(
         "rate_limit_prefix": prefix,
     }
     try:
-        with hub(settings, **limits) as one, hub(settings, **limits) as two:
+        with hub(settings, clock, **limits) as one, hub(settings, clock, **limits) as two:
             assert post(one, "{ __typename }", company_token).status_code == 200
             assert post(two, "{ __typename }", company_token).status_code == 200
             assert post(one, "{ __typename }", company_token).status_code == 200

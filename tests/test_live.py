@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,6 +13,7 @@ import pytest
 import websockets
 
 from hub.app import create_app
+from hub.clock import ManualClock
 from hub.ingest import apply
 from hub.live import CLOSE_TOKEN_ENDED, LiveEvents, SubscriberTooSlow
 from hub.pubsub import MemoryBroker
@@ -21,48 +21,65 @@ from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from tests.catalogue import catalogue
-from tests.conftest import Clients, Store, run
+from tests.conftest import TEST_NOW, Clients, Store, run
 from tests.servers import serve
 from tests.test_auth import forge
 
 
-async def _close_code(ws_url: str, token: str, timeout: float = 15) -> tuple[int, float]:
+async def _close_code_after_expiry(ws_url: str, token: str, clock: ManualClock) -> int:
+    """Connect, check the socket stays open while the token is valid, then move the clock past
+    its expiry and return the close code."""
     async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as socket:  # type: ignore[list-item]
         await socket.send(
             json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
         )
         assert json.loads(await socket.recv())["type"] == "connection_ack"
-        started = time.monotonic()
+        # The ack is sent once the hub has admitted the socket and armed its expiry on the clock.
+        await _until(lambda: clock.sleepers == 1)
+        clock.advance(59)  # not yet expired: the socket stays open
+        await socket.ping()
+        assert socket.close_code is None
+        clock.advance(2)
         with pytest.raises(websockets.ConnectionClosed) as closed:
             while True:
-                await asyncio.wait_for(socket.recv(), timeout)
+                await asyncio.wait_for(socket.recv(), 10)
         assert closed.value.rcvd is not None
-        return closed.value.rcvd.code, time.monotonic() - started
+        return closed.value.rcvd.code
+
+
+async def _until(fact: Callable[[], bool]) -> None:
+    """Wait (bounded) for a fact another thread makes true."""
+    for _ in range(1000):
+        if fact():
+            return
+        await asyncio.sleep(0.01)  # sleep-ok: polls a fact set by the server's thread
+    raise AssertionError("timed out waiting")
 
 
 @pytest.fixture
-def hub(settings: Settings) -> Iterator[tuple[str, Settings]]:
+def hub(settings: Settings, clock: ManualClock) -> Iterator[tuple[str, Settings]]:
     tuned = settings.model_copy(update={"max_connections_per_client": 1})
-    with serve(create_app(tuned)) as base:
+    with serve(create_app(tuned, clock)) as base:
         yield base, tuned
 
 
 def test_a_socket_closes_with_4403_when_its_token_expires(
-    hub: tuple[str, Settings], clients: Clients
+    hub: tuple[str, Settings], clients: Clients, clock: ManualClock
 ) -> None:
     base, settings = hub
     acme = clients.create("company", "Short-lived")
-    token = forge(settings, client_id=acme.client_id, exp=int(time.time()) + 2)
-    code, waited = run(_close_code(base.replace("http", "ws") + "/graphql", token))
-    assert code == CLOSE_TOKEN_ENDED
-    assert 0.5 < waited < 10
+    token = forge(settings, client_id=acme.client_id, exp=clock.timestamp() + 60)
+    url = base.replace("http", "ws") + "/graphql"
+    assert run(_close_code_after_expiry(url, token, clock)) == CLOSE_TOKEN_ENDED
 
 
-def test_connections_per_client_are_capped(hub: tuple[str, Settings], clients: Clients) -> None:
+def test_connections_per_client_are_capped(
+    hub: tuple[str, Settings], clients: Clients, clock: ManualClock
+) -> None:
     base, settings = hub
     acme = clients.create("company", "Capped")
     with httpx.Client(base_url=base) as http:
-        token = Clients(settings, http).token(acme)  # type: ignore[arg-type]
+        token = Clients(settings, http, clock).token(acme)  # type: ignore[arg-type]
     url = base.replace("http", "ws") + "/graphql"
 
     async def scenario() -> int:
@@ -97,7 +114,7 @@ def test_a_subscriber_that_falls_behind_is_told_to_resume(settings: Settings, st
             await live.start()
             async with live.listen() as slow, live.listen() as fast:
                 for partner, drafts in catalogue().items():
-                    await apply(engine, partner, drafts)  # three commits, three batches
+                    await apply(engine, partner, drafts, TEST_NOW)  # three commits, three batches
                     await live.catch_up()
                     await fast.next()  # this one keeps up
                 with pytest.raises(SubscriberTooSlow):

@@ -11,6 +11,7 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
+from hub.clock import ManualClock
 from hub.filters import MissionFilter, MissionOrder, Near, Policy
 from hub.ingest import apply
 from hub.matching import Matcher
@@ -35,6 +36,7 @@ PLACES = [("69001", "Lyon"), ("69100", "Villeurbanne"), ("75011", "Paris"), ("13
           ("33000", "Bordeaux"), ("35000", "Rennes")]  # fmt: skip
 ORGS = ["Les Amis", "Entraide Lyon", "Solidarité Paris"]
 PARTNERS = ["alpha", "beta", "gamma"]
+# The catalogue is written, and searched, at BASE: its dates spread around it.
 BASE = datetime(2027, 1, 1, tzinfo=UTC)
 
 days = st.integers(min_value=-60, max_value=60).map(lambda d: BASE + timedelta(days=d))
@@ -125,12 +127,12 @@ async def _compare(
     engine = make_engine(settings)
     try:
         for partner in PARTNERS:
-            await apply(engine, partner, [d for p, d in catalogue if p == partner])
+            await apply(engine, partner, [d for p, d in catalogue if p == partner], BASE)
         from hub.ingest import close
 
         for partner, draft in catalogue:
             if draft.external_id in closed:
-                await close(engine, partner, [draft.external_id])
+                await close(engine, partner, [draft.external_id], BASE)
         async with engine.connect() as conn:
             rows = (
                 await conn.execute(
@@ -138,7 +140,7 @@ async def _compare(
                 )
             ).all()
             orgs = dict((await conn.execute(select(organizations.c.id, organizations.c.pk))).all())
-        repository = MissionRepository(engine)
+        repository = MissionRepository(engine, ManualClock(BASE))
         for flt, policy, by_org in cases:
             if by_org and orgs:
                 flt = MissionFilter(**{**_fields(flt), "organizations": (sorted(orgs)[0],)})

@@ -25,7 +25,7 @@ from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from hub.sync import SyncReport, SyncRunner, add_partner
-from tests.conftest import Clients, Store, run
+from tests.conftest import TEST_NOW, Clients, Store, run
 from tests.partners import PARTNERS, SimulatedPartner
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -190,6 +190,7 @@ def test_sync_runs_are_counted_by_partner_and_status(
                     "password": config.password,
                     "retry": dataclasses.asdict(config.retry),
                 },
+                now=TEST_NOW,
             )
             async with httpx.AsyncClient() as http:
                 runner = SyncRunner(engine, http, settings, metrics=metrics)
@@ -255,7 +256,7 @@ def test_tracing_names_spans_after_the_operation(
 
     monkeypatch.setattr(tracing, "_provider", None)
     exporter = InMemorySpanExporter()
-    app = create_app(settings)
+    app = create_app(settings, clients.clock)
     configured = settings.model_copy(update={"otel_endpoint": "http://127.0.0.1:4318"})
     assert tracing.instrument(app, configured, exporter=exporter)
     token = clients.token(clients.create("company", "Traced"))

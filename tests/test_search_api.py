@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -138,9 +139,11 @@ def test_organization_filter_spans_partners(seeded: Store, data: GraphQL) -> Non
 def test_updated_since(seeded: Store, data: GraphQL) -> None:
     changed = catalogue()["beta"][2]
     changed.title += " (mise à jour)"
-    [result] = seeded.ingest("beta", [changed]).batch.results
+    later = datetime(2026, 11, 25, tzinfo=UTC)  # ten days after the catalogue was loaded
+    [result] = seeded.ingest("beta", [changed], now=later).batch.results
     assert result.outcome.value == "UPDATED"
     assert search(data, filter={"updatedSince": "2026-11-20T00:00:00Z"}) == ["B3"]
+    assert search(data, filter={"updatedSince": "2026-11-26T00:00:00Z"}) == []
 
 
 # --- orders ---------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from hub.storage.db import make_engine
 from hub.storage.tables import mission_events, missions, partners, refused_records
 from hub.sync import SyncReport, SyncRunner, add_partner
 from hub.sync.scheduler import Scheduler
-from tests.conftest import GraphQL, run
+from tests.conftest import TEST_NOW, GraphQL, run
 from tests.partners import PARTNERS, SimulatedPartner
 
 
@@ -82,6 +82,7 @@ class Hub:
                     every=every,
                     push_only=False,
                     config=config_of(config),
+                    now=TEST_NOW,
                 )
             finally:
                 await engine.dispose()

@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -15,6 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import ClientKind, default_scopes
+from hub.clock import Clock, SystemClock
 from hub.errors import UserInputError
 from hub.filters import Policy
 from hub.model import EngagementType
@@ -138,6 +137,7 @@ class ClientStore:
 
     engine: AsyncEngine
     ttl: float = 1.0
+    clock: Clock = field(default_factory=SystemClock)
     _cache: dict[str, tuple[float, ClientRecord | None]] = field(default_factory=dict)
 
     def forget(self, client_id: str | None = None) -> None:
@@ -148,7 +148,7 @@ class ClientStore:
 
     async def get(self, client_id: str) -> ClientRecord | None:
         cached = self._cache.get(client_id)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
         stmt = (
@@ -220,7 +220,7 @@ class ClientStore:
                     policy={},
                     trusted_documents_only=False,
                     enabled=True,
-                    created_at=datetime.now(UTC),
+                    created_at=self.clock.now(),
                 )
             )
         record = await self.get(new_id)
@@ -245,7 +245,7 @@ class ClientStore:
     async def rotate_secret(self, client_id: str) -> NewClient:
         secret = secrets.token_urlsafe(32)
         record = await self._update(
-            client_id, secret_hash=_hasher.hash(secret), secret_rotated_at=datetime.now(UTC)
+            client_id, secret_hash=_hasher.hash(secret), secret_rotated_at=self.clock.now()
         )
         return NewClient(client_id, secret, record)
 

@@ -7,15 +7,15 @@ and stays in the JWKS, until every token it signed has expired.
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.clock import Clock, SystemClock
 from hub.storage.tables import signing_keys
 
 __all__ = ["ALGORITHM", "KeyStore"]
@@ -23,8 +23,8 @@ __all__ = ["ALGORITHM", "KeyStore"]
 ALGORITHM = "ES256"
 
 
-def _new_jwk() -> dict[str, Any]:
-    kid = datetime.now(UTC).strftime("%Y%m%d") + "-" + secrets.token_hex(6)
+def _new_jwk(now: datetime) -> dict[str, Any]:
+    kid = now.strftime("%Y%m%d") + "-" + secrets.token_hex(6)
     key = ECKey.generate_key(
         "P-256", parameters={"kid": kid, "alg": ALGORITHM, "use": "sig"}, private=True
     )
@@ -36,6 +36,7 @@ class KeyStore:
     engine: AsyncEngine
     token_ttl: timedelta
     reload_every: float = 30.0
+    clock: Clock = field(default_factory=SystemClock)
     _keys: list[dict[str, Any]] = field(default_factory=list)  # rows, newest first
     _loaded_at: float = -1e9
 
@@ -45,7 +46,7 @@ class KeyStore:
                 await conn.execute(select(signing_keys).order_by(signing_keys.c.pk.desc()))
             ).mappings()
             self._keys = [dict(row) for row in rows]
-        self._loaded_at = time.monotonic()
+        self._loaded_at = self.clock.monotonic()
 
     async def ensure(self) -> None:
         """Load the keys, creating the first one on a new database."""
@@ -55,14 +56,14 @@ class KeyStore:
 
     async def refresh(self, force: bool = False) -> None:
         """Reload when stale; `force` (an unknown kid) reloads at most once a second."""
-        age = time.monotonic() - self._loaded_at
+        age = self.clock.monotonic() - self._loaded_at
         if age > self.reload_every or (force and age > 1.0):
             await self._load()
 
     async def rotate(self) -> str:
         """Add a signing key; the previous ones only verify from now on. Returns the new kid."""
-        jwk = _new_jwk()
-        now = datetime.now(UTC)
+        now = self.clock.now()
+        jwk = _new_jwk(now)
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(signing_keys)
@@ -82,7 +83,7 @@ class KeyStore:
         return self.token_ttl + timedelta(seconds=self.reload_every)
 
     def _live(self) -> list[dict[str, Any]]:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         return [
             row
             for row in self._keys

@@ -110,12 +110,18 @@ class _TokenGenerator(JWTBearerTokenGenerator):  # type: ignore[misc]
         )
         self._keys = keys
         self._audience = settings.audience
+        self._ttl = settings.token_ttl_seconds
 
     def get_jwks(self) -> KeySet:
         return self._keys.signing_set()
 
     def get_audiences(self, client: Any, user: Any, scope: Any) -> str:
         return self._audience
+
+    def get_extra_claims(self, client: Any, grant_type: str, user: Any, scope: Any) -> Any:
+        # authlib reads the wall clock; these replace its iat and exp with the hub's clock.
+        now = self._keys.clock.timestamp()
+        return {"iat": now, "exp": now + self._ttl}
 
 
 def issue_token(
@@ -244,6 +250,7 @@ class OAuthEndpoints:
         self.clients = clients
         self.revocations = revocations
         self.validator = validator
+        self.clock = keys.clock
         # Called with a revoked jti, so that every replica closes the sockets it opened.
         self.on_revoke: Callable[[str], Awaitable[None]] | None = None
         self.server = _Server(self)
@@ -259,7 +266,7 @@ class OAuthEndpoints:
             client = request.client.get_client_id()
         else:  # authentication failed: name the client it claimed to be
             client = request.form.get("client_id") or _basic_client_id(request.headers)
-        await audit(self.engine, event, client, detail=detail)
+        await audit(self.engine, self.clock.now(), event, client, detail=detail)
 
     async def lookup(self, token: str) -> _IssuedToken | None:
         try:
@@ -279,6 +286,7 @@ class OAuthEndpoints:
             await self.on_revoke(token.caller.jti)
         await audit(
             self.engine,
+            self.clock.now(),
             "token.revoked",
             token.caller.client_id,
             jti=token.caller.jti,
@@ -304,7 +312,9 @@ class OAuthEndpoints:
             _basic_client_id(request.headers)
         except ValueError:
             # authlib cannot parse some malformed headers; answer as RFC 6749 says.
-            await audit(self.engine, "token.denied", None, detail="malformed Basic header")
+            await audit(
+                self.engine, self.clock.now(), "token.denied", None, detail="malformed Basic header"
+            )
             return JSONResponse(
                 {"error": "invalid_client", "error_description": "malformed Basic credentials"},
                 status_code=401,

@@ -8,7 +8,6 @@ an unknown `kid`). Either way the token must name a known, enabled client.
 from __future__ import annotations
 
 import base64
-import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -26,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth.caller import Caller
 from hub.auth.clients import ClientStore
 from hub.auth.keys import ALGORITHM, KeyStore
+from hub.clock import Clock, SystemClock
 from hub.storage.tables import audit_log, revoked_tokens, trusted_issuers
 
 __all__ = [
@@ -46,13 +46,13 @@ class InvalidToken(Exception):
     """A bearer token that must be refused; the message is safe to show the client."""
 
 
-async def audit(engine: AsyncEngine, event: str, client_id: str | None, **detail: Any) -> None:
+async def audit(
+    engine: AsyncEngine, at: datetime, event: str, client_id: str | None, **detail: Any
+) -> None:
     """One audit row: token issued, denied or revoked, and every partner write."""
     async with engine.begin() as conn:
         await conn.execute(
-            insert(audit_log).values(
-                at=datetime.now(UTC), event=event, client_id=client_id, detail=detail
-            )
+            insert(audit_log).values(at=at, event=event, client_id=client_id, detail=detail)
         )
 
 
@@ -62,11 +62,12 @@ class RevocationList:
 
     engine: AsyncEngine
     ttl: float = 1.0
+    clock: Clock = field(default_factory=SystemClock)
     _cache: dict[str, tuple[float, bool]] = field(default_factory=dict)
 
     async def is_revoked(self, jti: str) -> bool:
         cached = self._cache.get(jti)
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
         async with self.engine.connect() as conn:
@@ -86,12 +87,12 @@ class RevocationList:
                         jti=jti,
                         client_id=client_id,
                         expires_at=expires_at,
-                        revoked_at=datetime.now(UTC),
+                        revoked_at=self.clock.now(),
                     )
                 )
         except IntegrityError:
             pass  # revoked already: revocation is idempotent
-        self._cache[jti] = (time.monotonic(), True)
+        self._cache[jti] = (self.clock.monotonic(), True)
 
 
 @dataclass
@@ -108,6 +109,7 @@ class IssuerStore:
     http: httpx.AsyncClient
     jwks_ttl: float = 300.0
     refetch_interval: float = 10.0
+    clock: Clock = field(default_factory=SystemClock)
     _jwks: dict[str, _RemoteKeys] = field(default_factory=dict)
     _last_forced: dict[str, float] = field(default_factory=dict)
 
@@ -124,12 +126,12 @@ class IssuerStore:
         response = await self.http.get(url, timeout=5.0)
         response.raise_for_status()
         keys = KeySet.import_key_set(response.json())
-        self._jwks[url] = _RemoteKeys(keys, time.monotonic())
+        self._jwks[url] = _RemoteKeys(keys, self.clock.monotonic())
         return keys
 
     async def keys_for(self, url: str, kid: str | None) -> KeySet:
         """The issuer's keys; an unknown kid triggers one refetch (at most every few seconds)."""
-        now = time.monotonic()
+        now = self.clock.monotonic()
         cached = self._jwks.get(url)
         if cached is None or now - cached.fetched_at > self.jwks_ttl:
             return await self._fetch(url)
@@ -161,6 +163,7 @@ class TokenValidator:
     clients: ClientStore
     revocations: RevocationList
     issuers: IssuerStore
+    clock: Clock = field(default_factory=SystemClock)
 
     async def validate(self, token: str) -> Caller:
         header, claims = unverified_parts(token)
@@ -245,13 +248,15 @@ class TokenValidator:
             client_pk=client.pk,
         )
 
-    @staticmethod
-    def _verify(token: str, keys: KeySet, algorithms: list[str], audience: str) -> dict[str, Any]:
+    def _verify(
+        self, token: str, keys: KeySet, algorithms: list[str], audience: str
+    ) -> dict[str, Any]:
         try:
             decoded = jwt.decode(token, keys, algorithms=algorithms)
         except JoseError as exc:
             raise InvalidToken(f"bad signature or key ({exc.error})") from exc
         registry = JWTClaimsRegistry(
+            now=self.clock.timestamp,
             leeway=_LEEWAY,
             exp={"essential": True},
             aud={"essential": True, "value": audience},
@@ -261,7 +266,7 @@ class TokenValidator:
             registry.validate(claims)
         except JoseError as exc:
             raise InvalidToken(_claim_message(exc)) from exc
-        now = time.time()
+        now = self.clock.timestamp()
         if isinstance(claims.get("nbf"), int | float) and claims["nbf"] > now + _LEEWAY:
             raise InvalidToken("token not yet valid")
         if isinstance(claims.get("iat"), int | float) and claims["iat"] > now + _LEEWAY:

@@ -49,7 +49,7 @@ class RedisBroker:
             yield messages()
         finally:
             await pubsub.unsubscribe(self.channel)
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()  # type: ignore[no-untyped-call,unused-ignore]  # typed in redis 8
 
     async def close(self) -> None:
         if self._client is not None:

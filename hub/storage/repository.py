@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
@@ -23,6 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub import taxonomy
+from hub.clock import Clock, SystemClock
 from hub.errors import FilterError, UserInputError
 from hub.filters import MissionFilter, MissionOrder, Policy
 from hub.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
@@ -121,8 +121,9 @@ def _where(conditions: dict[str, ColumnElement[bool]], *, without: str | None = 
 class MissionRepository:
     """Reads over one engine; each call takes its own connection from the pool."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
         self.engine = engine
+        self.clock = clock or SystemClock()
         self.dialect = engine.dialect.name
         self._partners: dict[int, PartnerRecord] | None = None
         self._partners_at = 0.0
@@ -138,7 +139,7 @@ class MissionRepository:
         policy: Policy | None = None,
         now: datetime | None = None,
     ) -> tuple[Page, SearchQuery]:
-        now = now or datetime.now(UTC)
+        now = now or self.clock.now()
         position: list[Any] | None = None
         if after is not None:
             values, pinned = search.decode_cursor(after, order)
@@ -400,11 +401,11 @@ class MissionRepository:
         self, conn: AsyncConnection, needed: set[int] | None = None
     ) -> dict[int, PartnerRecord]:
         """Partners change rarely: read them again after a few seconds, or for an unknown pk."""
-        fresh = time.monotonic() - self._partners_at < 5.0
+        fresh = self.clock.monotonic() - self._partners_at < 5.0
         if self._partners is None or not fresh or (needed and not needed <= self._partners.keys()):
             rows = (await conn.execute(select(partners))).mappings().all()
             self._partners = {row["pk"]: _partner(row) for row in rows}
-            self._partners_at = time.monotonic()
+            self._partners_at = self.clock.monotonic()
         return self._partners
 
     async def _records(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[MissionRecord]:

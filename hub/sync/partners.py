@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
@@ -76,6 +76,7 @@ async def add_partner(
     every: str | None,
     push_only: bool,
     config: dict[str, Any],
+    now: datetime,
     display_name: str | None = None,
 ) -> PartnerSettings:
     """Add (or reconfigure) a partner; a pulled partner needs a known connector and a URL."""
@@ -96,7 +97,6 @@ async def add_partner(
         except Exception as exc:  # the connector's own check of its settings
             raise UserInputError(str(exc)) from exc
     interval = parse_interval(every) if every else (None if push_only else 900)
-    now = datetime.now(UTC)
     async with engine.begin() as conn:
         record = await ensure_partner(conn, name, now, display_name=display_name)
         await conn.execute(

@@ -14,7 +14,7 @@ import time
 import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -22,6 +22,7 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors import Close, ConnectorError, Coverage, Refused, get_connector
+from hub.clock import Clock, SystemClock
 from hub.ingest import apply_in
 from hub.metrics import HubMetrics
 from hub.model import MissionDraft, MissionStatus
@@ -88,8 +89,10 @@ class SyncRunner:
         settings: Settings,
         publish: Publish | None = None,
         metrics: HubMetrics | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.engine = engine
+        self.clock = clock or SystemClock()
         self.http = http
         self.settings = settings
         self.publish = publish
@@ -103,10 +106,10 @@ class SyncRunner:
         now: datetime | None = None,
     ) -> SyncReport:
         """Pull `name` once, unless another replica is syncing it (SKIPPED)."""
-        started = time.monotonic()
+        started = time.perf_counter()
         report = await self._sync_once(name, progress, now)
         if self.metrics is not None:
-            seconds = time.monotonic() - started
+            seconds = time.perf_counter() - started
             self.metrics.sync_run(report.partner, report.status, seconds, report.counts)
         return report
 
@@ -119,7 +122,7 @@ class SyncRunner:
         async with partner_lock(self.engine, name) as taken:
             if not taken:
                 return SyncReport(name, "SKIPPED", error="another sync of this partner is running")
-            return await self._sync(partner, progress, now or datetime.now(UTC))
+            return await self._sync(partner, progress, now or self.clock.now())
 
     async def _start(self, partner: PartnerSettings, now: datetime) -> int:
         async with self.engine.begin() as conn:
@@ -160,7 +163,7 @@ class SyncRunner:
                 closes.append(outcome.external_id)
             else:
                 drafts.append(outcome)
-        now = datetime.now(UTC)
+        now = self.clock.now()
         async with self.engine.begin() as conn:
             record = await ensure_partner(conn, partner.name, now)
             report = await apply_in(conn, record, drafts, now, "PULL", run_pk)
@@ -189,7 +192,7 @@ class SyncRunner:
         events: list[int] = []
         seen: set[str] = set()
         batch: list[MissionDraft | Refused | Close] = []
-        started = time.monotonic()
+        started = time.perf_counter()
         try:
             connector = get_connector(partner.connector or "")(partner.connector_config())
             async with connector.run(self.http, partner.state) as run:
@@ -213,7 +216,7 @@ class SyncRunner:
         counts["seen"] = len(seen)
         status, closed = await self._absence(partner, result.coverage, seen, events)
         counts["closed"] += closed
-        finished = datetime.now(UTC)
+        finished = self.clock.now()
         async with self.engine.begin() as conn:
             await conn.execute(
                 update(sync_runs)
@@ -233,7 +236,11 @@ class SyncRunner:
                 )
             )
         logger.info(
-            "sync of %s: %s in %.1fs %s", partner.name, status, time.monotonic() - started, counts
+            "sync of %s: %s in %.1fs %s",
+            partner.name,
+            status,
+            time.perf_counter() - started,
+            counts,
         )
         return SyncReport(partner.name, status, counts, None, events)
 
@@ -264,7 +271,7 @@ class SyncRunner:
                 partner.name, len(seen), last_good,
             )  # fmt: skip
             return "SUSPICIOUS", 0
-        now = datetime.now(UTC)
+        now = self.clock.now()
         async with self.engine.begin() as conn:
             open_now = await self._open_missions(conn, partner.pk)
             missing = [row for ext, row in open_now.items() if ext not in seen]
@@ -305,7 +312,7 @@ class SyncRunner:
         events: list[int],
         exc: Exception,
     ) -> SyncReport:
-        now = datetime.now(UTC)
+        now = self.clock.now()
         message = f"{type(exc).__name__}: {exc}"[:2000]
         settings = self.settings
         async with self.engine.begin() as conn:

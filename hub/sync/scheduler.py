@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -53,7 +53,7 @@ class Scheduler:
 
     async def tick(self, now: datetime | None = None) -> list[SyncReport]:
         reports = []
-        for name in await self.due(now or datetime.now(UTC)):
+        for name in await self.due(now or self.runner.clock.now()):
             reports.append(await self.runner.sync(name))
         return reports
 
