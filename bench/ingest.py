@@ -15,10 +15,10 @@ with --database-url) and each feed size N, in one run:
    own): wall time, missions/s, peak RSS (VmHWM) and RSS sampled every 1,000 outcomes; then a
    second sync of the unchanged feed (nothing to write: the steady state).
 4. Baseline, in another process, from the same feed: pulls it with the same connector, runs
-   `hub.pipeline.prepare` on every draft and builds exactly the rows the hub writes (missions,
-   locations, causes, skills and their change events, with the writer's own `_mission_values`),
-   then writes them into a freshly migrated store of the same schema (same indexes, full-text
-   triggers / generated column): PostgreSQL `COPY ... FROM STDIN` (asyncpg
+   `hub.ingest.pipeline.prepare` on every draft and builds exactly the rows the hub writes
+   (missions, locations, causes, skills and their change events, with the writer's own
+   `_mission_values`), then writes them into a freshly migrated store of the same schema (same
+   indexes, full-text triggers / generated column): PostgreSQL `COPY ... FROM STDIN` (asyncpg
    `copy_records_to_table`), SQLite `executemany` in one transaction. Only the write is timed
    as "bulk"; pulling, preparing and building rows are timed apart.
 5. Prints the table, saves bench/out/ingest-<backend>-<sizes>.json and rewrites the backend's
@@ -318,7 +318,7 @@ async def worker_sync(url: str) -> dict[str, Any]:
     import httpx
     from sqlalchemy import event
 
-    import hub.ingest
+    import hub.ingest.service
     import hub.storage.writer as writer
     import hub.sync.runner as runner_mod
     from hub.settings import load_settings
@@ -329,8 +329,8 @@ async def worker_sync(url: str) -> dict[str, Any]:
     # Where the wall time of a sync goes (patched names are module globals the hub looks up).
     timed.wrap(runner_mod.SyncRunner, "_write", "write batch (SyncRunner._write)")
     timed.wrap(runner_mod.SyncRunner, "_absence", "absence (SyncRunner._absence)")
-    timed.wrap(hub.ingest, "prepare", "pipeline.prepare")
-    timed.wrap(hub.ingest, "upsert_missions", "writer.upsert_missions")
+    timed.wrap(hub.ingest.service, "prepare", "pipeline.prepare")
+    timed.wrap(hub.ingest.service, "upsert_missions", "writer.upsert_missions")
     # writer.py calls these by module-level name; older trees had the first two as _private.
     for names, label in (
         (("resolve_organizations", "_resolve_organizations"), "writer._resolve_organizations"),
@@ -343,7 +343,7 @@ async def worker_sync(url: str) -> dict[str, Any]:
             if hasattr(writer, name):
                 timed.wrap(writer, name, label)
                 break
-    timed.wrap(hub.ingest, "_count_unmapped", "ingest._count_unmapped")
+    timed.wrap(hub.ingest.service, "_count_unmapped", "ingest._count_unmapped")
 
     settings = load_settings(database_url=url, db_echo=False)
     engine = make_engine(settings)
@@ -483,8 +483,8 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
     from sqlalchemy.engine import make_url
 
     from connectors import ConnectorConfig, get_connector
-    from hub.model import EventType, MissionDraft, MissionStatus
-    from hub.pipeline import Prepared, prepare
+    from hub.catalogue.model import EventType, MissionDraft, MissionStatus
+    from hub.ingest.pipeline import Prepared, prepare
     from hub.settings import load_settings
     from hub.storage.db import make_engine
     from hub.storage.tables import (

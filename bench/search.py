@@ -6,8 +6,8 @@
 
 What it does, in one run:
 
-1. Seeds the store up to N missions through `hub.ingest.apply` (the real write path), from
-   `hub.demo_data.demo_catalogue` in chunks with varying seeds and chunk-prefixed external ids.
+1. Seeds the store up to N missions through `hub.ingest.service.apply` (the real write path), from
+   `hub.demo.catalogue.demo_catalogue` in chunks with varying seeds and chunk-prefixed external ids.
 2. Runs each search once in-process through the hub's own schema and repository, capturing every
    SQL statement it executes (the page query plus its child lookups): that is the raw baseline.
 3. Starts the hub as a real process (`entraide-hub serve`), checks each search over HTTP, then for
@@ -53,7 +53,7 @@ DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/bench"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 CHUNK = 10_000  # missions per demo_catalogue() call (each call: its own seed, its 200 orgs)
-BATCH = 1_000  # drafts per hub.ingest.apply() transaction
+BATCH = 1_000  # drafts per hub.ingest.service.apply() transaction
 SEED_BASE = 20_000
 
 TARGET_RATIO = 0.30
@@ -221,8 +221,8 @@ async def seed(url: str, target: int, timeout_s: float) -> SeedReport:
     )
     from sqlalchemy import text
 
-    from hub.demo_data import demo_catalogue
-    from hub.ingest import apply
+    from hub.demo.catalogue import demo_catalogue
+    from hub.ingest.service import apply
     from hub.settings import load_settings
     from hub.storage.db import make_engine
     from hub.storage.migrate import upgrade
@@ -324,7 +324,7 @@ def in_process_caller(client: BenchClient) -> Any:
     from datetime import timedelta
 
     from hub.auth.caller import READ, Caller, ClientKind
-    from hub.filters import Policy
+    from hub.catalogue.filters import Policy
 
     return Caller(
         client_id=client.client_id,
@@ -932,8 +932,9 @@ def markdown_section(
     ]
     if seed_report.created:
         lines.append(
-            f"Seeding through `hub.ingest.apply` (batches of {BATCH}): {seed_report.created:,} "
-            f"missions in {seed_report.wall_s:,.0f} s wall ({seed_report.apply_rate:,.0f} "
+            f"Seeding through `hub.ingest.service.apply` (batches of {BATCH}): "
+            f"{seed_report.created:,} missions in {seed_report.wall_s:,.0f} s wall "
+            f"({seed_report.apply_rate:,.0f} "
             f"missions/s inside apply, {seed_report.generate_s:,.0f} s generating drafts)."
             + (" Stopped early by the seeding time limit." if seed_report.stopped_early else "")
         )

@@ -1,8 +1,8 @@
 """Partner connectors: one module per partner format, turning partner records into mission drafts.
 
-A connector knows `hub.model` only; it never imports storage or the GraphQL layer. The hub picks
-a connector by name (`get_connector`), builds it from the partner's `ConnectorConfig`, and reads
-one `Run` of outcomes per pull; see `Connector` for the contract.
+A connector knows `hub.catalogue.model` only; it never imports storage or the GraphQL layer. The
+hub picks a connector by name (`get_connector`), builds it from the partner's `ConnectorConfig`,
+and reads one `Run` of outcomes per pull; see `Connector` for the contract.
 """
 
 from __future__ import annotations

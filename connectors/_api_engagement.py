@@ -24,7 +24,7 @@ from connectors._parse import (
     siren_siret,
 )
 from connectors.contract import Close, Outcome, Refused
-from hub.model import EngagementType, Location, MissionDraft, OrganizationDraft, Remote
+from hub.catalogue.model import EngagementType, Location, MissionDraft, OrganizationDraft, Remote
 
 __all__ = ["mission_outcome"]
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from hub.model import GeoSource
+from hub.catalogue.model import GeoSource
 
 __all__ = [
     "DateOrder",

@@ -20,7 +20,7 @@ from connectors._http import Http, RetryPolicy
 from connectors._paging import Coverage, PageRequest, Paginator, walk
 from connectors._parse import DateOrder, scalar_text
 from connectors._xml import xml_records
-from hub.model import MissionDraft
+from hub.catalogue.model import MissionDraft
 
 __all__ = [
     "Auth",

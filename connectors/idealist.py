@@ -21,7 +21,7 @@ from connectors._parse import (
     siren_siret,
 )
 from connectors.contract import Auth, Close, Connector, Outcome, PartnerFormat, RawRecord, Refused
-from hub.model import Location, MissionDraft, OrganizationDraft, Remote
+from hub.catalogue.model import Location, MissionDraft, OrganizationDraft, Remote
 
 __all__ = ["Idealist"]
 

@@ -12,7 +12,7 @@ from connectors._parse import (
     postal_code,
 )
 from connectors.contract import Auth, Connector, Outcome, PartnerFormat, RawRecord, Refused
-from hub.model import CommitmentKind, Location, MissionDraft, OrganizationDraft, Remote
+from hub.catalogue.model import CommitmentKind, Location, MissionDraft, OrganizationDraft, Remote
 
 __all__ = ["VolunteerMatch"]
 

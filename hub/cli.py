@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import SystemClock
 from hub.errors import UserInputError
-from hub.logs import configure_logging
+from hub.observability.logs import configure_logging
 from hub.settings import Settings, SettingsError, load_settings
 
 __all__ = ["main"]
@@ -49,7 +49,7 @@ async def _migrate(settings: Settings) -> None:
 
 async def _load_demo(settings: Settings) -> tuple[int, Any]:
     from hub.auth.admin import ensure_demo_clients
-    from hub.demo import DEMO_PARTNER, load_demo
+    from hub.demo.load import DEMO_PARTNER, load_demo
 
     async with _engine(settings, migrate=True) as engine:
         total = await load_demo(engine, SystemClock().now())
@@ -74,7 +74,7 @@ async def _engine(settings: Settings, migrate: bool = False) -> AsyncIterator[As
 def _serve(settings: Settings) -> None:
     import uvicorn
 
-    from hub.app import create_app
+    from hub.web.app import create_app
 
     app = create_app(settings)
     # The app's long-lived objects (schema, caches) need no collecting: freeze them, and
@@ -88,7 +88,7 @@ def _serve(settings: Settings) -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,
-        log_config=None,  # uvicorn's loggers go through ours (hub/logs.py)
+        log_config=None,  # uvicorn's loggers go through ours (hub/observability/logs.py)
         ws_per_message_deflate=False,
         timeout_graceful_shutdown=10,
     )
@@ -107,7 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hub.demo import FIRST_QUERY
+    from hub.demo.load import FIRST_QUERY
 
     settings = _settings(args)
     total, credentials = asyncio.run(_load_demo(settings))
@@ -162,8 +162,8 @@ async def _clients(args: argparse.Namespace, settings: Settings) -> Any:
     from hub.auth.admin import describe
     from hub.auth.caller import ClientKind
     from hub.auth.clients import ClientStore
-    from hub.filters import Policy
-    from hub.model import EngagementType
+    from hub.catalogue.filters import Policy
+    from hub.catalogue.model import EngagementType
 
     async with _engine(settings) as engine:
         store = ClientStore(engine, ttl=0)
@@ -279,7 +279,7 @@ def _operation_names(document: str) -> list[str]:
 
 async def _documents(args: argparse.Namespace, settings: Settings) -> Any:
     from hub.auth.clients import ClientStore
-    from hub.persisted import DocumentStore
+    from hub.web.persisted import DocumentStore
 
     async with _engine(settings) as engine:
         store = DocumentStore(engine)

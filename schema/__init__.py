@@ -11,7 +11,7 @@ from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.federation.schema import FederationAny
 from strawberry.types import ExecutionContext, Info
 
-from hub.metrics import HubMetrics
+from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
 from schema.context import Context
 from schema.errors import MaskUnexpectedErrors

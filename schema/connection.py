@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from hub.records import Page
+from hub.catalogue.records import Page
 from hub.storage.repository import SearchQuery
 from schema.types import Mission
 

@@ -9,10 +9,10 @@ from typing import Any
 from strawberry.dataloader import DataLoader
 
 from hub.auth.caller import Caller
+from hub.catalogue.filters import Policy
+from hub.catalogue.records import MissionRecord, OrganizationRecord
 from hub.clock import Clock
-from hub.filters import Policy
-from hub.live import LiveEvents
-from hub.records import MissionRecord, OrganizationRecord
+from hub.live.stream import LiveEvents
 from hub.settings import Settings
 from hub.storage.repository import MissionRepository
 

@@ -1,4 +1,4 @@
-"""GraphQL inputs, and their translation to hub.filters (where values are checked)."""
+"""GraphQL inputs, and their translation to hub.catalogue.filters (where values are checked)."""
 
 from __future__ import annotations
 
@@ -6,10 +6,10 @@ from datetime import UTC, date, datetime, time
 
 import strawberry
 
-from hub import taxonomy
+from hub.catalogue import taxonomy
+from hub.catalogue.filters import MissionFilter, MissionOrder, Near
+from hub.catalogue.model import EngagementType, MissionStatus, Remote
 from hub.errors import FilterError
-from hub.filters import MissionFilter, MissionOrder, Near
-from hub.model import EngagementType, MissionStatus, Remote
 from schema.types import (
     Cause,
     EngagementTypeEnum,

@@ -10,8 +10,8 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from hub.auth.tokens import audit
-from hub.ingest import apply_in
-from hub.pipeline import Refusal
+from hub.ingest.pipeline import Refusal
+from hub.ingest.service import apply_in
 from hub.storage.writer import Outcome, close_missions, ensure_partner
 from schema.context import Context
 from schema.permissions import CanWrite

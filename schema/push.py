@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, time
 
 import strawberry
 
-from hub.model import (
+from hub.catalogue.model import (
     CommitmentKind,
     EngagementType,
     Location,
@@ -18,7 +18,7 @@ from hub.model import (
     OrganizationDraft,
     Remote,
 )
-from hub.pipeline import Refusal
+from hub.ingest.pipeline import Refusal
 
 __all__ = ["LocationInput", "MissionInput", "OrganizationInput", "to_draft"]
 

@@ -11,10 +11,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from hub import taxonomy
+from hub.catalogue import taxonomy
+from hub.catalogue.filters import MissionFilter, MissionOrder
+from hub.catalogue.model import MissionStatus
 from hub.errors import BadCursor
-from hub.filters import MissionFilter, MissionOrder
-from hub.model import MissionStatus
 from hub.storage.repository import check_first
 from schema.connection import MissionConnection
 from schema.context import Context

@@ -17,7 +17,7 @@ Every refusal is GraphQL-shaped, `{"errors": [{"message", "extensions": {"code"}
     BATCHING_DISABLED             400     a JSON array of operations
     METHOD_NOT_ALLOWED            405     a mutation over GET
     RATE_LIMITED                  429     the client's bucket is empty (with Retry-After)
-    PERSISTED_QUERY_*             200/400/403  see hub/persisted.py
+    PERSISTED_QUERY_*             200/400/403  see hub/web/persisted.py
     INTERNAL_SERVER_ERROR         500     unexpected: masked, with an errorId found in the logs
     BAD_REQUEST                   400     anything else strawberry refuses before running
 
@@ -80,9 +80,9 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 from strawberry.schema.schema import validate_document
 
 from hub.auth.caller import WRITE, Caller
-from hub.persisted import PersistedQueryError
-from hub.ratelimit import retry_after
 from hub.settings import Settings
+from hub.web.persisted import PersistedQueryError
+from hub.web.ratelimit import retry_after
 
 __all__ = [
     "Hardening",

@@ -13,10 +13,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
+from hub.catalogue.filters import MissionFilter
 from hub.errors import BadCursor
-from hub.filters import MissionFilter
-from hub.live import SubscriberTooSlow
-from hub.matching import Matcher
+from hub.live.matching import Matcher
+from hub.live.stream import SubscriberTooSlow
 from hub.storage.repository import EventRow
 from schema.context import Context
 from schema.inputs import MissionFilterInput, to_filter

@@ -1,4 +1,4 @@
-"""GraphQL object types; resolvers read plain attributes of hub.records objects."""
+"""GraphQL object types; resolvers read plain attributes of hub.catalogue.records objects."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.types import Info
 
-from hub import taxonomy
-from hub.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
-from hub.records import MissionRecord, OrganizationRecord, PartnerRecord
+from hub.catalogue import taxonomy
+from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
+from hub.catalogue.records import MissionRecord, OrganizationRecord, PartnerRecord
 
 if TYPE_CHECKING:
     from schema.context import Context
@@ -45,7 +45,7 @@ _E = TypeVar("_E")
 def describe_values(enum_type: _E, descriptions: Mapping[str, str]) -> _E:
     """Give every value of a strawberry enum its description: the SDL documents each one.
 
-    For enums defined outside the schema (hub.model), whose members cannot carry
+    For enums defined outside the schema (hub.catalogue.model), whose members cannot carry
     strawberry.enum_value; a member without a description fails here, at import.
     """
     values = cast(Any, enum_type).__strawberry_definition__.values

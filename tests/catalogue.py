@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hub.model import (
+from hub.catalogue.model import (
     EngagementType,
     Location,
     MissionDraft,

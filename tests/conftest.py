@@ -14,16 +14,16 @@ import pytest
 from sqlalchemy import text
 from starlette.testclient import TestClient
 
-from hub.app import create_app
 from hub.auth import ClientKind, ClientStore, NewClient
+from hub.catalogue.model import MissionDraft
 from hub.clock import Clock, ManualClock, SystemClock
-from hub.ingest import IngestReport, apply, close
-from hub.model import MissionDraft
+from hub.ingest.service import IngestReport, apply, close
 from hub.settings import Settings, load_settings
 from hub.storage.db import make_engine
 from hub.storage.migrate import upgrade
 from hub.storage.tables import metadata
 from hub.storage.writer import WriteBatch, ensure_partner
+from hub.web.app import create_app
 
 TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
 # Children first, so that deleting never trips a foreign key.

@@ -16,15 +16,15 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from hub.app import create_app
 from hub.auth.keys import KeyStore
+from hub.catalogue.filters import Policy
+from hub.catalogue.model import EngagementType
 from hub.clock import ManualClock
-from hub.filters import Policy
-from hub.model import EngagementType
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.tables import audit_log
 from hub.storage.tables import clients as clients_table
+from hub.web.app import create_app
 from tests.catalogue import INGEST_AT, catalogue
 from tests.conftest import TEST_NOW, Clients, Store, run
 from tests.servers import IdentityProvider, serve

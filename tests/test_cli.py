@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from hub.demo import FIRST_QUERY
+from hub.demo.load import FIRST_QUERY
 from schema.export import export_sdl
 from tests.conftest import ROOT
 

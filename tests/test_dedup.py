@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.model import Location, MissionDraft, OrganizationDraft, Remote
+from hub.catalogue.model import Location, MissionDraft, OrganizationDraft, Remote
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.tables import missions, partners

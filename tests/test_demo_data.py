@@ -11,9 +11,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from hub.demo_data import API_ENGAGEMENT_CAUSES, DEFAULT_NOW, PARTNERS, demo_catalogue
-from hub.model import GeoSource, MissionDraft, Remote
-from hub.text import fold
+from hub.catalogue.model import GeoSource, MissionDraft, Remote
+from hub.catalogue.text import fold
+from hub.demo.catalogue import API_ENGAGEMENT_CAUSES, DEFAULT_NOW, PARTNERS, demo_catalogue
 
 FRENCH_PARTNERS = ("benevolat-france", "api-engagement")
 
@@ -40,7 +40,7 @@ def all_missions(catalogue: dict[str, list[MissionDraft]]) -> list[MissionDraft]
 
 @pytest.fixture(scope="module")
 def communes() -> set[tuple[str, str, str, float, float]]:
-    resource = importlib.resources.files("hub") / "data" / "communes-fr.csv"
+    resource = importlib.resources.files("hub.catalogue") / "data" / "communes-fr.csv"
     with resource.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8") as fh:
         return {
             (

@@ -20,10 +20,10 @@ import pytest
 from starlette.testclient import TestClient
 from websockets.sync.client import ClientConnection, connect
 
-from hub.app import create_app
 from hub.clock import ManualClock
-from hub.explorer import SCRIPTS, STYLES, TOKEN_HINT, Explorer
 from hub.settings import Settings
+from hub.web.app import create_app
+from hub.web.explorer import SCRIPTS, STYLES, TOKEN_HINT, Explorer
 from tests.catalogue import INGEST_AT, catalogue
 from tests.conftest import ROOT, GraphQL, Store, require
 from tests.servers import serve
@@ -83,7 +83,7 @@ def test_every_asset_is_served_by_the_hub_with_long_caching(client: TestClient) 
         assert response.headers["content-type"].startswith(("text/javascript", "text/css"))
         again = client.get("/" + url, headers={"If-None-Match": response.headers["etag"]})
         assert again.status_code == 304
-    # Only the files the page loads: no directory listing, no way out of hub/static.
+    # Only the files the page loads: no directory listing, no way out of hub/web/static.
     for path in ("README.md", "graphiql/LICENSE", "../app.py", "..%2Fapp.py", ""):
         assert client.get(f"/graphql/static/{path}").status_code == 404, path
 

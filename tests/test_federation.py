@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import event
 from starlette.testclient import TestClient
 
-from hub.filters import Policy
-from hub.model import MissionDraft, OrganizationDraft, Remote
+from hub.catalogue.filters import Policy
+from hub.catalogue.model import MissionDraft, OrganizationDraft, Remote
 from tests.catalogue import INGEST_AT, catalogue
 from tests.conftest import ROOT, Clients, GraphQL, Store, require
 

@@ -12,9 +12,9 @@ from typing import Any
 import pytest
 from starlette.testclient import TestClient
 
-from hub.app import create_app
 from hub.clock import ManualClock
 from hub.settings import Settings
+from hub.web.app import create_app
 from tests.conftest import ROOT, require
 from tests.servers import serve
 

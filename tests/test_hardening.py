@@ -19,11 +19,11 @@ import pytest
 from graphql import parse
 from starlette.testclient import TestClient
 
-from hub.app import create_app
 from hub.clock import Clock
-from hub.ratelimit import MemoryRateLimiter
 from hub.settings import Settings, load_settings
 from hub.storage.repository import MissionRepository
+from hub.web.app import create_app
+from hub.web.ratelimit import MemoryRateLimiter
 from schema import build_schema
 from schema.security import operation_cost
 from tests.conftest import Clients, require

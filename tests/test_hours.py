@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.hours import hours_per_week
+from hub.catalogue.hours import hours_per_week
 
 
 @pytest.mark.parametrize(

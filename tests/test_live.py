@@ -12,14 +12,14 @@ import httpx
 import pytest
 import websockets
 
-from hub.app import create_app
 from hub.clock import ManualClock
-from hub.ingest import apply
-from hub.live import CLOSE_TOKEN_ENDED, LiveEvents, SubscriberTooSlow
+from hub.ingest.service import apply
+from hub.live.stream import CLOSE_TOKEN_ENDED, LiveEvents, SubscriberTooSlow
 from hub.pubsub import MemoryBroker
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
+from hub.web.app import create_app
 from tests.catalogue import catalogue
 from tests.conftest import TEST_NOW, Clients, Store, run
 from tests.servers import serve

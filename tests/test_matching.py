@@ -11,11 +11,8 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from hub.clock import ManualClock
-from hub.filters import MissionFilter, MissionOrder, Near, Policy
-from hub.ingest import apply
-from hub.matching import Matcher
-from hub.model import (
+from hub.catalogue.filters import MissionFilter, MissionOrder, Near, Policy
+from hub.catalogue.model import (
     EngagementType,
     Location,
     MissionDraft,
@@ -23,6 +20,9 @@ from hub.model import (
     OrganizationDraft,
     Remote,
 )
+from hub.clock import ManualClock
+from hub.ingest.service import apply
+from hub.live.matching import Matcher
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
@@ -128,7 +128,7 @@ async def _compare(
     try:
         for partner in PARTNERS:
             await apply(engine, partner, [d for p, d in catalogue if p == partner], BASE)
-        from hub.ingest import close
+        from hub.ingest.service import close
 
         for partner, draft in catalogue:
             if draft.external_id in closed:

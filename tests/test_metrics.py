@@ -16,15 +16,15 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from starlette.testclient import TestClient
 
-from hub import tracing
-from hub.app import create_app
-from hub.logs import configure_logging
-from hub.metrics import LATENCY_BUCKETS, MAX_OPERATION_NAMES, HubMetrics
-from hub.model import MissionDraft
+from hub.catalogue.model import MissionDraft
+from hub.observability import tracing
+from hub.observability.logs import configure_logging
+from hub.observability.metrics import LATENCY_BUCKETS, MAX_OPERATION_NAMES, HubMetrics
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from hub.sync import SyncReport, SyncRunner, add_partner
+from hub.web.app import create_app
 from tests.conftest import TEST_NOW, Clients, Store, run
 from tests.partners import PARTNERS, SimulatedPartner
 
@@ -224,7 +224,8 @@ def test_tracing_is_a_no_op_when_unset(settings: Settings) -> None:
     # Without the endpoint the hub loads none of OpenTelemetry's tracing, installed or not
     # (other libraries, such as redis, may import its API or metrics on their own).
     code = (
-        "import sys; from starlette.testclient import TestClient; from hub.app import create_app;"
+        "import sys; from starlette.testclient import TestClient;"
+        "from hub.web.app import create_app;"
         "from hub.settings import load_settings;"
         f"app = create_app(load_settings(database_url={settings.database_url!r}));"
         "c = TestClient(app).__enter__(); assert c.get('/metrics').status_code == 200;"

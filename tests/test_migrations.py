@@ -41,7 +41,7 @@ def test_upgrading_a_sqlite_store_that_holds_missions_keeps_them_searchable(
     """Migrations that copy tables (SQLite batch mode) must work on a store in use."""
     from sqlalchemy import text
 
-    from hub.filters import MissionFilter, MissionOrder
+    from hub.catalogue.filters import MissionFilter, MissionOrder
     from hub.settings import load_settings
     from hub.storage.migrate import upgrade
     from hub.storage.repository import MissionRepository

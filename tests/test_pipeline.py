@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from hub.model import EngagementType, GeoSource, Location, MissionDraft
-from hub.pipeline import MAX_DESCRIPTION, Prepared, Refusal, prepare
+from hub.catalogue.model import EngagementType, GeoSource, Location, MissionDraft
+from hub.ingest.pipeline import MAX_DESCRIPTION, Prepared, Refusal, prepare
 
 GOOD = MissionDraft(
     external_id="X1",

@@ -18,8 +18,8 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from starlette.routing import WebSocketRoute
 
-from hub.app import create_app
-from hub.fanout import Fanout
+from hub.web.app import create_app
+from hub.live.fanout import Fanout
 from hub.settings import Settings
 from tests.conftest import Clients, require
 from tests.servers import listeners, poll_until, serve, until

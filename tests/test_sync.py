@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -24,6 +23,7 @@ from hub.sync import SyncReport, SyncRunner, add_partner
 from hub.sync.scheduler import Scheduler
 from tests.conftest import TEST_NOW, GraphQL, run
 from tests.partners import PARTNERS, SimulatedPartner
+from tests.servers import poll_until
 
 
 @pytest.fixture(scope="module")
@@ -314,11 +314,13 @@ def test_killing_a_sync_leaves_whole_batches_and_a_rerun_converges(
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+
+    def writing() -> bool:
+        assert process.poll() is None, "the sync ended before it was killed"
+        return hub.scalar(select(func.count()).select_from(missions)) >= 30
+
     try:
-        deadline = time.monotonic() + 60
-        while hub.scalar(select(func.count()).select_from(missions)) < 30:
-            assert time.monotonic() < deadline and process.poll() is None, "sync never wrote"
-            time.sleep(0.02)
+        poll_until(writing, "the sync to write", 60)
         process.send_signal(signal.SIGKILL)
     finally:
         process.wait(timeout=30)
@@ -338,14 +340,11 @@ def test_serve_runs_the_scheduler(
 ) -> None:
     from starlette.testclient import TestClient
 
-    from hub.app import create_app
+    from hub.web.app import create_app
 
     feed = simulated["api-engagement-xml"]
     hub.add("feed", feed, every="1h")
     scheduled = settings.model_copy(update={"scheduler": True, "scheduler_tick_seconds": 0.2})
     with TestClient(create_app(scheduled)):
-        deadline = time.monotonic() + 30
-        while hub.open_count("feed") < feed.count:
-            assert time.monotonic() < deadline, "the scheduler did not sync the partner"
-            time.sleep(0.1)
+        poll_until(lambda: hub.open_count("feed") >= feed.count, "the scheduler's sync", 30)
     assert hub.open_count("feed") == feed.count

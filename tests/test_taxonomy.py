@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from hub import taxonomy
-from hub.taxonomy import (
+from hub.catalogue import taxonomy
+from hub.catalogue.taxonomy import (
     CAUSE_SLUGS,
     CAUSES,
     SKILL_SLUGS,

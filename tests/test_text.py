@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.text import fold, search_text, stem, tokens
+from hub.catalogue.text import fold, search_text, stem, tokens
 
 
 def test_fold_strips_case_accents_and_ligatures() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from hub.model import MissionDraft, OrganizationDraft
+from hub.catalogue.model import MissionDraft, OrganizationDraft
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.tables import mission_events, missions, organizations

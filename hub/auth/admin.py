@@ -13,8 +13,8 @@ from hub.auth.caller import ClientKind
 from hub.auth.clients import ClientRecord, ClientStore, NewClient, OAuthClient, policy_to_json
 from hub.auth.keys import KeyStore
 from hub.auth.server import issue_token
+from hub.catalogue.filters import Policy
 from hub.errors import UserInputError
-from hub.filters import Policy
 from hub.settings import Settings
 from hub.storage.tables import trusted_issuers
 

@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from hub.filters import Policy
+from hub.catalogue.filters import Policy
 
 __all__ = ["ADMIN", "READ", "SCOPES", "WRITE", "Caller", "ClientKind", "default_scopes"]
 

@@ -13,10 +13,10 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import ClientKind, default_scopes
+from hub.catalogue.filters import Policy
+from hub.catalogue.model import EngagementType
 from hub.clock import Clock, SystemClock
 from hub.errors import UserInputError
-from hub.filters import Policy
-from hub.model import EngagementType
 from hub.storage.tables import clients, partners
 
 __all__ = [

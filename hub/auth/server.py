@@ -40,7 +40,7 @@ from hub.auth.tokens import (
     audit,
     unverified_parts,
 )
-from hub.metrics import HubMetrics
+from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
 
 __all__ = ["OAuthEndpoints", "issue_token"]

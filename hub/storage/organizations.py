@@ -9,9 +9,9 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.model import OrganizationDraft
+from hub.catalogue.model import OrganizationDraft
+from hub.catalogue.text import fold, tokens
 from hub.storage.tables import organizations
-from hub.text import fold, tokens
 
 __all__ = ["org_key", "org_name_key", "resolve_organizations"]
 

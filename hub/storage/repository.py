@@ -21,12 +21,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub import taxonomy
-from hub.clock import Clock, SystemClock
-from hub.errors import FilterError, UserInputError
-from hub.filters import MissionFilter, MissionOrder, Policy
-from hub.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
-from hub.records import (
+from hub.catalogue import taxonomy
+from hub.catalogue.filters import MissionFilter, MissionOrder, Policy
+from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
+from hub.catalogue.records import (
     Commitment,
     LocationRecord,
     MissionRecord,
@@ -36,6 +34,8 @@ from hub.records import (
     Places,
     SkillRecord,
 )
+from hub.clock import Clock, SystemClock
+from hub.errors import FilterError, UserInputError
 from hub.storage import search
 from hub.storage.organizations import org_name_key
 from hub.storage.tables import (

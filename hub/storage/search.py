@@ -31,8 +31,9 @@ from sqlalchemy import (
     text,
 )
 
+from hub.catalogue.filters import MissionFilter, MissionOrder, Near, Policy
+from hub.catalogue.text import tokens
 from hub.errors import BadCursor, FilterError
-from hub.filters import MissionFilter, MissionOrder, Near, Policy
 from hub.storage.db import EARTH_RADIUS_KM
 from hub.storage.tables import (
     UTCDateTime,
@@ -43,7 +44,6 @@ from hub.storage.tables import (
     organizations,
     partners,
 )
-from hub.text import tokens
 
 __all__ = ["CompiledOrder", "compile_filter", "compile_order", "decode_cursor", "encode_cursor"]
 

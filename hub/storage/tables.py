@@ -152,7 +152,7 @@ missions = Table(
     Column("closed_at", UTCDateTime),
     # Keys that make orders and keyset cursors total and stable (never null).
     Column("sort_date", UTCDateTime, nullable=False),
-    # The hub's folded, stemmed text (hub.text.search_text); FTS5 or tsvector index it.
+    # The hub's folded, stemmed text (hub.catalogue.text.search_text); FTS5 or tsvector index it.
     Column("search_text", Text, nullable=False, default=""),
     # The folded title tokens between spaces: " a b c ", for the relevance score.
     Column("title_terms", Text, nullable=False, default=""),

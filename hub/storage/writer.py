@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.model import EventType, MissionStatus
-from hub.pipeline import Prepared
-from hub.records import PartnerRecord
+from hub.catalogue.model import EventType, MissionStatus
+from hub.catalogue.records import PartnerRecord
+from hub.ingest.pipeline import Prepared
 from hub.storage.duplicates import link_duplicates, promote_duplicates
 from hub.storage.organizations import org_key, resolve_organizations
 from hub.storage.tables import (

@@ -22,11 +22,11 @@ from sqlalchemy import bindparam, insert, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors import Close, ConnectorError, Coverage, Refused, get_connector
+from hub.catalogue.model import MissionDraft, MissionStatus
 from hub.clock import Clock, SystemClock
-from hub.ingest import apply_in
-from hub.metrics import HubMetrics
-from hub.model import MissionDraft, MissionStatus
-from hub.pipeline import Refusal
+from hub.ingest.pipeline import Refusal
+from hub.ingest.service import apply_in
+from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
 from hub.storage.tables import missions, partners, sync_runs
 from hub.storage.writer import close_missions, ensure_partner

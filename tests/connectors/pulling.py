@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 
 from connectors import Close, Connector, FetchResult, Outcome, Refused
-from hub.model import MissionDraft
+from hub.catalogue.model import MissionDraft
 from tests.partners import Expected
 
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from connectors import Close, ConnectorConfig, get_connector
-from hub.model import EngagementType, MissionDraft
+from hub.catalogue.model import EngagementType, MissionDraft
 from tests.connectors.conftest import Partners
 from tests.connectors.pulling import pull
 from tests.partners import ApiEngagementApiPartner

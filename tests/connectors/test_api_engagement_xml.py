@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from connectors import AuthError, ConnectorConfig, DateOrder, FeedError, Refused, get_connector
-from hub.model import EngagementType, GeoSource, MissionDraft, OrganizationDraft, Remote
+from hub.catalogue.model import EngagementType, GeoSource, MissionDraft, OrganizationDraft, Remote
 from tests.connectors.conftest import Partners
 from tests.connectors.pulling import pull, pull_until_error
 from tests.partners import ApiEngagementFeed

@@ -25,7 +25,7 @@ from connectors import (
     RetriableError,
     get_connector,
 )
-from hub.model import MissionDraft
+from hub.catalogue.model import MissionDraft
 from tests.connectors.conftest import Partners
 from tests.connectors.pulling import pull, pull_until_error, summary
 from tests.partners import FAST_RETRIES, PARTNERS, SimulatedPartner

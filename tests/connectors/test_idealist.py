@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from connectors import Close, ConfigError, ConnectorConfig, Coverage, get_connector
-from hub.model import MissionDraft, OrganizationDraft, Remote
+from hub.catalogue.model import MissionDraft, OrganizationDraft, Remote
 from tests.connectors.conftest import Partners
 from tests.connectors.pulling import pull
 from tests.partners import IdealistPartner

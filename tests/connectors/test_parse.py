@@ -21,7 +21,7 @@ from connectors._parse import (
     siren_siret,
     texts,
 )
-from hub.model import GeoSource
+from hub.catalogue.model import GeoSource
 
 MONTH, DAY = DateOrder.MONTH_FIRST, DateOrder.DAY_FIRST
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from connectors import AuthError, GraphQLError, RetriableError
-from hub.model import CommitmentKind, Remote
+from hub.catalogue.model import CommitmentKind, Remote
 from tests.connectors.conftest import Partners
 from tests.connectors.pulling import pull, pull_until_error
 from tests.partners import VolunteerMatchPartner

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hub.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
+from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
 
 __all__ = [
     "Commitment",

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-from hub.text import fold
+from hub.catalogue.text import fold
 
 __all__ = ["Commune", "communes", "locate"]
 
@@ -36,7 +36,7 @@ def _key(name: str) -> str:
 def _index() -> _Index:
     by_postal_code: dict[str, list[Commune]] = {}
     by_name: dict[str, list[Commune]] = {}
-    source = files("hub") / "data" / "communes-fr.csv"
+    source = files("hub.catalogue") / "data" / "communes-fr.csv"
     with source.open(encoding="utf-8") as handle:
         for row in csv.DictReader(handle):
             if not row["latitude"] or not row["longitude"]:

@@ -24,8 +24,8 @@ from datetime import UTC, datetime, timedelta
 from functools import cache
 from random import Random
 
-from hub import taxonomy
-from hub.model import (
+from hub.catalogue import taxonomy
+from hub.catalogue.model import (
     CommitmentKind,
     EngagementType,
     GeoSource,
@@ -144,7 +144,7 @@ def _base_city(name: str) -> str:
 @cache
 def _communes() -> _Communes:
     """Load the shipped communes table once, keeping only rows with coordinates."""
-    resource = importlib.resources.files("hub") / "data" / "communes-fr.csv"
+    resource = importlib.resources.files("hub.catalogue") / "data" / "communes-fr.csv"
     rows: list[_Commune] = []
     with resource.open("rb") as raw, io.TextIOWrapper(raw, encoding="utf-8", newline="") as fh:
         reader = csv.DictReader(fh)

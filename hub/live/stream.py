@@ -31,7 +31,7 @@ __all__ = [
     "SubscriberTooSlow",
 ]
 
-logger = logging.getLogger("hub.live")
+logger = logging.getLogger("hub.live.stream")
 
 CLOSE_TOKEN_ENDED = 4403  # the token expired or was revoked: reconnect with a fresh one
 CLOSE_TOO_SLOW = 4290  # the subscriber fell behind: reconnect and resume from the last cursor

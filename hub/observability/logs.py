@@ -22,7 +22,7 @@ from typing import Any, Literal, TextIO
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hub import tracing
+from hub.observability import tracing
 
 __all__ = [
     "JsonFormatter",

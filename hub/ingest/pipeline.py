@@ -15,10 +15,10 @@ from typing import Any
 import nh3
 import orjson
 
-from hub import geo, taxonomy
-from hub.hours import hours_per_week
-from hub.model import EngagementType, GeoSource, Location, MissionDraft, OrganizationDraft
-from hub.text import search_text, tokens
+from hub.catalogue import geo, taxonomy
+from hub.catalogue.hours import hours_per_week
+from hub.catalogue.model import EngagementType, GeoSource, Location, MissionDraft, OrganizationDraft
+from hub.catalogue.text import search_text, tokens
 
 __all__ = ["MAX_DESCRIPTION", "Prepared", "Refusal", "prepare"]
 

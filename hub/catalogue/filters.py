@@ -10,8 +10,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from hub.catalogue.model import EngagementType, MissionStatus, Remote
 from hub.errors import FilterError
-from hub.model import EngagementType, MissionStatus, Remote
 
 __all__ = ["FilterError", "MissionFilter", "MissionOrder", "Near", "Policy"]
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from hub.filters import MissionFilter, Policy
+from hub.catalogue.filters import MissionFilter, Policy
+from hub.catalogue.text import tokens
 from hub.storage.db import distance_km
-from hub.text import tokens
 
 __all__ = ["Matcher"]
 

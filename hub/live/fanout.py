@@ -28,11 +28,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from hub.live import CLOSE_TOO_SLOW
+from hub.live.stream import CLOSE_TOO_SLOW
 
 __all__ = ["Fanout", "GroupedTransportWS"]
 
-logger = logging.getLogger("hub.fanout")
+logger = logging.getLogger("hub.live.fanout")
 
 _COMPLETE = object()
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from hub.text import fold, stem
+from hub.catalogue.text import fold, stem
 
 __all__ = [
     "CAUSES",

@@ -31,7 +31,7 @@ from hub.storage.tables import clients, persisted_documents
 
 __all__ = ["DocumentStore", "PersistedQueryError", "Resolved", "sha256_hex"]
 
-logger = logging.getLogger("hub.persisted")
+logger = logging.getLogger("hub.web.persisted")
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 

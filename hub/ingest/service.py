@@ -14,9 +14,9 @@ from datetime import datetime
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.model import MissionDraft
-from hub.pipeline import Prepared, Refusal, prepare
-from hub.records import PartnerRecord
+from hub.catalogue.model import MissionDraft
+from hub.catalogue.records import PartnerRecord
+from hub.ingest.pipeline import Prepared, Refusal, prepare
 from hub.storage.tables import refused_records, unmapped_labels
 from hub.storage.writer import WriteBatch, close_missions, ensure_partner, upsert_missions
 

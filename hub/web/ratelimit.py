@@ -25,7 +25,7 @@ __all__ = [
     "retry_after",
 ]
 
-logger = logging.getLogger("hub.ratelimit")
+logger = logging.getLogger("hub.web.ratelimit")
 
 
 class RateLimiter(Protocol):

@@ -1,7 +1,7 @@
 """The explorer: GraphiQL at `GET /graphql` for browsers, every asset served by the hub itself.
 
 Company networks and CI machines reach no CDN, so GraphiQL, React and ReactDOM are vendored in
-hub/static (versions, licences and the command that fetched them: hub/static/README.md). Asset
+hub/web/static (versions, licences and the command that fetched them: its README.md). Asset
 URLs carry a hash of their content, so browsers keep them for a year; the page is never cached,
 and its Content-Security-Policy forbids loading anything from another origin.
 
@@ -24,16 +24,16 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from hub.demo import FIRST_QUERY
+from hub.demo.load import FIRST_QUERY
 
 __all__ = ["STATIC_PATH", "TOKEN_HINT", "Example", "Explorer"]
 
-logger = logging.getLogger("hub.explorer")
+logger = logging.getLogger("hub.web.explorer")
 
 STATIC_PATH = "/graphql/static"
 TOKEN_HINT = "Bearer <paste the token printed by entraide-hub demo>"
 
-# Everything the page loads, in order; nothing else under hub/static is served.
+# Everything the page loads, in order; nothing else under hub/web/static is served.
 SCRIPTS = (
     "react/react.production.min.js",
     "react-dom/react-dom.production.min.js",
@@ -74,7 +74,7 @@ class Explorer:
 
     def __init__(self, operations: Traversable, static: Traversable | None = None) -> None:
         self.operations = operations
-        self.static = static if static is not None else files("hub") / "static"
+        self.static = static if static is not None else files("hub.web") / "static"
         self._assets: dict[str, _Asset] = {}
         self._page: str | None = None
 

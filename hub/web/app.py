@@ -32,7 +32,6 @@ from strawberry.subscriptions import (
 )
 from strawberry.types import ExecutionResult, SubscriptionExecutionResult
 
-from hub import tracing
 from hub.auth import (
     Caller,
     ClientStore,
@@ -44,18 +43,19 @@ from hub.auth import (
     TokenValidator,
 )
 from hub.clock import Clock, SystemClock
-from hub.explorer import Explorer
-from hub.fanout import Fanout, GroupedTransportWS
-from hub.live import LiveEvents
-from hub.logs import RequestIdMiddleware
-from hub.metrics import ERROR, REFUSED, HubMetrics
-from hub.persisted import DocumentStore, PersistedQueryError
+from hub.live.fanout import Fanout, GroupedTransportWS
+from hub.live.stream import LiveEvents
+from hub.observability import tracing
+from hub.observability.logs import RequestIdMiddleware
+from hub.observability.metrics import ERROR, REFUSED, HubMetrics
 from hub.pubsub import Broker, make_broker
-from hub.ratelimit import RateLimiter, make_limiter
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from hub.sync import Scheduler, SyncRunner
+from hub.web.explorer import Explorer
+from hub.web.persisted import DocumentStore, PersistedQueryError
+from hub.web.ratelimit import RateLimiter, make_limiter
 from schema import Context, build_schema
 from schema.security import Refusal, RequestRules, internal_error, rate_key
 

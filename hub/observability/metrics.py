@@ -53,7 +53,7 @@ from starlette.types import Scope
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType
 
-from hub import tracing
+from hub.observability import tracing
 
 __all__ = [
     "ERROR",
@@ -66,7 +66,7 @@ __all__ = [
     "outcome_of",
 ]
 
-logger = logging.getLogger("hub.metrics")
+logger = logging.getLogger("hub.observability.metrics")
 
 OK, REFUSED, ERROR = "ok", "refused", "error"
 ANONYMOUS, UNKNOWN, OTHER = "(anonymous)", "(unknown)", "(other)"

@@ -7,8 +7,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.demo_data import demo_catalogue
-from hub.ingest import apply
+from hub.demo.catalogue import demo_catalogue
+from hub.ingest.service import apply
 from hub.storage.tables import missions
 
 __all__ = ["DEMO_PARTNER", "FIRST_QUERY", "load_demo"]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from hub.text import fold
+from hub.catalogue.text import fold
 
 __all__ = ["DAY_HOURS", "HALF_DAY_HOURS", "hours_per_week"]
 
