@@ -14,8 +14,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from hub.catalogue.geo import distance_km
 from hub.catalogue.text import fold, stem, tokens
-from hub.storage.db import distance_km
 
 __all__ = ["NEAR_KM", "Comparable", "same_mission", "title_key"]
 

@@ -12,8 +12,8 @@ from datetime import datetime
 from typing import Any
 
 from hub.catalogue.filters import MissionFilter, Policy
+from hub.catalogue.geo import distance_km
 from hub.catalogue.text import tokens
-from hub.storage.db import distance_km
 
 __all__ = ["Matcher"]
 

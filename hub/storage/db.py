@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import sqlite3
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from hub.catalogue.geo import distance_km
 from hub.settings import Settings
 
-__all__ = ["distance_km", "make_engine"]
-
-EARTH_RADIUS_KM = 6371.0088
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance; SQLite calls it, PostgreSQL runs the same formula."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(min(1.0, math.sqrt(a)))
+__all__ = ["make_engine"]
 
 
 def _sqlite_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> float | None:

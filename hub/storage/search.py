@@ -32,9 +32,9 @@ from sqlalchemy import (
 )
 
 from hub.catalogue.filters import MissionFilter, MissionOrder, Near, Policy
+from hub.catalogue.geo import EARTH_RADIUS_KM
 from hub.catalogue.text import tokens
 from hub.errors import BadCursor, FilterError
-from hub.storage.db import EARTH_RADIUS_KM
 from hub.storage.tables import (
     UTCDateTime,
     mission_causes,
@@ -55,7 +55,7 @@ def _dialect_distance(dialect: str, lat: Any, lon: Any, near: Near) -> ColumnEle
         return func.hub_distance_km(
             literal(near.latitude, Float), literal(near.longitude, Float), lat, lon
         )
-    # Haversine, as hub.storage.db.distance_km computes it.
+    # Haversine, as hub.catalogue.geo.distance_km computes it.
     p1 = math.radians(near.latitude)
     half_dp = (func.radians(lat) - p1) / 2
     half_dl = (func.radians(lon) - math.radians(near.longitude)) / 2
