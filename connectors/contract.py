@@ -20,7 +20,7 @@ from connectors._http import Http, RetryPolicy
 from connectors._paging import Coverage, PageRequest, Paginator, walk
 from connectors._parse import DateOrder, scalar_text
 from connectors._xml import xml_records
-from hub.catalogue.model import MissionDraft
+from hub.catalogue.model import MissionDraft, Refusal
 
 __all__ = [
     "Auth",
@@ -42,12 +42,9 @@ RawRecord: TypeAlias = Any
 strings. Typed Any on purpose: it is whatever the partner sent, and `normalise` checks it."""
 
 
-@dataclass(frozen=True, slots=True)
-class Refused:
-    """A record that cannot become a mission; `reason` is shown to the partner and operators."""
-
-    external_id: str | None
-    reason: str
+Refused = Refusal
+"""A record that cannot become a mission: the hub's one refusal type (hub.catalogue.model), under
+the name connectors have always used; the pipeline takes it as it is."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,9 +16,9 @@ from hub.catalogue.model import (
     Location,
     MissionDraft,
     OrganizationDraft,
+    Refusal,
     Remote,
 )
-from hub.ingest.pipeline import Refusal
 
 __all__ = ["LocationInput", "MissionInput", "OrganizationInput", "to_draft"]
 

@@ -19,6 +19,7 @@ __all__ = [
     "MissionDraft",
     "MissionStatus",
     "OrganizationDraft",
+    "Refusal",
     "Remote",
 ]
 
@@ -61,6 +62,16 @@ class EventType(enum.StrEnum):
     PUBLISHED = "PUBLISHED"
     UPDATED = "UPDATED"
     CLOSED = "CLOSED"
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """A record that cannot become a mission, and why: the one refusal type, from a connector's
+    `normalise` (there named `connectors.Refused`) through the pipeline to the partner's reading
+    of it. `reason` is shown to the partner and operators."""
+
+    external_id: str | None
+    reason: str
 
 
 @dataclass(slots=True)

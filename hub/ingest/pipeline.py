@@ -17,7 +17,14 @@ import orjson
 
 from hub.catalogue import geo, taxonomy
 from hub.catalogue.hours import hours_per_week
-from hub.catalogue.model import EngagementType, GeoSource, Location, MissionDraft, OrganizationDraft
+from hub.catalogue.model import (
+    EngagementType,
+    GeoSource,
+    Location,
+    MissionDraft,
+    OrganizationDraft,
+    Refusal,
+)
 from hub.catalogue.text import search_text, tokens
 
 __all__ = ["MAX_DESCRIPTION", "Prepared", "Refusal", "prepare"]
@@ -42,12 +49,6 @@ _BLOCK_END = re.compile(r"</(p|li|h3|h4|blockquote)>|<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-@dataclass(frozen=True, slots=True)
-class Refusal:
-    external_id: str | None
-    reason: str
 
 
 @dataclass(slots=True)
