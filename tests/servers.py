@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import inspect
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -55,13 +56,19 @@ def poll_until(fact: Callable[[], object], what: str, timeout: float = 20) -> No
         time.sleep(0.005)  # sleep-ok: a bounded poll of the fact
 
 
-async def until(fact: Callable[[], object], what: str, timeout: float = 20) -> None:
-    """`poll_until` inside an event loop: the loop keeps running while it waits."""
+async def until(
+    fact: Callable[[], object | Awaitable[object]], what: str, timeout: float = 20
+) -> None:
+    """`poll_until` inside an event loop (the loop runs while it waits); the fact may be async."""
     deadline = time.monotonic() + timeout
-    while not fact():
+    while not await _value(fact()):
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout} s waiting for {what}")
         await asyncio.sleep(0.005)  # sleep-ok: a bounded poll of the fact
+
+
+async def _value(fact: object | Awaitable[object]) -> object:
+    return await fact if inspect.isawaitable(fact) else fact
 
 
 def listeners(app: Any) -> set[Any]:
