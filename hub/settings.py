@@ -132,7 +132,7 @@ class Settings(BaseSettings):
     max_cost: int = Field(
         default=10000,
         ge=1,
-        description="Most cost of an operation (schema/security.py explains the cost model).",
+        description="Most cost of an operation (schema/cost.py explains the cost model).",
     )
     max_body_bytes: int = Field(
         default=256 * 1024,

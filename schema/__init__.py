@@ -15,10 +15,10 @@ from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
 from schema.context import Context
 from schema.errors import MaskUnexpectedErrors
+from schema.hardening import hardening
 from schema.mutation import Mutation
 from schema.permissions import CanRead
 from schema.query import Query
-from schema.security import hardening
 from schema.subscription import Subscription
 from schema.types import Mission, Organization, Partner
 
@@ -75,7 +75,7 @@ def _key(representation: Any, index: int) -> FederationAny:
 def build_schema(settings: Settings | None = None, metrics: HubMetrics | None = None) -> HubSchema:
     """The schema, with parse and validation caches (they are free speed, see PERFORMANCE.md).
 
-    With settings, the limits of schema/security.py apply (the SDL export needs none); with
+    With settings, the limits of schema/hardening.py apply (the SDL export needs none); with
     metrics, each operation is counted and timed (first, to see the errors as answered).
     """
     return HubSchema(

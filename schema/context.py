@@ -31,6 +31,11 @@ class Context:
     too_slow: bool = False  # set by a subscription that fell behind the live stream
     # Called with the event-log positions a mutation wrote, once committed (the broker).
     on_events: Callable[[list[int]], Awaitable[None]] | None = field(default=None, repr=False)
+    # Whether a document's exact text is registered for a trusted-documents client (the
+    # document store); without it, such a client runs nothing.
+    admits_document: Callable[[Caller, str], Awaitable[bool]] | None = field(
+        default=None, repr=False
+    )
     _missions: DataLoader[str, MissionRecord | None] | None = field(default=None, repr=False)
     _organizations: DataLoader[str, OrganizationRecord | None] | None = field(
         default=None, repr=False

@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
+from graphql import GraphQLError
 from sqlalchemy import text
 from starlette.applications import Starlette
 from starlette.datastructures import Headers
@@ -54,10 +55,12 @@ from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from hub.sync import Scheduler, SyncRunner
 from hub.web.explorer import Explorer
-from hub.web.persisted import DocumentStore, PersistedQueryError
+from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
 from hub.web.ratelimit import RateLimiter, make_limiter
+from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
 from schema import Context, build_schema
-from schema.security import Refusal, RequestRules, internal_error, rate_key
+from schema.hardening import parse_document
+from schema.limits import anonymous_may_run
 
 __all__ = ["Services", "create_app"]
 
@@ -86,16 +89,11 @@ class Services:
     clock: Clock
 
 
-def _unauthenticated(message: str) -> Response:
-    """RFC 6750: 401 with WWW-Authenticate; the body is GraphQL-shaped for GraphQL clients."""
-    description = message.replace('"', "'")
-    return JSONResponse(
-        {"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]},
-        status_code=401,
-        headers={
-            "WWW-Authenticate": f'Bearer error="invalid_token", error_description="{description}"'
-        },
-    )
+# The same answer to every anonymous request for data, valid or not: validation messages
+# would tell a caller without a token what the schema holds.
+AUTHENTICATION_REQUIRED = (
+    "authentication required: send a bearer token (OAuth 2.0 client credentials)"
+)
 
 
 def _prefers_graphql_response(scope: Scope) -> bool:
@@ -112,6 +110,18 @@ def _prefers_graphql_response(scope: Scope) -> bool:
     return ranks[GRAPHQL_RESPONSE] > 0 and ranks[GRAPHQL_RESPONSE] >= ranks["application/json"]
 
 
+def _anonymous_may_run(query: str | None, settings: Settings) -> bool:
+    """A document that does not parse is answered with its parse error (it names nothing of
+    the schema); one that does may ask for `__typename` and introspection only."""
+    if query is None:
+        return True  # no operation at all: strawberry says so
+    try:
+        document = parse_document(query, settings)
+    except GraphQLError:
+        return True
+    return anonymous_may_run(document)
+
+
 async def authenticate(services: Services, authorization: str | None) -> Caller | None:
     """The caller named by an Authorization header; None when there is none."""
     if not authorization:
@@ -125,7 +135,8 @@ async def authenticate(services: Services, authorization: str | None) -> Caller 
 class HubGraphQL(GraphQL[Context, None]):
     graphql_transport_ws_handler_class = GroupedTransportWS
     """strawberry's ASGI view, behind the request rules, the bearer-token check and the rate
-    limit (schema/security.py); persisted queries are resolved before each operation."""
+    limit (hub/web/rules.py); persisted queries are resolved before each operation, and a
+    caller without a token runs only `__typename` and introspection."""
 
     def __init__(
         self, app: Starlette, settings: Settings, metrics: HubMetrics, **kwargs: Any
@@ -166,13 +177,13 @@ class HubGraphQL(GraphQL[Context, None]):
             bounded = self.rules.check(scope, receive, caller)
             wait = await services.limiter.take(rate_key(scope, caller))
             if wait:
-                raise Refusal.rate_limited(wait)
+                raise HttpRefusal.rate_limited(wait)
             response = await self.run(Request(scope, bounded))
         except InvalidToken as exc:
-            response = _unauthenticated(str(exc))
+            response = HttpRefusal.unauthenticated(str(exc), token_sent=True).response()
             observed.outcome = REFUSED
-        except (Refusal, PersistedQueryError, HTTPException) as exc:
-            response = Refusal.of(exc).response()
+        except (HttpRefusal, PersistedQueryError, HTTPException) as exc:
+            response = HttpRefusal.of(exc).response()
             observed.outcome = REFUSED
         except Exception as exc:  # masked like resolver errors, logged with an id
             response = internal_error(exc)
@@ -186,7 +197,9 @@ class HubGraphQL(GraphQL[Context, None]):
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: Any
     ) -> None:
-        raise Refusal(400, "BATCHING_DISABLED", "batching is off: send one operation per request")
+        raise HttpRefusal(
+            400, "BATCHING_DISABLED", "batching is off: send one operation per request"
+        )
 
     def should_render_graphql_ide(self, request: BaseRequestProtocol) -> bool:
         # A GET with only a persisted-query hash is an operation, not a browser.
@@ -203,7 +216,7 @@ class HubGraphQL(GraphQL[Context, None]):
         data = await super().parse_http_body(request)
         # strawberry checks the types of query, variables and extensions, not operationName.
         if isinstance(data, GraphQLRequestData) and not isinstance(data.operation_name, str | None):
-            raise Refusal(
+            raise HttpRefusal(
                 400, "BAD_REQUEST", "The GraphQL operation's `operationName` must be a string"
             )
         return data
@@ -245,6 +258,8 @@ class HubGraphQL(GraphQL[Context, None]):
         resolved = await documents.resolve(
             request_data.query, request_data.extensions, context.caller
         )
+        if context.caller is None and not _anonymous_may_run(resolved.query, context.settings):
+            raise HttpRefusal.unauthenticated(AUTHENTICATION_REQUIRED, token_sent=False)
         result = await super().execute_operation(
             request=request,
             request_adapter=request_adapter,
@@ -267,7 +282,14 @@ class HubGraphQL(GraphQL[Context, None]):
             caller=request.scope.get("state", {}).get("caller"),
             live=services.live,
             on_events=services.live.published,
+            admits_document=self._admits,
         )
+
+    async def _admits(self, caller: Caller, document: str) -> bool:
+        """Whether `document`, as sent, is registered for this trusted-documents client."""
+        documents: DocumentStore = self.app.state.services.documents
+        found = await documents.find(sha256_hex(document), caller.client_pk, shared=False)
+        return found is not None
 
     async def on_ws_connect(self, context: Context) -> dict[str, object] | None:
         """The token comes in connection_init (or the handshake's Authorization header)."""
