@@ -156,6 +156,26 @@ class Settings(BaseSettings):
         default="entraide-hub:ratelimit:",
         description="Prefix of the rate-limit keys in Redis (when the broker is Redis).",
     )
+    # POST /oauth/token checks a secret with argon2 (slow on purpose): a client needs a token
+    # every few minutes, so these are far below the API's limits and stop a guessing script.
+    token_rate_limit_per_minute: int = Field(
+        default=60,
+        ge=0,
+        description="Token requests (POST /oauth/token) one client id may make per minute; "
+        "0 turns the limit off.",
+    )
+    token_rate_limit_burst: int = Field(
+        default=20, ge=1, description="Token requests one client id may make at once."
+    )
+    token_address_rate_limit_per_minute: int = Field(
+        default=300,
+        ge=0,
+        description="Token requests one source address may make per minute, whatever the "
+        "client ids; 0 turns the limit off.",
+    )
+    token_address_rate_limit_burst: int = Field(
+        default=100, ge=1, description="Token requests one source address may make at once."
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -9,10 +9,10 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.types import Info
 
-from hub.auth.tokens import audit
-from hub.ingest.pipeline import Refusal
-from hub.ingest.service import apply_in
-from hub.storage.writer import Outcome, close_missions, ensure_partner
+from hub.auth import audit
+from hub.catalogue.model import Refusal
+from hub.ingest.service import MissionWriter, Source
+from hub.storage.writer import Outcome
 from schema.context import Context
 from schema.permissions import CanWrite
 from schema.push import MissionInput, to_draft
@@ -80,6 +80,15 @@ def _partner_name(info: Info[Context, None]) -> str:
     return caller.partner
 
 
+def _writer(info: Info[Context, None]) -> MissionWriter:
+    """The app's one write service (a context built without one gets its equivalent)."""
+    context = info.context
+    writer = getattr(context, "writer", None)
+    if isinstance(writer, MissionWriter):
+        return writer
+    return MissionWriter(context.repository.engine, context.clock, context.published)
+
+
 def _check_size(count: int) -> None:
     if count > MAX_BATCH:
         raise GraphQLError(
@@ -122,11 +131,7 @@ class Mutation:
         partner_name = _partner_name(info)
         _check_size(len(missions))
         drafts = [to_draft(item) for item in missions]
-        engine = info.context.repository.engine
-        now = info.context.clock.now()
-        async with engine.begin() as conn:
-            partner = await ensure_partner(conn, partner_name, now)
-            report = await apply_in(conn, partner, drafts, now, source="PUSH")
+        report = await _writer(info).apply(partner_name, drafts, source=Source.PUSH)
         results: list[MissionWriteResult] = []
         for item, (kind, index) in zip(missions, report.order, strict=True):
             if kind == "refused":
@@ -153,14 +158,13 @@ class Mutation:
                 )
         payload = _payload(results)
         await audit(
-            engine,
-            now,
+            info.context.repository.engine,
+            info.context.clock.now(),
             "partner.upsert",
             info.context.caller.client_id if info.context.caller else None,
             partner=partner_name,
             counts=vars(payload.counts),
         )
-        await info.context.published(report.batch.event_seqs)
         return payload
 
     @strawberry.mutation(
@@ -177,11 +181,7 @@ class Mutation:
     ) -> WritePayload:
         partner_name = _partner_name(info)
         _check_size(len(external_ids))
-        engine = info.context.repository.engine
-        now = info.context.clock.now()
-        async with engine.begin() as conn:
-            partner = await ensure_partner(conn, partner_name, now)
-            batch = await close_missions(conn, partner, external_ids, now)
+        batch = await _writer(info).close(partner_name, external_ids)
         payload = _payload(
             [
                 MissionWriteResult(
@@ -194,14 +194,13 @@ class Mutation:
             ]
         )
         await audit(
-            engine,
-            now,
+            info.context.repository.engine,
+            info.context.clock.now(),
             "partner.close",
             info.context.caller.client_id if info.context.caller else None,
             partner=partner_name,
             counts=vars(payload.counts),
         )
-        await info.context.published(batch.event_seqs)
         return payload
 
 

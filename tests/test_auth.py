@@ -140,7 +140,7 @@ def test_token_response_and_claims(client: TestClient, settings: Settings, acme:
         ({"grant_type": "client_credentials", "scope": "admin"}, "OK", "invalid_scope"),
         ({"grant_type": "client_credentials", "scope": "missions:write"}, "OK", "invalid_scope"),
         ({"grant_type": "client_credentials", "scope": "galaxy:rule"}, "OK", "invalid_scope"),
-        ({}, "OK", "unsupported_grant_type"),
+        ({}, "OK", "invalid_request"),
     ],
 )
 def test_token_errors_are_rfc6749_json(

@@ -6,17 +6,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import ClientKind
 from hub.auth.clients import ClientRecord, ClientStore, NewClient, OAuthClient, policy_to_json
 from hub.auth.keys import KeyStore
-from hub.auth.server import issue_token
+from hub.auth.token_endpoint import issue_token
 from hub.catalogue.filters import Policy
 from hub.errors import UserInputError
 from hub.settings import Settings
-from hub.storage.tables import trusted_issuers
+from hub.storage.issuers import add_trusted_issuer
 
 __all__ = ["DemoCredentials", "add_issuer", "describe", "ensure_demo_clients"]
 
@@ -54,17 +53,15 @@ async def add_issuer(
         raise UserInputError(f"no client {client_id!r}")
     if record.kind is not ClientKind.COMPANY:
         raise UserInputError("only company clients can be reached through an issuer")
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(trusted_issuers).values(
-                issuer=issuer.rstrip("/") if issuer.endswith("/") else issuer,
-                jwks_url=jwks_url,
-                audience=audience,
-                client_claim=claim,
-                client_value=value,
-                client_pk=record.pk,
-            )
-        )
+    await add_trusted_issuer(
+        engine,
+        issuer=issuer.rstrip("/"),
+        jwks_url=jwks_url,
+        audience=audience,
+        client_claim=claim,
+        client_value=value,
+        client_pk=record.pk,
+    )
 
 
 @dataclass(frozen=True, slots=True)

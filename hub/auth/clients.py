@@ -9,7 +9,6 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from authlib.oauth2.rfc6749 import ClientMixin
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import ClientKind, default_scopes
@@ -17,7 +16,7 @@ from hub.catalogue.filters import Policy
 from hub.catalogue.model import EngagementType
 from hub.clock import Clock, SystemClock
 from hub.errors import UserInputError
-from hub.storage.tables import clients, partners
+from hub.storage.clients import client_id_of, client_row, client_rows, insert_client, update_client
 
 __all__ = [
     "ClientRecord",
@@ -115,7 +114,7 @@ class OAuthClient(ClientMixin):  # type: ignore[misc]
         return grant_type == "client_credentials" and self.record.enabled
 
 
-def _record(row: Any, partner_name: str | None) -> ClientRecord:
+def _record(row: dict[str, Any]) -> ClientRecord:
     return ClientRecord(
         pk=row["pk"],
         id=row["id"],
@@ -123,7 +122,7 @@ def _record(row: Any, partner_name: str | None) -> ClientRecord:
         kind=ClientKind(row["kind"]),
         secret_hash=row["secret_hash"],
         scopes=tuple(row["scopes"] or ()),
-        partner=partner_name,
+        partner=row["partner_name"],
         policy=policy_from_json(row["policy"]),
         trusted_documents_only=bool(row["trusted_documents_only"]),
         enabled=bool(row["enabled"]),
@@ -151,33 +150,17 @@ class ClientStore:
         now = self.clock.monotonic()
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
-        stmt = (
-            select(clients, partners.c.name.label("partner_name"))
-            .outerjoin(partners, partners.c.pk == clients.c.partner_pk)
-            .where(clients.c.id == client_id)
-        )
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(stmt)).mappings().first()
-        record = _record(row, row["partner_name"]) if row else None
+        row = await client_row(self.engine, client_id)
+        record = _record(row) if row is not None else None
         self._cache[client_id] = (now, record)
         return record
 
     async def get_by_pk(self, pk: int) -> ClientRecord | None:
-        async with self.engine.connect() as conn:
-            client_id = (
-                await conn.execute(select(clients.c.id).where(clients.c.pk == pk))
-            ).scalar_one_or_none()
+        client_id = await client_id_of(self.engine, pk)
         return await self.get(client_id) if client_id else None
 
     async def all(self) -> list[ClientRecord]:
-        stmt = (
-            select(clients, partners.c.name.label("partner_name"))
-            .outerjoin(partners, partners.c.pk == clients.c.partner_pk)
-            .order_by(clients.c.pk)
-        )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
-        return [_record(row, row["partner_name"]) for row in rows]
+        return [_record(row) for row in await client_rows(self.engine)]
 
     async def create(
         self,
@@ -198,42 +181,25 @@ class ClientStore:
         if extra:
             raise UserInputError(f"a {kind.value} client cannot have scope {extra[0]!r}")
         secret = secrets.token_urlsafe(32)
-        async with self.engine.begin() as conn:
-            partner_pk = None
-            if partner:
-                partner_pk = (
-                    await conn.execute(select(partners.c.pk).where(partners.c.name == partner))
-                ).scalar_one_or_none()
-                if partner_pk is None:
-                    raise UserInputError(
-                        f"no partner named {partner!r}; add it first (`partners add`)"
-                    )
-            new_id = client_id or f"{kind.value}-{secrets.token_hex(8)}"
-            await conn.execute(
-                insert(clients).values(
-                    id=new_id,
-                    name=name,
-                    kind=kind.value,
-                    secret_hash=_hasher.hash(secret) if with_secret else None,
-                    scopes=chosen,
-                    partner_pk=partner_pk,
-                    policy={},
-                    trusted_documents_only=False,
-                    enabled=True,
-                    created_at=self.clock.now(),
-                )
-            )
+        new_id = client_id or f"{kind.value}-{secrets.token_hex(8)}"
+        await insert_client(
+            self.engine,
+            client_id=new_id,
+            name=name,
+            kind=kind.value,
+            secret_hash=_hasher.hash(secret) if with_secret else None,
+            scopes=chosen,
+            partner=partner,
+            created_at=self.clock.now(),
+        )
+        self.forget(new_id)
         record = await self.get(new_id)
         assert record is not None
         return NewClient(new_id, secret, record)
 
     async def _update(self, client_id: str, **values: Any) -> ClientRecord:
-        async with self.engine.begin() as conn:
-            result = await conn.execute(
-                update(clients).where(clients.c.id == client_id).values(**values)
-            )
-            if result.rowcount == 0:
-                raise UserInputError(f"no client {client_id!r}")
+        if not await update_client(self.engine, client_id, **values):
+            raise UserInputError(f"no client {client_id!r}")
         self.forget(client_id)
         record = await self.get(client_id)
         assert record is not None

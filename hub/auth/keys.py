@@ -12,11 +12,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from joserfc.jwk import ECKey, KeySet
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import Clock, SystemClock
-from hub.storage.tables import signing_keys
+from hub.storage.signing_keys import add_signing_key, signing_key_rows
 
 __all__ = ["ALGORITHM", "KeyStore"]
 
@@ -41,11 +40,7 @@ class KeyStore:
     _loaded_at: float = -1e9
 
     async def _load(self) -> None:
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(select(signing_keys).order_by(signing_keys.c.pk.desc()))
-            ).mappings()
-            self._keys = [dict(row) for row in rows]
+        self._keys = await signing_key_rows(self.engine)
         self._loaded_at = self.clock.monotonic()
 
     async def ensure(self) -> None:
@@ -64,15 +59,7 @@ class KeyStore:
         """Add a signing key; the previous ones only verify from now on. Returns the new kid."""
         now = self.clock.now()
         jwk = _new_jwk(now)
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                update(signing_keys)
-                .where(signing_keys.c.retired_at.is_(None))
-                .values(retired_at=now)
-            )
-            await conn.execute(
-                insert(signing_keys).values(kid=jwk["kid"], private_jwk=jwk, created_at=now)
-            )
+        await add_signing_key(self.engine, str(jwk["kid"]), jwk, now)
         await self._load()
         return str(jwk["kid"])
 

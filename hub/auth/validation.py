@@ -1,8 +1,9 @@
-"""Resource-server side: turn a bearer token into a Caller, or refuse it with the reason.
+"""Resource-server side (RFC 9068 JWT access tokens): turn a bearer token into a Caller, or
+refuse it with the reason.
 
 Tokens come from this hub (signed with a key of the KeyStore) or from a company's identity
-provider configured as a trusted issuer (its JWKS fetched over HTTP, cached, refetched once on
-an unknown `kid`). Either way the token must name a known, enabled client.
+provider configured as a trusted issuer (hub/auth/issuers.py). Either way the token must name a
+known, enabled client, and its `jti` must not be revoked.
 """
 
 from __future__ import annotations
@@ -18,24 +19,15 @@ from joserfc import jwt
 from joserfc.errors import ExpiredTokenError, JoseError
 from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
-from sqlalchemy import insert, select
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import Caller
 from hub.auth.clients import ClientStore
+from hub.auth.issuers import IssuerStore
 from hub.auth.keys import ALGORITHM, KeyStore
+from hub.auth.revocation import RevocationList
 from hub.clock import Clock, SystemClock
-from hub.storage.tables import audit_log, revoked_tokens, trusted_issuers
 
-__all__ = [
-    "InvalidToken",
-    "IssuerStore",
-    "RevocationList",
-    "TokenValidator",
-    "audit",
-    "unverified_parts",
-]
+__all__ = ["InvalidToken", "TokenValidator", "unverified_parts"]
 
 # Algorithms accepted from trusted issuers; never "none", never HMAC (no shared secrets).
 _EXTERNAL_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384", "EdDSA"]
@@ -44,103 +36,6 @@ _LEEWAY = 30
 
 class InvalidToken(Exception):
     """A bearer token that must be refused; the message is safe to show the client."""
-
-
-async def audit(
-    engine: AsyncEngine, at: datetime, event: str, client_id: str | None, **detail: Any
-) -> None:
-    """One audit row: token issued, denied or revoked, and every partner write."""
-    async with engine.begin() as conn:
-        await conn.execute(
-            insert(audit_log).values(at=at, event=event, client_id=client_id, detail=detail)
-        )
-
-
-@dataclass
-class RevocationList:
-    """The `jti` deny-list; each answer is trusted for `ttl` seconds on this replica."""
-
-    engine: AsyncEngine
-    ttl: float = 1.0
-    clock: Clock = field(default_factory=SystemClock)
-    _cache: dict[str, tuple[float, bool]] = field(default_factory=dict)
-
-    async def is_revoked(self, jti: str) -> bool:
-        cached = self._cache.get(jti)
-        now = self.clock.monotonic()
-        if cached is not None and now - cached[0] < self.ttl:
-            return cached[1]
-        async with self.engine.connect() as conn:
-            found = (
-                await conn.execute(select(revoked_tokens.c.jti).where(revoked_tokens.c.jti == jti))
-            ).first()
-        if len(self._cache) > 100_000:
-            self._cache.clear()
-        self._cache[jti] = (now, found is not None)
-        return found is not None
-
-    async def revoke(self, jti: str, client_id: str, expires_at: datetime) -> None:
-        try:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    insert(revoked_tokens).values(
-                        jti=jti,
-                        client_id=client_id,
-                        expires_at=expires_at,
-                        revoked_at=self.clock.now(),
-                    )
-                )
-        except IntegrityError:
-            pass  # revoked already: revocation is idempotent
-        self._cache[jti] = (self.clock.monotonic(), True)
-
-
-@dataclass
-class _RemoteKeys:
-    keys: KeySet
-    fetched_at: float
-
-
-@dataclass
-class IssuerStore:
-    """Trusted identity providers and their JWKS, fetched with the hub's HTTP client."""
-
-    engine: AsyncEngine
-    http: httpx.AsyncClient
-    jwks_ttl: float = 300.0
-    refetch_interval: float = 10.0
-    clock: Clock = field(default_factory=SystemClock)
-    _jwks: dict[str, _RemoteKeys] = field(default_factory=dict)
-    _last_forced: dict[str, float] = field(default_factory=dict)
-
-    async def issuers(self, issuer: str) -> list[dict[str, Any]]:
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(trusted_issuers).where(trusted_issuers.c.issuer == issuer)
-                )
-            ).mappings()
-            return [dict(row) for row in rows]
-
-    async def _fetch(self, url: str) -> KeySet:
-        response = await self.http.get(url, timeout=5.0)
-        response.raise_for_status()
-        keys = KeySet.import_key_set(response.json())
-        self._jwks[url] = _RemoteKeys(keys, self.clock.monotonic())
-        return keys
-
-    async def keys_for(self, url: str, kid: str | None) -> KeySet:
-        """The issuer's keys; an unknown kid triggers one refetch (at most every few seconds)."""
-        now = self.clock.monotonic()
-        cached = self._jwks.get(url)
-        if cached is None or now - cached.fetched_at > self.jwks_ttl:
-            return await self._fetch(url)
-        known = {key.kid for key in cached.keys}
-        stale = now - self._last_forced.get(url, -1e9) >= self.refetch_interval
-        if kid is not None and kid not in known and stale:
-            self._last_forced[url] = now
-            return await self._fetch(url)
-        return cached.keys
 
 
 def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -335,7 +335,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             clock=clock,
         )
         oauth = OAuthEndpoints(
-            settings, engine, keys, clients, revocations, validator, app.state.metrics
+            settings, engine, keys, clients, revocations, validator, app.state.metrics, make_limiter
         )
         repository = MissionRepository(engine, clock)
         broker = make_broker(settings.broker_url)
@@ -386,6 +386,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             await live.stop()
             await broker.close()
             await app.state.services.limiter.aclose()
+            await oauth.aclose()
             await http.aclose()
             await engine.dispose()
 
