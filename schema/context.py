@@ -28,7 +28,6 @@ class Context:
     caller: Caller | None = None
     live: LiveEvents | None = field(default=None, repr=False)
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
-    too_slow: bool = False  # set by a subscription that fell behind the live stream
     # Called with the event-log positions a mutation wrote, once committed (the broker).
     on_events: Callable[[list[int]], Awaitable[None]] | None = field(default=None, repr=False)
     # Whether a document's exact text is registered for a trusted-documents client (the

@@ -16,7 +16,6 @@ from strawberry.types import Info
 from hub.catalogue.filters import MissionFilter
 from hub.errors import BadCursor
 from hub.live.matching import Matcher
-from hub.live.stream import SubscriberTooSlow
 from hub.storage.repository import EventRow
 from schema.context import Context
 from schema.inputs import MissionFilterInput, to_filter
@@ -113,15 +112,7 @@ class MissionEventConnection:
 
 async def event_page(ctx: Context, after: str | None, first: int) -> MissionEventConnection:
     """The log as this caller may see it: changes to missions its policy lets it see."""
-    policy = ctx.policy
-    excluded = await ctx.repository.organizations_by_ids(
-        list(policy.excluded_organizations) if policy else []
-    )
-    matcher = Matcher(
-        MissionFilter(status=()),
-        policy,
-        excluded_organization_pks=frozenset(o.pk for o in excluded.values()),
-    )
+    matcher = await Matcher.build(ctx.repository, MissionFilter(status=()), ctx.policy)
     position = decode_event_cursor(after) if after else await ctx.repository.log_start()
     edges: list[MissionEventEdge] = []
     has_next = False
@@ -175,23 +166,8 @@ class Subscription:
         live = ctx.live
         if live is None:
             raise GraphQLError("live events are not available on this server")
-        flt = to_filter(filter)
-        policy = ctx.policy
-        organizations = await ctx.repository.organizations_by_ids(
-            [*flt.organizations, *(policy.excluded_organizations if policy else ())]
-        )
-        matcher = Matcher(
-            flt,
-            policy,
-            organization_pks=frozenset(
-                organizations[o].pk for o in flt.organizations if o in organizations
-            ),
-            excluded_organization_pks=frozenset(
-                organizations[o].pk
-                for o in (policy.excluded_organizations if policy else ())
-                if o in organizations
-            ),
-        )
+        # Built once per execution: identical subscriptions share one (hub/live/fanout.py).
+        matcher = await Matcher.build(ctx.repository, to_filter(filter), ctx.policy)
         # Listen first, then replay: whatever commits meanwhile is queued, and skipped when the
         # replay already delivered it. Positions only grow, so nothing is sent twice.
         async with live.listen() as listener:
@@ -202,13 +178,10 @@ class Subscription:
                     if kind := judge(matcher, row):
                         yield _event(row, kind)
             while True:
-                try:
-                    batch = await listener.next()
-                except SubscriberTooSlow:
-                    # graphql-transport-ws groups close their members with 4290 on seeing
-                    # this; graphql-ws and SSE end the stream, and the client resumes.
-                    ctx.too_slow = True
-                    return
+                # A full inbox raises FellBehind here; it ends this stream as an error the
+                # transports see (graphql-transport-ws closes with 4290), and the client
+                # resumes from its last cursor.
+                batch = await listener.get()
                 for row in batch:
                     if row.seq <= position:
                         continue

@@ -14,7 +14,7 @@ import websockets
 
 from hub.clock import ManualClock
 from hub.ingest.service import apply
-from hub.live.stream import CLOSE_TOKEN_ENDED, LiveEvents, SubscriberTooSlow
+from hub.live import CLOSE_TOKEN_ENDED, FellBehind, LiveEvents
 from hub.pubsub import MemoryBroker
 from hub.settings import Settings
 from hub.storage.db import make_engine
@@ -105,29 +105,34 @@ def test_connections_per_client_are_capped(
 
 
 def test_a_subscriber_that_falls_behind_is_told_to_resume(settings: Settings, store: Store) -> None:
-    """Its bounded queue overflows; the others are not held back."""
+    """Its bounded inbox overflows: it is told at once (what was pending is dropped, it resumes
+    from its cursor), and the others are not held back."""
 
-    async def scenario() -> tuple[bool, int]:
+    async def scenario() -> tuple[list[int], list[Any], bool, int]:
         engine = make_engine(settings)
         try:
             live = LiveEvents(MissionRepository(engine), MemoryBroker(), queue_size=2)
             await live.start()
+            kept_up: list[int] = []
+            late: list[Any] = []
             async with live.listen() as slow, live.listen() as fast:
                 for partner, drafts in catalogue().items():
                     await apply(engine, partner, drafts, TEST_NOW)  # three commits, three batches
                     await live.catch_up()
-                    await fast.next()  # this one keeps up
-                with pytest.raises(SubscriberTooSlow):
+                    kept_up.append(len(await asyncio.wait_for(fast.get(), 10)))
+                with pytest.raises(FellBehind):
                     while True:
-                        await slow.next()
+                        late.append(await asyncio.wait_for(slow.get(), 10))
                 delivered = live.high_water_mark
             await live.stop()
-            return slow.overflowed, delivered
+            return kept_up, late, fast.fell_behind, delivered
         finally:
             await engine.dispose()
 
-    overflowed, delivered = asyncio.run(scenario())
-    assert overflowed and delivered == 11
+    kept_up, late, fast_fell_behind, delivered = asyncio.run(scenario())
+    assert kept_up == [4, 4, 3] and not fast_fell_behind
+    assert late == []  # the third batch overflowed the slow one's two: told before anything else
+    assert delivered == 11
 
 
 def test_a_cursor_older_than_the_retention_must_resynchronise(

@@ -4,17 +4,18 @@ An intranet's pages all subscribe with the same document and variables, under th
 company policy. Executing and serialising each event once per subscriber is what made
 subscriptions slow (see PERFORMANCE.md); here a group of identical subscriptions runs one
 execution, serialises each result once, and every member only frames those bytes with its
-own operation id. Each member has its own bounded queue and writer: a slow socket is closed
-with 4290 (resume from your cursor) and never holds the others back.
+own operation id. Each member has one Inbox (hub/live/inbox.py) and one writer: a member that
+falls behind gets FellBehind, its socket is closed with 4290 (resume from your cursor), and it
+never holds the others back. When the group's execution itself falls behind the stream, its
+subscription ends with FellBehind, and every member is told the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import Callable, Hashable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,40 +29,56 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
-from hub.live.stream import CLOSE_TOO_SLOW
+from hub.live.inbox import FellBehind, Inbox
+from hub.live.stream import CLOSE_FELL_BEHIND
 
-__all__ = ["Fanout", "GroupedTransportWS"]
+__all__ = ["End", "Fanout", "GroupedTransportWS", "Member"]
 
 logger = logging.getLogger("hub.live.fanout")
-
-_COMPLETE = object()
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
+@dataclass(frozen=True)
+class End:
+    """The group's stream ended: completed, or with these (formatted) errors."""
+
+    errors: list[Any] | None = None
+
+
+COMPLETE = End()
+
+
 @dataclass(eq=False)
-class _Member:
-    operation: Operation[Any, Any]
-    queue: asyncio.Queue[Any]
+class Member:
+    """One subscription of one socket in a group: its inbox of framed messages."""
+
+    id: str
+    inbox: Inbox[str | End]
     prefix: str = ""
 
     def __post_init__(self) -> None:
-        self.prefix = '{"id":' + _dumps(self.operation.id) + ',"type":"next","payload":'
+        self.prefix = '{"id":' + _dumps(self.id) + ',"type":"next","payload":'
 
     def offer(self, payload: str) -> bool:
-        try:
-            self.queue.put_nowait(self.prefix + payload + "}")
-            return True
-        except asyncio.QueueFull:
-            return False
+        return self.inbox.offer(self.prefix + payload + "}")
+
+    async def pump(self, send: Callable[[str], Awaitable[None]]) -> End:
+        """Send this member's messages until its stream ends; raises FellBehind when it fell
+        behind (its inbox overflowed, or the group's execution fell behind the stream)."""
+        while True:
+            item = await self.inbox.get()
+            if isinstance(item, End):
+                return item
+            await send(item)
 
 
 @dataclass(eq=False)
-class _Group:
+class Group:
     key: Hashable
-    members: set[_Member] = field(default_factory=set)
+    members: set[Member] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
 
 
@@ -70,7 +87,7 @@ class Fanout:
 
     def __init__(self, queue_size: int = 1000) -> None:
         self.queue_size = queue_size
-        self.groups: dict[Hashable, _Group] = {}
+        self.groups: dict[Hashable, Group] = {}
 
     @property
     def executions(self) -> int:
@@ -79,20 +96,21 @@ class Fanout:
     def join(
         self,
         key: Hashable,
-        operation: Operation[Any, Any],
-        start: Callable[[_Group], Any],
-    ) -> _Member:
-        member = _Member(operation, asyncio.Queue(maxsize=self.queue_size))
+        operation_id: str,
+        start: Callable[[Group], Coroutine[Any, Any, None]],
+    ) -> Member:
+        """Join the group of `key`, starting its one execution when it is the first member."""
+        member = Member(operation_id, Inbox(self.queue_size))
         group = self.groups.get(key)
         if group is None:
-            group = self.groups[key] = _Group(key)
+            group = self.groups[key] = Group(key)
             group.members.add(member)
             group.task = asyncio.create_task(start(group))
         else:
             group.members.add(member)
         return member
 
-    def leave(self, member: _Member) -> None:
+    def leave(self, member: Member) -> None:
         for key, group in list(self.groups.items()):
             if member in group.members:
                 group.members.discard(member)
@@ -100,50 +118,41 @@ class Fanout:
                     group.task.cancel()
                     self.groups.pop(key, None)
 
-    async def run(self, group: _Group, results: Any, too_slow: Callable[[], bool]) -> None:
+    async def run(self, group: Group, results: AsyncIterator[Any]) -> None:
         """Execute once; hand each result, serialised once, to every member."""
         try:
-            first = True
-            async with aclosing(results):
-                async for result in results:
-                    if first and isinstance(result, PreExecutionError):
-                        errors = [e.formatted for e in result.errors or []]
-                        for member in list(group.members):
-                            member.queue.put_nowait(("error", errors))
-                        return
-                    first = False
-                    assert isinstance(result, ExecutionResult)
-                    payload: dict[str, Any] = {"data": result.data}
-                    if result.errors:
-                        payload["errors"] = [e.formatted for e in result.errors]
-                    encoded = _dumps(payload)
-                    for member in list(group.members):
-                        if not member.offer(encoded):
-                            group.members.discard(member)
-                            member.queue = _overflowed(member.queue)
-            reason = "too slow: resume from your cursor" if too_slow() else None
-            for member in list(group.members):
-                with contextlib.suppress(asyncio.QueueFull):
-                    member.queue.put_nowait(("close", reason) if reason else _COMPLETE)
+            end = await self._relay(group, results)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # one group's failure ends that group's members only
             logger.exception("subscription group failed")
-            for member in list(group.members):
-                with contextlib.suppress(asyncio.QueueFull):
-                    member.queue.put_nowait(("error", [GraphQLError(str(exc)).formatted]))
+            end = End([GraphQLError(str(exc)).formatted])
         finally:
             self.groups.pop(group.key, None)
+        for member in list(group.members):
+            if end is None:
+                member.inbox.overflow()  # the execution fell behind: so did every member
+            else:
+                member.inbox.offer(end)  # a member too far behind for it learns that instead
 
-
-def _overflowed(queue: asyncio.Queue[Any]) -> asyncio.Queue[Any]:
-    """A fresh queue whose only item tells the member's writer to close with 4290."""
-    fresh: asyncio.Queue[Any] = asyncio.Queue()
-    fresh.put_nowait(("close", "too slow: resume from your cursor"))
-    # The writer may be waiting on the old queue: wake it so that it switches.
-    with contextlib.suppress(asyncio.QueueFull):
-        queue.put_nowait(("switch", None))
-    return fresh
+    async def _relay(self, group: Group, results: AsyncIterator[Any]) -> End | None:
+        """The end of the group's stream; None when the execution fell behind the stream."""
+        first = True
+        async with aclosing(results):
+            async for result in results:
+                if first and isinstance(result, PreExecutionError):
+                    return End([e.formatted for e in result.errors or []])
+                first = False
+                assert isinstance(result, ExecutionResult)
+                if any(isinstance(e.original_error, FellBehind) for e in result.errors or ()):
+                    return None
+                payload: dict[str, Any] = {"data": result.data}
+                if result.errors:
+                    payload["errors"] = [e.formatted for e in result.errors]
+                encoded = _dumps(payload)
+                for member in list(group.members):
+                    member.offer(encoded)  # never waits: a full inbox ends that member alone
+        return COMPLETE
 
 
 class GroupedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
@@ -172,58 +181,46 @@ class GroupedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
         )
         context = self.context
 
-        def start(group: _Group) -> Any:
-            async def execute() -> None:
-                results = await self.schema.stream(
-                    operation.query,
-                    variable_values=operation.variables,
-                    context_value=context,
-                    root_value=self.root_value,
-                    operation_name=operation.operation_name,
-                )
-                await self.fanout.run(
-                    group, results, lambda: bool(getattr(context, "too_slow", False))
-                )
-
-            return execute()
+        async def start(group: Group) -> None:
+            results = await self.schema.stream(
+                operation.query,
+                variable_values=operation.variables,
+                context_value=context,
+                root_value=self.root_value,
+                operation_name=operation.operation_name,
+            )
+            await self.fanout.run(group, results)
 
         # The schema's metrics count the group's one execution; count the other members here,
         # so that the gauge and the delivered-events counter speak of sockets, not executions.
         metrics = getattr(self.view, "metrics", None)
         follower = key in self.fanout.groups
-        member = self.fanout.join(key, operation, start)
+        member = self.fanout.join(key, operation.id, start)
         if follower and metrics is not None:
             metrics.subscription_opened()
         try:
-            await self._write(member, metrics if follower else None)
+            await self._write(operation, member, metrics if follower else None)
         finally:
             self.fanout.leave(member)
             if follower and metrics is not None:
                 metrics.subscription_closed()
 
-    async def _write(self, member: _Member, metrics: Any = None) -> None:
-        operation = member.operation
-        while True:
-            item = await member.queue.get()
-            if isinstance(item, str):
-                try:
-                    await self.websocket.ws.send_text(item)  # type: ignore[attr-defined]
-                except Exception:  # the socket went away; the handler cleans up
-                    return
-                if metrics is not None:
-                    metrics.events_delivered()
-                continue
-            if item is _COMPLETE:
-                await operation.send_operation_message({"id": operation.id, "type": "complete"})
-                return
-            kind, value = item
-            if kind == "switch":
-                continue  # the queue was replaced: read the new one
-            if kind == "error":
-                await operation.send_operation_message(
-                    {"id": operation.id, "type": "error", "payload": value}
-                )
-                return
-            if kind == "close":
-                await self.websocket.close(code=CLOSE_TOO_SLOW, reason=value)
-                return
+    async def _write(self, operation: Operation[Any, Any], member: Member, metrics: Any) -> None:
+        async def send(message: str) -> None:
+            await self.websocket.ws.send_text(message)  # type: ignore[attr-defined]
+            if metrics is not None:
+                metrics.events_delivered()
+
+        try:
+            end = await member.pump(send)
+        except FellBehind as behind:
+            await self.websocket.close(code=CLOSE_FELL_BEHIND, reason=str(behind))
+            return
+        except Exception:  # the socket went away; the handler cleans up
+            return
+        if end.errors is None:
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        else:
+            await operation.send_operation_message(
+                {"id": operation.id, "type": "error", "payload": end.errors}
+            )

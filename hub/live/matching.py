@@ -7,13 +7,17 @@ generates missions and filters and compares the two on SQLite and PostgreSQL).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hub.catalogue.filters import MissionFilter, Policy
 from hub.catalogue.geo import distance_km
 from hub.catalogue.text import tokens
+
+if TYPE_CHECKING:
+    from hub.storage.repository import MissionRepository
 
 __all__ = ["Matcher"]
 
@@ -30,6 +34,20 @@ class Matcher:
     policy: Policy | None = None
     organization_pks: frozenset[int] = frozenset()  # the filter's organizations
     excluded_organization_pks: frozenset[int] = frozenset()  # the policy's exclusions
+
+    @classmethod
+    async def build(
+        cls, repository: MissionRepository, flt: MissionFilter, policy: Policy | None
+    ) -> Matcher:
+        """The one way to make a matcher: one lookup turns the organization ids that the filter
+        names, and those the policy excludes, into the keys that match states carry."""
+        excluded = policy.excluded_organizations if policy is not None else ()
+        found = await repository.organizations_by_ids([*flt.organizations, *excluded])
+
+        def keys(ids: Iterable[str]) -> frozenset[int]:
+            return frozenset(found[i].pk for i in ids if i in found)
+
+        return cls(flt, policy, keys(flt.organizations), keys(excluded))
 
     @property
     def collapses_duplicates(self) -> bool:

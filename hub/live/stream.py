@@ -2,9 +2,10 @@
 
 A broker message only wakes this replica; the rows come from the event log, read from this
 replica's own high-water mark, so a lost, repeated or reordered notification loses or repeats
-nothing. Every subscriber has a bounded queue: one that falls behind is told to resume from its
-last cursor instead of slowing the others. Connections are tracked so that a token's end
-(expiry, or a revocation announced through the broker) closes its sockets with 4403.
+nothing. Every subscriber reads from its own Inbox (hub/live/inbox.py): one that falls behind is
+told to resume from its last cursor (FellBehind) instead of slowing the others. Connections are
+tracked so that a token's end (expiry, or a revocation announced through the broker) closes its
+sockets with 4403.
 """
 
 from __future__ import annotations
@@ -19,43 +20,25 @@ from typing import Any
 
 from hub.auth.caller import Caller
 from hub.clock import Clock, SystemClock
+from hub.live.inbox import Inbox
 from hub.pubsub import Broker
 from hub.storage.repository import EventRow, MissionRepository
 
 __all__ = [
+    "CLOSE_FELL_BEHIND",
     "CLOSE_GOING_AWAY",
     "CLOSE_TOKEN_ENDED",
-    "CLOSE_TOO_SLOW",
-    "Listener",
+    "Batches",
     "LiveEvents",
-    "SubscriberTooSlow",
 ]
 
 logger = logging.getLogger("hub.live.stream")
 
 CLOSE_TOKEN_ENDED = 4403  # the token expired or was revoked: reconnect with a fresh one
-CLOSE_TOO_SLOW = 4290  # the subscriber fell behind: reconnect and resume from the last cursor
+CLOSE_FELL_BEHIND = 4290  # the subscriber fell behind: reconnect and resume from the last cursor
 CLOSE_GOING_AWAY = 1001  # this replica is stopping: reconnect (elsewhere) and resume
 
-
-class SubscriberTooSlow(Exception):
-    """The subscriber's queue overflowed; it must resume from its last cursor."""
-
-
-@dataclass(eq=False)
-class Listener:
-    """One subscriber's view of the live stream."""
-
-    queue: asyncio.Queue[list[EventRow]]
-    overflowed: bool = False
-
-    async def next(self) -> list[EventRow]:
-        if self.overflowed:
-            raise SubscriberTooSlow
-        batch = await self.queue.get()
-        if self.overflowed:
-            raise SubscriberTooSlow
-        return batch
+Batches = Inbox[list[EventRow]]  # a subscriber's inbox of the stream: one batch per read
 
 
 @dataclass(eq=False)
@@ -75,7 +58,7 @@ class LiveEvents:
     retention_days: float = 30.0
     clock: Clock = field(default_factory=SystemClock)
     high_water_mark: int = 0
-    _listeners: set[Listener] = field(default_factory=set)
+    _listeners: set[Batches] = field(default_factory=set)
     _connections: set[_Connection] = field(default_factory=set)
     _per_client: dict[str, int] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -157,20 +140,12 @@ class LiveEvents:
 
     def _deliver(self, rows: list[EventRow]) -> None:
         for listener in list(self._listeners):
-            if listener.overflowed:
-                continue
-            try:
-                listener.queue.put_nowait(rows)
-            except asyncio.QueueFull:
-                listener.overflowed = True
-                # Make room for one wake-up, so that the subscriber notices at once.
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    listener.queue.get_nowait()
-                listener.queue.put_nowait([])
+            listener.offer(rows)  # never waits: a full inbox ends that subscriber alone
 
     @contextlib.asynccontextmanager
-    async def listen(self) -> AsyncIterator[Listener]:
-        listener = Listener(asyncio.Queue(maxsize=self.queue_size))
+    async def listen(self) -> AsyncIterator[Batches]:
+        """An inbox of every batch read from now on, `queue_size` batches deep."""
+        listener: Batches = Inbox(self.queue_size)
         self._listeners.add(listener)
         try:
             yield listener
