@@ -1,0 +1,213 @@
+"""Records built from rows: missions with their partner, organization, locations, causes,
+skills and other listings, read in a few batched queries; partners with their health."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from hub.catalogue import taxonomy
+from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
+from hub.catalogue.records import (
+    Commitment,
+    LocationRecord,
+    MissionRecord,
+    OrganizationRecord,
+    PartnerRecord,
+    Places,
+    SkillRecord,
+)
+from hub.clock import Clock, SystemClock
+from hub.storage.tables import (
+    mission_causes,
+    mission_locations,
+    mission_skills,
+    missions,
+    organizations,
+    partners,
+)
+
+__all__ = ["MISSION_COLUMNS", "RecordReader", "organization_record", "partner_health"]
+
+MISSION_COLUMNS = [
+    c
+    for c in missions.c
+    if c.name not in {"search_text", "title_terms", "match_state", "missed_syncs"}
+]
+
+
+class RecordReader:
+    """What every read shares: the engine, the clock, and turning rows into records."""
+
+    def __init__(self, engine: AsyncEngine, clock: Clock | None = None) -> None:
+        self.engine = engine
+        self.clock = clock or SystemClock()
+        self.dialect = engine.dialect.name
+        self._partners: dict[int, PartnerRecord] | None = None
+        self._partners_at = 0.0
+
+    async def _partner_map(
+        self, conn: AsyncConnection, needed: set[int] | None = None
+    ) -> dict[int, PartnerRecord]:
+        """Partners change rarely: read them again after a few seconds, or for an unknown pk."""
+        fresh = self.clock.monotonic() - self._partners_at < 5.0
+        if self._partners is None or not fresh or (needed and not needed <= self._partners.keys()):
+            rows = (await conn.execute(select(partners))).mappings().all()
+            self._partners = {row["pk"]: PartnerRecord.from_row(row) for row in rows}
+            self._partners_at = self.clock.monotonic()
+        return self._partners
+
+    async def _records(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[MissionRecord]:
+        if not rows:
+            return []
+        pks = [row["pk"] for row in rows]
+        partner_map = await self._partner_map(conn, {row["partner_pk"] for row in rows})
+        org_pks = {row["organization_pk"] for row in rows if row["organization_pk"] is not None}
+        orgs: dict[int, OrganizationRecord] = {}
+        if org_pks:
+            org_rows = await conn.execute(
+                select(organizations).where(organizations.c.pk.in_(org_pks))
+            )
+            orgs = {row["pk"]: organization_record(row) for row in org_rows.mappings()}
+        locations: dict[int, list[LocationRecord]] = {pk: [] for pk in pks}
+        loc_rows = await conn.execute(
+            select(mission_locations)
+            .where(mission_locations.c.mission_pk.in_(pks))
+            .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
+        )
+        for loc in loc_rows.mappings():
+            locations[loc["mission_pk"]].append(
+                LocationRecord(
+                    street=loc["street"],
+                    postal_code=loc["postal_code"],
+                    city=loc["city"],
+                    department_code=loc["department_code"],
+                    region=loc["region"],
+                    country=loc["country"],
+                    latitude=loc["latitude"],
+                    longitude=loc["longitude"],
+                    geo_source=GeoSource(loc["geo_source"]),
+                )
+            )
+        causes: dict[int, list[str]] = {pk: [] for pk in pks}
+        for mission_pk, cause in await conn.execute(
+            select(mission_causes.c.mission_pk, mission_causes.c.cause).where(
+                mission_causes.c.mission_pk.in_(pks)
+            )
+        ):
+            causes[mission_pk].append(cause)
+        skills: dict[int, list[SkillRecord]] = {pk: [] for pk in pks}
+        for mission_pk, skill in await conn.execute(
+            select(mission_skills.c.mission_pk, mission_skills.c.skill).where(
+                mission_skills.c.mission_pk.in_(pks)
+            )
+        ):
+            skills[mission_pk].append(SkillRecord(skill, taxonomy.skill_label(skill)))
+        # Other listings of the same mission: its duplicates, or its canonical listing.
+        also: dict[int, set[int]] = {pk: set() for pk in pks}
+        canonical_of = {row["pk"]: row["canonical_pk"] for row in rows if row["canonical_pk"]}
+        family = set(pks) | set(canonical_of.values())
+        # Two index lookups; the status is checked here, so that no planner prefers a scan
+        # of the status index (SQLite without statistics did, over the whole catalogue).
+        columns = (missions.c.pk, missions.c.canonical_pk, missions.c.partner_pk, missions.c.status)
+        related = [
+            *await conn.execute(select(*columns).where(missions.c.canonical_pk.in_(family))),
+            *await conn.execute(select(*columns).where(missions.c.pk.in_(family))),
+        ]
+        by_root: dict[int, set[int]] = {}
+        for pk, canonical, partner_pk, status in related:
+            if status == MissionStatus.OPEN.value:
+                by_root.setdefault(canonical or pk, set()).add(partner_pk)
+        for row in rows:
+            root = row["canonical_pk"] or row["pk"]
+            also[row["pk"]] = by_root.get(root, set()) - {row["partner_pk"]}
+        return [
+            _mission(
+                row,
+                partner_map[row["partner_pk"]],
+                orgs.get(row["organization_pk"]),
+                locations[row["pk"]],
+                sorted(causes[row["pk"]]),
+                sorted(skills[row["pk"]], key=lambda s: s.slug),
+                [partner_map[p] for p in sorted(also[row["pk"]])],
+            )
+            for row in rows
+        ]
+
+
+def partner_health(row: Any, last_run: dict[str, Any] | None) -> str:
+    """OK, DEGRADED (a failure, or a suspicious pull, lately) or FAILING (circuit open, or
+    failing repeatedly); PENDING for a pulled partner never synced yet."""
+    failures = int(row["consecutive_failures"] or 0)
+    if row["circuit_open_until"] is not None or failures >= 3:
+        return "FAILING"
+    if failures > 0 or (last_run is not None and last_run["status"] == "SUSPICIOUS"):
+        return "DEGRADED"
+    if row["connector"] and last_run is None:
+        return "PENDING"
+    return "OK"
+
+
+def organization_record(row: Any) -> OrganizationRecord:
+    return OrganizationRecord(
+        pk=row["pk"],
+        id=row["id"],
+        name=row["name"],
+        rna=row["rna"],
+        siren=row["siren"],
+        siret=row["siret"],
+        url=row["url"],
+        logo=row["logo"],
+    )
+
+
+def _mission(
+    row: Any,
+    partner: PartnerRecord,
+    organization: OrganizationRecord | None,
+    locations: list[LocationRecord],
+    causes: list[str],
+    skills: list[SkillRecord],
+    also_published_on: list[PartnerRecord],
+) -> MissionRecord:
+    return MissionRecord(
+        pk=row["pk"],
+        id=row["id"],
+        partner=partner,
+        external_id=row["external_id"],
+        application_url=row["application_url"],
+        title=row["title"],
+        description=row["description"],
+        description_html=row["description_html"],
+        tags=list(row["tags"] or []),
+        engagement_type=EngagementType(row["engagement_type"]),
+        remote=Remote(row["remote"]),
+        audience=list(row["audience"] or []),
+        start_at=row["start_at"],
+        end_at=row["end_at"],
+        posted_at=row["posted_at"],
+        commitment=Commitment(
+            hours_per_week_min=row["hours_per_week_min"],
+            hours_per_week_max=row["hours_per_week_max"],
+            total_hours=row["total_hours"],
+            kind=CommitmentKind(row["commitment_kind"]) if row["commitment_kind"] else None,
+            schedule_label=row["schedule_label"],
+        ),
+        places=Places(row["places_total"], row["places_remaining"]),
+        organization=organization,
+        open_to_minors=row["open_to_minors"],
+        reduced_mobility_accessible=row["reduced_mobility_accessible"],
+        status=MissionStatus(row["status"]),
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        closed_at=row["closed_at"],
+        raw=dict(row["raw"] or {}),
+        locations=locations,
+        causes=causes,
+        skills=skills,
+        also_published_on=also_published_on,
+        is_duplicate=row["canonical_pk"] is not None,
+    )
