@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.clock import ManualClock
 from hub.demo.catalogue import demo_catalogue
-from hub.ingest.service import apply
-from hub.storage.tables import missions
+from hub.ingest.service import MissionWriter
+from hub.storage.absence import mission_count
 
 __all__ = ["DEMO_PARTNER", "FIRST_QUERY", "load_demo"]
 
@@ -33,14 +33,11 @@ _BATCH = 500
 
 async def load_demo(engine: AsyncEngine, now: datetime, count: int = 2400) -> int:
     """Write the demo catalogue unless the store already holds missions; returns the total."""
-    async with engine.connect() as conn:
-        existing = int(
-            (await conn.execute(select(func.count()).select_from(missions))).scalar_one()
-        )
+    existing = await mission_count(engine)
     if existing:
         return existing
+    writer = MissionWriter(engine, ManualClock(now))  # the whole catalogue dated `now`
     for partner, drafts in demo_catalogue(missions=count, now=now).items():
         for start in range(0, len(drafts), _BATCH):
-            await apply(engine, partner, drafts[start : start + _BATCH], now)
-    async with engine.connect() as conn:
-        return int((await conn.execute(select(func.count()).select_from(missions))).scalar_one())
+            await writer.apply(partner, drafts[start : start + _BATCH])
+    return await mission_count(engine)

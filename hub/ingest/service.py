@@ -1,110 +1,85 @@
-"""pipeline.prepare + writer in one transaction: the path every mission takes into the store.
+"""The one write path for missions: pipeline.prepare and the writer in one transaction, then the
+change events published, after commit.
 
-Pulled and pushed batches both come through `apply`: refusals are kept with their reasons,
-unmapped labels are counted per partner, and the change events are written with the rows.
+Pulled and pushed batches both come through `MissionWriter.apply`: refusals are kept with their
+reasons, unmapped labels are counted per partner, and the change events are written with the
+rows. The push mutations and the sync runner only adapt their inputs and outputs to it; nothing
+else writes missions or publishes their events.
 """
 
 from __future__ import annotations
 
+import enum
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.catalogue.model import MissionDraft
+from hub.catalogue.model import MissionDraft, Refusal
 from hub.catalogue.records import PartnerRecord
-from hub.ingest.pipeline import Prepared, Refusal, prepare
-from hub.storage.tables import refused_records, unmapped_labels
-from hub.storage.writer import WriteBatch, close_missions, ensure_partner, upsert_missions
+from hub.clock import Clock, ManualClock
+from hub.ingest.pipeline import Prepared, prepare
+from hub.storage import absence
+from hub.storage.partners import set_last_good_snapshot_size
+from hub.storage.refusals import count_unmapped, record_refusals
+from hub.storage.writer import Outcome, WriteBatch, close_missions, ensure_partner, upsert_missions
 
-__all__ = ["IngestReport", "apply", "close", "record_refusals"]
+__all__ = ["IngestReport", "MissionWriter", "Publish", "Source", "apply", "close"]
+
+Publish = Callable[[list[int]], Awaitable[None]]
+
+
+class Source(enum.StrEnum):
+    """Where a batch came from, as kept with its refusals."""
+
+    PULL = "PULL"
+    PUSH = "PUSH"
 
 
 @dataclass(slots=True)
 class IngestReport:
-    """What one batch did: a write result per accepted draft, a refusal per rejected one."""
+    """What one batch did: a write result per accepted draft, a refusal per rejected one, and
+    the closes asked for with it."""
 
     batch: WriteBatch = field(default_factory=WriteBatch)
     refusals: list[Refusal] = field(default_factory=list)
     # Position of each draft of the batch: ("ok", index in batch.results) or ("refused", index)
     order: list[tuple[str, int]] = field(default_factory=list)
+    closed: WriteBatch = field(default_factory=WriteBatch)
+
+    @property
+    def event_seqs(self) -> list[int]:
+        """The log positions the batch wrote, in order."""
+        return self.batch.event_seqs + self.closed.event_seqs
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {"refused": len(self.refusals)}
         for result in self.batch.results:
             key = result.outcome.value.lower()
             out[key] = out.get(key, 0) + 1
+        closed = sum(1 for r in self.closed.results if r.outcome is Outcome.CLOSED)
+        out["closed"] = out.get("closed", 0) + closed
         return out
 
 
-async def record_refusals(
-    conn: AsyncConnection,
-    partner: PartnerRecord,
-    refusals: Sequence[Refusal],
-    source: str,
-    now: datetime,
-    sync_run_pk: int | None = None,
-) -> None:
-    """Keep what was refused and why, for the partner to read back."""
-    if refusals:
-        await conn.execute(
-            insert(refused_records),
-            [
-                {
-                    "partner_pk": partner.pk,
-                    "external_id": refusal.external_id,
-                    "reason": refusal.reason[:2000],
-                    "source": source,
-                    "sync_run_pk": sync_run_pk,
-                    "at": now,
-                }
-                for refusal in refusals
-            ],
-        )
-
-
-async def _count_unmapped(
-    conn: AsyncConnection, partner: PartnerRecord, prepared: Iterable[Prepared], now: datetime
-) -> None:
+def _unmapped(prepared: Iterable[Prepared]) -> Counter[tuple[str, str]]:
     counts: Counter[tuple[str, str]] = Counter()
     for item in prepared:
         counts.update(("cause", label[:200]) for label in item.raw.get("unmapped_causes", ()))
         counts.update(("skill", label[:200]) for label in item.raw.get("unmapped_skills", ()))
-    if not counts:
-        return
-    table = unmapped_labels
-    existing = {
-        (row.kind, row.label)
-        for row in await conn.execute(
-            select(table.c.kind, table.c.label).where(table.c.partner_pk == partner.pk)
-        )
-    }
-    for (kind, label), n in counts.items():
-        key = (table.c.partner_pk == partner.pk, table.c.kind == kind, table.c.label == label)
-        if (kind, label) in existing:
-            await conn.execute(
-                update(table).where(*key).values(count=table.c.count + n, last_seen_at=now)
-            )
-        else:
-            await conn.execute(
-                insert(table).values(
-                    partner_pk=partner.pk, kind=kind, label=label, count=n, last_seen_at=now
-                )
-            )
+    return counts
 
 
-async def apply_in(
+async def _apply_in(
     conn: AsyncConnection,
     partner: PartnerRecord,
     drafts: Iterable[MissionDraft | Refusal],
     now: datetime,
-    source: str = "PULL",
-    sync_run_pk: int | None = None,
+    source: Source,
+    sync_run_pk: int | None,
 ) -> IngestReport:
-    """Validate, enrich and write one batch inside the caller's transaction."""
     report = IngestReport()
     accepted: list[Prepared] = []
     for item in drafts:
@@ -116,9 +91,77 @@ async def apply_in(
             report.order.append(("ok", len(accepted)))
             accepted.append(outcome)
     report.batch = await upsert_missions(conn, partner, accepted, now)
-    await record_refusals(conn, partner, report.refusals, source, now, sync_run_pk)
-    await _count_unmapped(conn, partner, accepted, now)
+    await record_refusals(conn, partner.pk, report.refusals, source.value, now, sync_run_pk)
+    await count_unmapped(conn, partner.pk, _unmapped(accepted), now)
     return report
+
+
+class MissionWriter:
+    """Writes missions, each call one transaction, and publishes the events after commit.
+
+    Built once by the app factory (or a command) with the engine, the hub's clock and the
+    callback that tells subscribers (`LiveEvents.published`); None publishes nothing.
+    """
+
+    def __init__(self, engine: AsyncEngine, clock: Clock, publish: Publish | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.publish = publish
+
+    async def _published(self, seqs: list[int]) -> None:
+        if seqs and self.publish is not None:
+            await self.publish(seqs)
+
+    async def apply(
+        self,
+        partner: str,
+        drafts: Iterable[MissionDraft | Refusal],
+        *,
+        source: Source = Source.PULL,
+        sync_run: int | None = None,
+        close: Sequence[str] = (),
+    ) -> IngestReport:
+        """Validate, enrich and write one batch of a partner's drafts (refusals given as such are
+        kept with the others), and close `close`, all in one transaction."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            record = await ensure_partner(conn, partner, now)
+            report = await _apply_in(conn, record, drafts, now, Source(source), sync_run)
+            if close:
+                report.closed = await close_missions(conn, record, close, now)
+        await self._published(report.event_seqs)
+        return report
+
+    async def close(self, partner: str, external_ids: Sequence[str]) -> WriteBatch:
+        """Close the partner's missions with these ids (never deleted); unknown ids NOT_FOUND."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            record = await ensure_partner(conn, partner, now)
+            batch = await close_missions(conn, record, external_ids, now)
+        await self._published(batch.event_seqs)
+        return batch
+
+    async def close_absent(self, partner: str, seen: Set[str], *, snapshot: bool) -> WriteBatch:
+        """Close what a complete pull did not list (a snapshot at once, a full pass of pages
+        after two misses), and remember the pull's size for the shrink guard."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            record = await ensure_partner(conn, partner, now)
+            to_close = await absence.absent_from(conn, record.pk, seen, snapshot=snapshot)
+            batch = await close_missions(conn, record, to_close, now)
+            await set_last_good_snapshot_size(conn, record.pk, len(seen))
+        await self._published(batch.event_seqs)
+        return batch
+
+    async def close_all(self, partner: str) -> WriteBatch:
+        """Close every open mission of the partner (one that failed for too long)."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            record = await ensure_partner(conn, partner, now)
+            stale = await absence.open_external_ids(conn, record.pk)
+            batch = await close_missions(conn, record, stale, now)
+        await self._published(batch.event_seqs)
+        return batch
 
 
 async def apply(
@@ -128,16 +171,14 @@ async def apply(
     now: datetime,
     source: str = "PULL",
 ) -> IngestReport:
-    """Validate, enrich and write one batch of a partner's drafts, all in one transaction."""
-    async with engine.begin() as conn:
-        partner = await ensure_partner(conn, partner_name, now)
-        return await apply_in(conn, partner, drafts, now, source)
+    """`MissionWriter.apply` at the moment `now`, publishing nothing (scripts, seeding)."""
+    return await MissionWriter(engine, ManualClock(now)).apply(
+        partner_name, drafts, source=Source(source)
+    )
 
 
 async def close(
     engine: AsyncEngine, partner_name: str, external_ids: Sequence[str], now: datetime
 ) -> WriteBatch:
-    """Close the partner's missions with these ids, in one transaction."""
-    async with engine.begin() as conn:
-        partner = await ensure_partner(conn, partner_name, now)
-        return await close_missions(conn, partner, external_ids, now)
+    """`MissionWriter.close` at the moment `now`, publishing nothing."""
+    return await MissionWriter(engine, ManualClock(now)).close(partner_name, external_ids)

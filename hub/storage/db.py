@@ -5,13 +5,13 @@ from __future__ import annotations
 import sqlite3
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hub.catalogue.geo import distance_km
 from hub.settings import Settings
 
-__all__ = ["make_engine"]
+__all__ = ["make_engine", "refresh_statistics"]
 
 
 def _sqlite_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> float | None:
@@ -47,3 +47,11 @@ def make_engine(settings: Settings) -> AsyncEngine:
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
     )
+
+
+async def refresh_statistics(engine: AsyncEngine) -> None:
+    """Have PostgreSQL's planner look at the missions again (a large first load outgrows its
+    statistics within minutes); nothing to do on SQLite."""
+    if engine.dialect.name == "postgresql":
+        async with engine.begin() as conn:
+            await conn.execute(text("ANALYZE missions, mission_locations"))

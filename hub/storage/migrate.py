@@ -9,6 +9,8 @@ from alembic.config import Config
 from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.storage import match_states
+
 __all__ = ["alembic_config", "include_name", "include_object", "upgrade"]
 
 # The full-text index (FTS5 tables on SQLite, a generated tsvector on PostgreSQL) is made by
@@ -39,7 +41,8 @@ def _upgrade(connection: Connection, revision: str) -> None:
 
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the schema to `revision` inside one transaction.
+    """Bring the schema to `revision` inside one transaction (at head, the stored match states
+    are derived again if `MatchState` changed: hub.storage.match_states).
 
     On SQLite, a batch ALTER copies a table and drops the old one, which foreign keys would
     refuse on a store that holds data; they are switched off for the migration (the pragma only
@@ -48,6 +51,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     if engine.dialect.name != "sqlite":
         async with engine.begin() as connection:
             await connection.run_sync(_upgrade, revision)
+            if revision == "head":
+                await match_states.refresh(connection)
         return
     async with engine.connect() as connection:
         await connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
@@ -55,6 +60,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         try:
             async with connection.begin():
                 await connection.run_sync(_upgrade, revision)
+                if revision == "head":
+                    await match_states.refresh(connection)
                 broken = (await connection.exec_driver_sql("PRAGMA foreign_key_check")).all()
                 if broken:
                     raise RuntimeError(f"migration left broken foreign keys: {broken[:5]}")

@@ -6,6 +6,7 @@ the returned event positions. A batch is thus all-or-nothing, events included.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
@@ -13,17 +14,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.catalogue.model import EventType, MissionStatus
+from hub.catalogue.match_state import MatchState
+from hub.catalogue.model import EventType, MissionDraft, MissionStatus
 from hub.catalogue.records import PartnerRecord
 from hub.ingest.pipeline import Prepared
 from hub.storage.duplicates import link_duplicates, promote_duplicates
+from hub.storage.events import Event, append_events
 from hub.storage.organizations import org_key, resolve_organizations
 from hub.storage.tables import (
     mission_causes,
-    mission_events,
     mission_locations,
     mission_skills,
     missions,
@@ -42,8 +44,22 @@ __all__ = [
 
 _ID_NAMESPACE = uuid.UUID("8f0b8a52-5b7e-4c55-9d0e-3a7c4d1e2f60")
 _CHUNK = 500
-# Serialises appends to the event log on PostgreSQL so that log order is commit order.
-_EVENT_LOCK_KEY = 0x656E74726169
+# The draft's fields kept elsewhere than in a `missions` column of the same name: every other
+# field is written to its column as it is (an enum as its value), so a new field needs no code.
+DRAFT_NOT_COLUMNS = frozenset(
+    {
+        "external_id",  # the key, written once at creation
+        "locations",  # mission_locations
+        "causes",  # mission_causes (mapped slugs); the raw labels go to `raw`
+        "skills",  # mission_skills (mapped slugs); the raw labels go to `raw`
+        "organization",  # organizations, through organization_pk
+        "raw_causes",  # in `raw`
+        "raw_skills",  # in `raw`
+    }
+)
+_DRAFT_COLUMNS = tuple(
+    f.name for f in dataclasses.fields(MissionDraft) if f.name not in DRAFT_NOT_COLUMNS
+)
 
 
 class Outcome(enum.StrEnum):
@@ -117,56 +133,29 @@ def match_state(
     org_pk: int | None,
     status: MissionStatus,
     now: datetime,
-) -> dict[str, Any]:
-    """The fields a subscription filter reads, as JSON."""
-    draft = prepared.draft
-    return {
-        "partner": partner.name,
-        "organization_pk": org_pk,
-        "remote": draft.remote.value,
-        "engagement_type": draft.engagement_type.value,
-        "causes": prepared.causes,
-        "skills": prepared.skills,
-        "status": status.value,
-        "locations": [
-            [loc.latitude, loc.longitude, loc.postal_code, loc.department_code]
-            for loc in draft.locations
-        ],
-        "start_at": draft.start_at.isoformat() if draft.start_at else None,
-        "end_at": draft.end_at.isoformat() if draft.end_at else None,
-        "hours_per_week_min": draft.hours_per_week_min,
-        "open_to_minors": draft.open_to_minors,
-        "search_text": prepared.search_text,
-        "updated_at": now.isoformat(),
-    }
+) -> MatchState:
+    """What a subscription filter reads of the mission as written."""
+    return MatchState.derive(
+        prepared.draft,
+        partner=partner.name,
+        organization_pk=org_pk,
+        causes=prepared.causes,
+        skills=prepared.skills,
+        locations=prepared.draft.locations,
+        search_text=prepared.search_text,
+        status=status,
+        updated_at=now,
+    )
 
 
 def _mission_values(
     prepared: Prepared, partner: PartnerRecord, org_pk: int | None, now: datetime
 ) -> dict[str, Any]:
     draft = prepared.draft
+    values = {name: getattr(draft, name) for name in _DRAFT_COLUMNS}
     return {
-        "application_url": draft.application_url,
-        "title": draft.title,
-        "description": draft.description,
-        "description_html": draft.description_html,
-        "tags": draft.tags,
-        "engagement_type": draft.engagement_type.value,
-        "remote": draft.remote.value,
-        "audience": draft.audience,
-        "start_at": draft.start_at,
-        "end_at": draft.end_at,
-        "posted_at": draft.posted_at,
-        "hours_per_week_min": draft.hours_per_week_min,
-        "hours_per_week_max": draft.hours_per_week_max,
-        "total_hours": draft.total_hours,
-        "commitment_kind": draft.commitment_kind.value if draft.commitment_kind else None,
-        "schedule_label": draft.schedule_label,
-        "places_total": draft.places_total,
-        "places_remaining": draft.places_remaining,
+        **{k: v.value if isinstance(v, enum.Enum) else v for k, v in values.items()},
         "organization_pk": org_pk,
-        "open_to_minors": draft.open_to_minors,
-        "reduced_mobility_accessible": draft.reduced_mobility_accessible,
         "status": MissionStatus.OPEN.value,
         "updated_at": now,
         "closed_at": None,
@@ -174,7 +163,7 @@ def _mission_values(
         "search_text": prepared.search_text,
         "title_terms": prepared.title_terms,
         "raw": prepared.raw,
-        "match_state": match_state(prepared, partner, org_pk, MissionStatus.OPEN, now),
+        "match_state": match_state(prepared, partner, org_pk, MissionStatus.OPEN, now).to_json(),
         "content_hash": prepared.content_hash,
     }
 
@@ -215,39 +204,6 @@ async def _write_children(
     ):
         if values:
             await conn.execute(insert(table), values)
-
-
-Event = tuple[int, EventType, dict[str, Any] | None, dict[str, Any]]
-
-
-async def _append_events(conn: AsyncConnection, events: list[Event], now: datetime) -> list[int]:
-    if not events:
-        return []
-    if conn.dialect.name == "postgresql":
-        await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOCK_KEY})
-    # One executemany, then read the positions back: appends are serialised (the lock above;
-    # SQLite has one writer), so the new rows are exactly those after the last position.
-    # (RETURNING in input order makes SQLite insert one row per statement.)
-    before = (await conn.execute(select(func.max(mission_events.c.seq)))).scalar_one() or 0
-    await conn.execute(
-        insert(mission_events),
-        [
-            {
-                "mission_pk": pk,
-                "type": kind.value,
-                "occurred_at": now,
-                "previous": previous,
-                "state": state,
-            }
-            for pk, kind, previous, state in events
-        ],
-    )
-    result = await conn.execute(
-        select(mission_events.c.seq)
-        .where(mission_events.c.seq > before)
-        .order_by(mission_events.c.seq)
-    )
-    return [row[0] for row in result]
 
 
 async def upsert_missions(
@@ -349,7 +305,7 @@ async def upsert_missions(
             events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
     await link_duplicates(conn, partner, linked, frozenset(row.pk for row, _ in changed))
-    out.event_seqs = await _append_events(conn, events, now)
+    out.event_seqs = await append_events(conn, events, now)
     reported: set[str] = set()
     for prepared in batch:
         ext = prepared.draft.external_id
@@ -384,7 +340,9 @@ async def close_missions(
         found.update({row.external_id: row for row in rows})
     to_close = [row for row in found.values() if row.status == MissionStatus.OPEN]
     states = {
-        row.pk: {**row.match_state, "status": status.value, "updated_at": now.isoformat()}
+        row.pk: MatchState.from_json(row.match_state)
+        .replace(status=status.value, updated_at=now)
+        .to_json()
         for row in to_close
     }
     if to_close:
@@ -400,7 +358,7 @@ async def close_missions(
             [{"b_pk": row.pk, "b_state": states[row.pk]} for row in to_close],
         )
         await promote_duplicates(conn, [row.pk for row in to_close])
-        out.event_seqs = await _append_events(
+        out.event_seqs = await append_events(
             conn,
             [(row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close],
             now,

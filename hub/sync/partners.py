@@ -7,14 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors import ConnectorConfig, DateOrder, RetryPolicy, get_connector
 from connectors._errors import UnknownConnector
 from hub.errors import UserInputError
-from hub.storage.tables import partners
-from hub.storage.writer import ensure_partner
+from hub.storage import partners
 
 __all__ = ["SECRET_KEYS", "PartnerSettings", "add_partner", "parse_interval", "redacted"]
 
@@ -97,20 +95,17 @@ async def add_partner(
         except Exception as exc:  # the connector's own check of its settings
             raise UserInputError(str(exc)) from exc
     interval = parse_interval(every) if every else (None if push_only else 900)
-    async with engine.begin() as conn:
-        record = await ensure_partner(conn, name, now, display_name=display_name)
-        await conn.execute(
-            update(partners)
-            .where(partners.c.pk == record.pk)
-            .values(
-                connector=connector,
-                url=url,
-                push_only=push_only,
-                interval_seconds=interval,
-                config={k: v for k, v in config.items() if v is not None},
-                display_name=display_name or record.display_name,
-            )
-        )
+    await partners.configure_partner(
+        engine,
+        name,
+        now,
+        display_name=display_name,
+        connector=connector,
+        url=url,
+        push_only=push_only,
+        interval_seconds=interval,
+        config={k: v for k, v in config.items() if v is not None},
+    )
     found = await load_partner(engine, name)
     assert found is not None
     return found
@@ -131,21 +126,10 @@ def _settings(row: Any) -> PartnerSettings:
 
 
 async def load_partner(engine: AsyncEngine, name: str) -> PartnerSettings | None:
-    async with engine.connect() as conn:
-        row = (
-            (await conn.execute(select(partners).where(partners.c.name == name))).mappings().first()
-        )
+    row = await partners.find_partner(engine, name)
     return _settings(row) if row else None
 
 
 async def pulled_partners(engine: AsyncEngine) -> list[PartnerSettings]:
     """Enabled partners with a connector, by name."""
-    async with engine.connect() as conn:
-        rows = (
-            await conn.execute(
-                select(partners)
-                .where(partners.c.connector.is_not(None), partners.c.enabled.is_(True))
-                .order_by(partners.c.name)
-            )
-        ).mappings()
-        return [_settings(row) for row in rows]
+    return [_settings(row) for row in await partners.pulled_partner_rows(engine)]

@@ -12,31 +12,28 @@ import contextlib
 import logging
 import time
 import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 import httpx
-from sqlalchemy import bindparam, insert, select, text, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors import Close, ConnectorError, Coverage, Refused, get_connector
-from hub.catalogue.model import MissionDraft, MissionStatus
+from connectors import Close, ConnectorError, Coverage, get_connector
+from hub.catalogue.model import MissionDraft, Refusal
 from hub.clock import Clock, SystemClock
-from hub.ingest.pipeline import Refusal
-from hub.ingest.service import apply_in
+from hub.ingest.service import MissionWriter, Publish, Source
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
-from hub.storage.tables import missions, partners, sync_runs
-from hub.storage.writer import close_missions, ensure_partner
+from hub.storage import partners, sync_runs
+from hub.storage.db import refresh_statistics
 from hub.sync.partners import PartnerSettings, load_partner
 
 __all__ = ["SyncReport", "SyncRunner", "partner_lock"]
 
 logger = logging.getLogger("hub.sync")
 
-Publish = Callable[[list[int]], Awaitable[None]]
 _local_locks: dict[str, bool] = {}
 
 
@@ -90,12 +87,14 @@ class SyncRunner:
         publish: Publish | None = None,
         metrics: HubMetrics | None = None,
         clock: Clock | None = None,
+        writer: MissionWriter | None = None,
     ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
         self.http = http
         self.settings = settings
-        self.publish = publish
+        # Every mission write, and its events' publication, goes through the one write service.
+        self.writer = writer or MissionWriter(engine, self.clock, publish)
         self._batches: dict[int, int] = {}  # batches written, by sync run
         self.metrics = metrics
 
@@ -124,74 +123,39 @@ class SyncRunner:
                 return SyncReport(name, "SKIPPED", error="another sync of this partner is running")
             return await self._sync(partner, progress, now or self.clock.now())
 
-    async def _start(self, partner: PartnerSettings, now: datetime) -> int:
-        async with self.engine.begin() as conn:
-            # We hold the partner's lock: a RUNNING run of it was interrupted (process killed).
-            await conn.execute(
-                update(sync_runs)
-                .where(sync_runs.c.partner_pk == partner.pk, sync_runs.c.status == "RUNNING")
-                .values(status="FAILED", finished_at=now, error="interrupted")
-            )
-            pk = (
-                await conn.execute(
-                    insert(sync_runs).returning(sync_runs.c.pk),
-                    {
-                        "partner_pk": partner.pk,
-                        "kind": "PULL",
-                        "status": "RUNNING",
-                        "started_at": now,
-                        "counts": {},
-                    },
-                )
-            ).scalar_one()
-        return int(pk)
-
     async def _write(
         self,
         partner: PartnerSettings,
         run_pk: int,
-        batch: list[MissionDraft | Refused | Close],
+        batch: list[MissionDraft | Refusal | Close],
         counts: dict[str, int],
         events: list[int],
     ) -> None:
-        drafts: list[MissionDraft | Refusal] = []
-        closes: list[str] = []
-        for outcome in batch:
-            if isinstance(outcome, Refused):
-                drafts.append(Refusal(outcome.external_id, outcome.reason))
-            elif isinstance(outcome, Close):
-                closes.append(outcome.external_id)
-            else:
-                drafts.append(outcome)
-        now = self.clock.now()
-        async with self.engine.begin() as conn:
-            record = await ensure_partner(conn, partner.name, now)
-            report = await apply_in(conn, record, drafts, now, "PULL", run_pk)
-            closed = await close_missions(conn, record, closes, now)
+        drafts = [outcome for outcome in batch if not isinstance(outcome, Close)]
+        closes = [outcome.external_id for outcome in batch if isinstance(outcome, Close)]
+        report = await self.writer.apply(
+            partner.name, drafts, source=Source.PULL, sync_run=run_pk, close=closes
+        )
         for key, value in report.counts().items():
             if key in counts:
                 counts[key] += value
-        counts["closed"] += sum(1 for r in closed.results if r.outcome.value == "CLOSED")
         self._batches[run_pk] = batches = self._batches.get(run_pk, 0) + 1
-        if self.engine.dialect.name == "postgresql" and batches in (1, 4, 16, 64, 256):
-            # A large first load outgrows the planner's statistics within minutes: without
+        if batches in (1, 4, 16, 64, 256):
+            # A large first load outgrows PostgreSQL's statistics within minutes: without
             # them the (partner, external id) lookup filtered rows instead of using its index
             # (bench/ingest.py: 46% of a 50k sync; 40x faster after ANALYZE).
-            async with self.engine.begin() as conn:
-                await conn.execute(text("ANALYZE missions, mission_locations"))
-        seqs = report.batch.event_seqs + closed.event_seqs
-        events += seqs
-        if seqs and self.publish is not None:
-            await self.publish(seqs)
+            await refresh_statistics(self.engine)
+        events += report.event_seqs
 
     async def _sync(
         self, partner: PartnerSettings, progress: Callable[[int], None] | None, now: datetime
     ) -> SyncReport:
-        run_pk = await self._start(partner, now)
+        # We hold the partner's lock: a RUNNING run of it was interrupted (process killed).
+        run_pk = await sync_runs.start_run(self.engine, partner.pk, now)
         counts = _counts()
         events: list[int] = []
         seen: set[str] = set()
-        batch: list[MissionDraft | Refused | Close] = []
+        batch: list[MissionDraft | Refusal | Close] = []
         started = time.perf_counter()
         try:
             connector = get_connector(partner.connector or "")(partner.connector_config())
@@ -218,22 +182,13 @@ class SyncRunner:
         counts["closed"] += closed
         finished = self.clock.now()
         async with self.engine.begin() as conn:
-            await conn.execute(
-                update(sync_runs)
-                .where(sync_runs.c.pk == run_pk)
-                .values(status=status, finished_at=finished, counts=counts)
-            )
-            await conn.execute(
-                update(partners)
-                .where(partners.c.pk == partner.pk)
-                .values(
-                    state=result.state,
-                    last_success_at=finished,
-                    failing_since=None,
-                    consecutive_failures=0,
-                    circuit_open_until=None,
-                    last_error=None if status == "SUCCEEDED" else f"{status}: see the last run",
-                )
+            await sync_runs.finish_run(conn, run_pk, status, finished, counts)
+            await partners.record_success(
+                conn,
+                partner.pk,
+                result.state,
+                finished,
+                None if status == "SUCCEEDED" else f"{status}: see the last run",
             )
         logger.info(
             "sync of %s: %s in %.1fs %s",
@@ -244,65 +199,24 @@ class SyncRunner:
         )
         return SyncReport(partner.name, status, counts, None, events)
 
-    async def _open_missions(self, conn: AsyncConnection, partner_pk: int) -> dict[str, Any]:
-        rows = await conn.execute(
-            select(missions.c.external_id, missions.c.pk, missions.c.missed_syncs).where(
-                missions.c.partner_pk == partner_pk,
-                missions.c.status == MissionStatus.OPEN.value,
-            )
-        )
-        return {row.external_id: row for row in rows}
-
     async def _absence(
         self, partner: PartnerSettings, coverage: Coverage, seen: set[str], events: list[int]
     ) -> tuple[str, int]:
         """Close what a complete pull no longer lists, unless the pull looks wrong."""
         if coverage is Coverage.INCREMENTAL:
             return "SUCCEEDED", 0
-        async with self.engine.connect() as conn:
-            last_good = (
-                await conn.execute(
-                    select(partners.c.last_good_snapshot_size).where(partners.c.pk == partner.pk)
-                )
-            ).scalar_one()
+        last_good = await partners.last_good_snapshot_size(self.engine, partner.pk)
         if not seen or (last_good and len(seen) < last_good / 2):
             logger.warning(
                 "sync of %s: %d missions where the last good pull had %s; closing nothing",
                 partner.name, len(seen), last_good,
             )  # fmt: skip
             return "SUSPICIOUS", 0
-        now = self.clock.now()
-        async with self.engine.begin() as conn:
-            open_now = await self._open_missions(conn, partner.pk)
-            missing = [row for ext, row in open_now.items() if ext not in seen]
-            if coverage is Coverage.SNAPSHOT:
-                to_close = [row.external_id for row in missing]
-            else:  # FULL_PASS: pages can shift while read; two misses in a row close
-                to_close = [row.external_id for row in missing if row.missed_syncs + 1 >= 2]
-                await conn.execute(
-                    update(missions)
-                    .where(missions.c.partner_pk == partner.pk, missions.c.missed_syncs > 0)
-                    .values(missed_syncs=0)
-                )
-                keep = [row for row in missing if row.external_id not in to_close]
-                if keep:
-                    await conn.execute(
-                        update(missions)
-                        .where(missions.c.pk == bindparam("b_pk"))
-                        .values(missed_syncs=bindparam("b_missed")),
-                        [{"b_pk": row.pk, "b_missed": row.missed_syncs + 1} for row in keep],
-                    )
-            record = await ensure_partner(conn, partner.name, now)
-            closed = await close_missions(conn, record, to_close, now)
-            await conn.execute(
-                update(partners)
-                .where(partners.c.pk == partner.pk)
-                .values(last_good_snapshot_size=len(seen))
-            )
+        closed = await self.writer.close_absent(
+            partner.name, seen, snapshot=coverage is Coverage.SNAPSHOT
+        )
         events += closed.event_seqs
-        if closed.event_seqs and self.publish is not None:
-            await self.publish(closed.event_seqs)
-        return "SUCCEEDED", len(to_close)
+        return "SUCCEEDED", sum(1 for r in closed.results if r.outcome.value == "CLOSED")
 
     async def _failed(
         self,
@@ -316,43 +230,21 @@ class SyncRunner:
         message = f"{type(exc).__name__}: {exc}"[:2000]
         settings = self.settings
         async with self.engine.begin() as conn:
-            row = (
-                await conn.execute(
-                    select(partners.c.consecutive_failures, partners.c.failing_since).where(
-                        partners.c.pk == partner.pk
-                    )
-                )
-            ).one()
-            failures = row.consecutive_failures + 1
-            failing_since = row.failing_since or now
-            values: dict[str, Any] = {
-                "consecutive_failures": failures,
-                "failing_since": failing_since,
-                "last_error": message,
-            }
-            if failures >= settings.circuit_failures:
-                values["circuit_open_until"] = now + timedelta(
-                    seconds=settings.circuit_open_seconds
-                )
-            await conn.execute(update(partners).where(partners.c.pk == partner.pk).values(values))
-            closed_count = 0
-            closed_seqs: list[int] = []
-            if now - failing_since >= timedelta(days=settings.close_after_failing_days):
-                # Failing for too long: what we hold of it may no longer be true.
-                stale = await self._open_missions(conn, partner.pk)
-                record = await ensure_partner(conn, partner.name, now)
-                closed = await close_missions(conn, record, list(stale), now)
-                closed_count = len(closed.event_seqs)
-                closed_seqs = closed.event_seqs
-                events += closed_seqs
-            counts["closed"] += closed_count
-            await conn.execute(
-                update(sync_runs)
-                .where(sync_runs.c.pk == run_pk)
-                .values(status="FAILED", finished_at=now, counts=counts, error=message)
+            failures, failing_since = await partners.record_failure(
+                conn,
+                partner.pk,
+                now,
+                message,
+                circuit_failures=settings.circuit_failures,
+                circuit_open=timedelta(seconds=settings.circuit_open_seconds),
             )
+        if now - failing_since >= timedelta(days=settings.close_after_failing_days):
+            # Failing for too long: what we hold of it may no longer be true.
+            closed = await self.writer.close_all(partner.name)
+            counts["closed"] += len(closed.event_seqs)
+            events += closed.event_seqs
+        async with self.engine.begin() as conn:
+            await sync_runs.finish_run(conn, run_pk, "FAILED", now, counts, message)
         if failures == 1 or failures == settings.circuit_failures:
             logger.warning("sync of %s failed (%d in a row): %s", partner.name, failures, message)
-        if closed_seqs and self.publish is not None:
-            await self.publish(closed_seqs)  # the batches before the failure were published
         return SyncReport(partner.name, "FAILED", counts, message, events)

@@ -6,11 +6,10 @@ import asyncio
 import logging
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.settings import Settings
-from hub.storage.tables import partners, sync_runs
+from hub.storage.sync_runs import last_runs
 from hub.sync.partners import pulled_partners
 from hub.sync.runner import SyncReport, SyncRunner
 
@@ -27,19 +26,7 @@ class Scheduler:
 
     async def due(self, now: datetime) -> list[str]:
         """Partners whose interval has passed since their last run and whose circuit is closed."""
-        last = (
-            select(sync_runs.c.partner_pk, func.max(sync_runs.c.started_at).label("last"))
-            .group_by(sync_runs.c.partner_pk)
-            .subquery()
-        )
-        async with self.engine.connect() as conn:
-            rows = (
-                await conn.execute(
-                    select(partners.c.name, partners.c.circuit_open_until, last.c.last).outerjoin(
-                        last, last.c.partner_pk == partners.c.pk
-                    )
-                )
-            ).all()
+        rows = await last_runs(self.engine)
         intervals = {p.name: p.interval_seconds or 900 for p in await pulled_partners(self.engine)}
         out = []
         for name, circuit_open_until, last_started in rows:
