@@ -3,6 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The Node tooling of the tests (graphql-http audit, graphql-ws client, federation composition),
+# installed when node and npm are on PATH; without them those tests skip and say why.
+NODE_STAMP := tests/node/node_modules/.installed
+NPM := $(and $(shell command -v node 2>/dev/null),$(shell command -v npm 2>/dev/null))
 
 .PHONY: demo test check test-postgres serve clean
 
@@ -16,8 +20,12 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/entraide-hub demo
 
+$(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
+	cd tests/node && npm ci --no-audit --no-fund
+	touch $@
+
 ## Install everything and run the test suite (SQLite; PostgreSQL when HUB_TEST_DATABASE_URL is set)
-test: $(STAMP)
+test: $(STAMP) $(if $(NPM),$(NODE_STAMP))
 	$(BIN)/python -m pytest
 
 ## Format check, lint and strict type check
