@@ -20,14 +20,13 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import Caller
 from hub.clock import Clock, SystemClock
 from hub.errors import HubError
-from hub.storage.tables import clients, persisted_documents
+from hub.storage.documents import add_document, all_documents, find_document
 
 __all__ = ["DocumentStore", "PersistedQueryError", "Resolved", "sha256_hex"]
 
@@ -88,27 +87,17 @@ class DocumentStore:
     async def find(self, sha: str, client_pk: int | None, shared: bool) -> str | None:
         """The document `sha` registered for `client_pk`, or (`shared`) an APQ anyone may run."""
         keys: list[tuple[str, int | None]] = [(sha, client_pk)] if client_pk is not None else []
-        owners = [persisted_documents.c.client_pk == client_pk] if client_pk is not None else []
         if shared:
             keys.append((sha, None))
-            owners.append(persisted_documents.c.client_pk.is_(None))
         for key in keys:
             if key in self._cache:
                 return self._cache[key]
-        if not owners:
+        found = await find_document(self.engine, sha, client_pk, shared)
+        if found is None:
             return None
-        stmt = (
-            select(persisted_documents.c.client_pk, persisted_documents.c.document)
-            .where(persisted_documents.c.sha256 == sha, or_(*owners))
-            .order_by(persisted_documents.c.client_pk.is_(None))  # the client's own first
-            .limit(1)
-        )
-        async with self.engine.connect() as conn:
-            row = (await conn.execute(stmt)).first()
-        if row is None:
-            return None
-        self._remember(sha, row.client_pk, row.document)
-        return str(row.document)
+        owner, document = found
+        self._remember(sha, owner, document)
+        return document
 
     async def add(self, document: str, client_pk: int | None, name: str | None = None) -> str:
         """Register `document` (idempotent); returns its sha256."""
@@ -116,32 +105,12 @@ class DocumentStore:
         # Unique per (sha256, client_pk), but NULLs never collide: a race may keep an APQ twice,
         # which is harmless (same hash, same text).
         if await self.find(sha, client_pk, shared=client_pk is None) is None:
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    insert(persisted_documents).values(
-                        sha256=sha,
-                        client_pk=client_pk,
-                        name=name,
-                        document=document,
-                        created_at=self.clock.now(),
-                    )
-                )
+            await add_document(self.engine, sha, client_pk, name, document, self.clock.now())
             self._remember(sha, client_pk, document)
         return sha
 
     async def all(self) -> list[dict[str, Any]]:
-        stmt = (
-            select(
-                persisted_documents.c.sha256,
-                clients.c.id.label("client_id"),
-                persisted_documents.c.name,
-                persisted_documents.c.created_at,
-            )
-            .outerjoin(clients, clients.c.pk == persisted_documents.c.client_pk)
-            .order_by(persisted_documents.c.pk)
-        )
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(stmt)).mappings().all()
+        rows = await all_documents(self.engine)
         return [{**row, "created_at": row["created_at"].isoformat()} for row in rows]
 
     async def resolve(
