@@ -9,6 +9,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 __all__ = [
     "CommitmentKind",
@@ -19,6 +20,7 @@ __all__ = [
     "MissionDraft",
     "MissionStatus",
     "OrganizationDraft",
+    "Prepared",
     "Refusal",
     "Remote",
 ]
@@ -132,3 +134,16 @@ class MissionDraft:
     reduced_mobility_accessible: bool | None = None
     raw_causes: list[str] = field(default_factory=list)
     raw_skills: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class Prepared:
+    """A valid mission with everything the store derives from it (made by hub.ingest.pipeline)."""
+
+    draft: MissionDraft
+    causes: list[str]  # canonical slugs
+    skills: list[str]  # canonical slugs
+    search_text: str
+    title_terms: str
+    content_hash: str
+    raw: dict[str, Any] = field(default_factory=dict)

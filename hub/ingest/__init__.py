@@ -1,5 +1,6 @@
 """The ingest stages every mission takes, pulled or pushed: the pipeline (validate, sanitise,
-map, geocode), deduplication, and the write service."""
+map, geocode) and the write service (deduplication is decided in hub.catalogue.dedup and
+stored by hub.storage.duplicates)."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 import nh3
@@ -23,6 +23,7 @@ from hub.catalogue.model import (
     Location,
     MissionDraft,
     OrganizationDraft,
+    Prepared,
     Refusal,
 )
 from hub.catalogue.text import search_text, tokens
@@ -49,19 +50,6 @@ _BLOCK_END = re.compile(r"</(p|li|h3|h4|blockquote)>|<br\s*/?>", re.IGNORECASE)
 _TAG = re.compile(r"<[^>]+>")
 _SPACES = re.compile(r"[ \t\r\f\v]+")
 _URL = re.compile(r"^https?://[^\s/$.?#][^\s]*$", re.IGNORECASE)
-
-
-@dataclass(slots=True)
-class Prepared:
-    """A valid mission with everything the store derives from it."""
-
-    draft: MissionDraft
-    causes: list[str]
-    skills: list[str]
-    search_text: str
-    title_terms: str
-    content_hash: str
-    raw: dict[str, Any] = field(default_factory=dict)
 
 
 def sanitise_html(value: str) -> str:

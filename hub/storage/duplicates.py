@@ -1,6 +1,6 @@
 """Cross-partner duplicates in the store: point a listing at the older one of the same mission,
 and bring the next one up when the shown listing closes (the decision itself is in
-hub.ingest.dedup)."""
+hub.catalogue.dedup)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,10 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.catalogue.model import MissionStatus
+from hub.catalogue.dedup import Comparable, same_mission, title_key
+from hub.catalogue.model import MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
 from hub.catalogue.text import fold
-from hub.ingest.dedup import Comparable, same_mission, title_key
-from hub.ingest.pipeline import Prepared
 from hub.storage.tables import mission_locations, missions
 
 __all__ = ["comparable", "link_duplicates", "promote_duplicates"]

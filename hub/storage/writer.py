@@ -18,9 +18,8 @@ from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.match_state import MatchState
-from hub.catalogue.model import EventType, MissionDraft, MissionStatus
+from hub.catalogue.model import EventType, MissionDraft, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
-from hub.ingest.pipeline import Prepared
 from hub.storage.duplicates import link_duplicates, promote_duplicates
 from hub.storage.events import Event, append_events
 from hub.storage.organizations import org_key, resolve_organizations

@@ -1,4 +1,4 @@
-"""Is this the same mission published on another partner? One pure decision, used by the writer.
+"""Is this the same mission published on another partner? One pure decision, used by the writer
 
 Two listings are one mission when they come from different partners, belong to the same
 organization (merged across partners by RNA, SIREN, SIRET or normalised name), have nearly the
