@@ -20,7 +20,7 @@ from hub.auth.keys import KeyStore
 from hub.catalogue.filters import Policy
 from hub.catalogue.model import EngagementType
 from hub.clock import ManualClock
-from hub.settings import Settings
+from hub.settings import Settings, load_settings
 from hub.storage.db import make_engine
 from hub.storage.tables import audit_log
 from hub.storage.tables import clients as clients_table
@@ -154,6 +154,155 @@ def test_token_errors_are_rfc6749_json(
     assert response.status_code in (400, 401)
     assert response.json()["error"] == error
     assert post(client, None, "{ __typename }").status_code == 200  # still answering
+
+
+def test_a_wrong_secret_and_an_unknown_client_read_the_same(client: TestClient, acme: Any) -> None:
+    form = {"grant_type": "client_credentials"}
+    wrong_secret = client.post("/oauth/token", data=form, auth=(acme.client_id, "guess"))
+    unknown_id = client.post("/oauth/token", data=form, auth=("company-0000", "guess"))
+    posted = client.post(
+        "/oauth/token", data={**form, "client_id": acme.client_id, "client_secret": "guess"}
+    )
+    for response in (wrong_secret, unknown_id, posted):
+        assert response.status_code == 401, response.text
+        body = response.json()
+        assert body["error"] == "invalid_client"
+        assert body["error_description"] == (
+            "the client id or secret is wrong, or the client is disabled"
+        )
+    # Not a word that reads as a wrong authentication method.
+    assert "method" not in wrong_secret.text
+    assert "invalid_client" in wrong_secret.headers["www-authenticate"]
+
+    bare = client.post("/oauth/token", data=form)
+    assert bare.json()["error"] == "invalid_client"
+    assert "client_secret_basic" in bare.json()["error_description"]
+    assert "client_secret_post" in bare.json()["error_description"]
+
+
+FORM_HINT = (
+    "the body must be form-encoded (application/x-www-form-urlencoded) "
+    "with grant_type=client_credentials"
+)
+
+
+@pytest.mark.parametrize(
+    "send",
+    [
+        pytest.param({"json": {"grant_type": "client_credentials"}}, id="json body"),
+        pytest.param({"data": {"scope": "missions:read"}}, id="no grant_type"),
+        pytest.param({}, id="no body"),
+        pytest.param(
+            {
+                "content": b"grant_type=client_credentials",
+                "headers": {"Content-Type": "text/plain"},
+            },
+            id="text body",
+        ),
+    ],
+)
+def test_a_token_request_that_is_not_a_client_credentials_form_says_so(
+    client: TestClient, acme: Any, send: dict[str, Any]
+) -> None:
+    response = client.post("/oauth/token", auth=(acme.client_id, acme.client_secret), **send)
+    assert response.status_code == 400, response.text
+    assert response.json() == {"error": "invalid_request", "error_description": FORM_HINT}
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_other_grants_and_scopes_say_what_is_supported(client: TestClient, acme: Any) -> None:
+    auth = (acme.client_id, acme.client_secret)
+    grant = client.post("/oauth/token", data={"grant_type": "password"}, auth=auth).json()
+    assert grant == {
+        "error": "unsupported_grant_type",
+        "error_description": "this hub issues tokens for grant_type=client_credentials only",
+    }
+    scope = client.post(
+        "/oauth/token", data={"grant_type": "client_credentials", "scope": "admin"}, auth=auth
+    ).json()
+    assert scope["error"] == "invalid_scope"
+    assert scope["error_description"] == "this client may ask for the scopes: missions:read"
+
+
+def test_introspection_and_revocation_ask_for_a_form_too(client: TestClient, acme: Any) -> None:
+    for path in ("/oauth/introspect", "/oauth/revoke"):
+        response = client.post(path, json={"token": "x"}, auth=(acme.client_id, acme.client_secret))
+        assert response.status_code == 400
+        assert response.json()["error"] == "invalid_request"
+        assert "application/x-www-form-urlencoded" in response.json()["error_description"]
+
+
+# --- rate limits on the token endpoint --------------------------------------------------------
+
+
+def limited_settings(settings: Settings, **limits: int) -> Settings:
+    return load_settings(database_url=settings.database_url, scheduler=False, **limits)
+
+
+def ask(http: TestClient, created: Any) -> httpx.Response:
+    return http.post(
+        "/oauth/token",
+        data={"grant_type": "client_credentials"},
+        auth=(created.client_id, created.client_secret),
+    )
+
+
+def test_a_client_id_past_its_token_rate_is_told_when_to_retry(
+    settings: Settings, clients: Clients, clock: ManualClock
+) -> None:
+    acme, other = clients.create("company", "ACME"), clients.create("company", "Other")
+    # 6 a minute (one every 10 s), 3 at once.
+    tight = limited_settings(settings, token_rate_limit_per_minute=6, token_rate_limit_burst=3)
+    with TestClient(create_app(tight, clock)) as http:
+        assert [ask(http, acme).status_code for _ in range(3)] == [200, 200, 200]
+        refused = ask(http, acme)
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "10"
+        assert refused.json()["error"] == "too_many_requests"
+        assert "this client id" in refused.json()["error_description"]
+        # A wrong secret is refused before any secret is checked: guessing gains nothing.
+        guess = http.post(
+            "/oauth/token", data={"grant_type": "client_credentials"}, auth=(acme.client_id, "x")
+        )
+        assert guess.status_code == 429
+
+        assert ask(http, other).status_code == 200  # another client id has its own bucket
+
+        clock.advance(9)
+        assert ask(http, acme).status_code == 429  # not yet
+        clock.advance(1)
+        assert ask(http, acme).status_code == 200
+        assert ask(http, acme).status_code == 429  # one token back, used
+
+
+def test_a_source_address_past_its_token_rate_is_refused_whatever_the_client_id(
+    settings: Settings, clients: Clients, clock: ManualClock
+) -> None:
+    created = [clients.create("company", f"C{i}") for i in range(3)]
+    tight = limited_settings(
+        settings, token_address_rate_limit_per_minute=30, token_address_rate_limit_burst=2
+    )
+
+    def ask_from(base: str, address: str, who: Any) -> httpx.Response:
+        # A real socket from another loopback address: the hub sees another source.
+        transport = httpx.HTTPTransport(local_address=address)
+        with httpx.Client(base_url=base, transport=transport) as http:
+            return http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(who.client_id, who.client_secret),
+            )
+
+    with serve(create_app(tight, clock)) as base:
+        assert ask_from(base, "127.0.0.2", created[0]).status_code == 200
+        assert ask_from(base, "127.0.0.2", created[1]).status_code == 200
+        refused = ask_from(base, "127.0.0.2", created[2])
+        assert refused.status_code == 429
+        assert refused.headers["retry-after"] == "2"
+        assert "this address" in refused.json()["error_description"]
+        assert ask_from(base, "127.0.0.3", created[2]).status_code == 200  # another address
+        clock.advance(2)
+        assert ask_from(base, "127.0.0.2", created[2]).status_code == 200
 
 
 @pytest.mark.parametrize(
