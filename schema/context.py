@@ -12,6 +12,7 @@ from hub.auth.caller import Caller
 from hub.catalogue.filters import Policy
 from hub.catalogue.records import MissionRecord, OrganizationRecord
 from hub.clock import Clock
+from hub.ingest.service import MissionWriter
 from hub.live.stream import LiveEvents
 from hub.settings import Settings
 from hub.storage.repository import MissionRepository
@@ -30,6 +31,8 @@ class Context:
     connection_params: dict[str, Any] | None = None  # a WebSocket's connection_init payload
     # Called with the event-log positions a mutation wrote, once committed (the broker).
     on_events: Callable[[list[int]], Awaitable[None]] | None = field(default=None, repr=False)
+    # The one write service: mutations write missions through it, and it publishes after commit.
+    writer: MissionWriter | None = field(default=None, repr=False)
     # Whether a document's exact text is registered for a trusted-documents client (the
     # document store); without it, such a client runs nothing.
     admits_document: Callable[[Caller, str], Awaitable[bool]] | None = field(

@@ -44,6 +44,7 @@ from hub.auth import (
     TokenValidator,
 )
 from hub.clock import Clock, SystemClock
+from hub.ingest.service import MissionWriter
 from hub.live.fanout import Fanout, GroupedTransportWS
 from hub.live.stream import LiveEvents
 from hub.observability import tracing
@@ -87,6 +88,7 @@ class Services:
     broker: Broker
     live: LiveEvents
     clock: Clock
+    writer: MissionWriter
 
 
 # The same answer to every anonymous request for data, valid or not: validation messages
@@ -282,6 +284,7 @@ class HubGraphQL(GraphQL[Context, None]):
             caller=request.scope.get("state", {}).get("caller"),
             live=services.live,
             on_events=services.live.published,
+            writer=services.writer,
             admits_document=self._admits,
         )
 
@@ -350,11 +353,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             clock=clock,
         )
         await live.start()
+        writer = MissionWriter(engine, clock, live.published)  # publishes after each commit
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         scheduler_task = None
         if settings.scheduler:  # pulls partners on their intervals (one replica at a time each)
             runner = SyncRunner(
-                engine, http, settings, live.published, app.state.metrics, clock=clock
+                engine, http, settings, metrics=app.state.metrics, clock=clock, writer=writer
             )
             scheduler_task = asyncio.create_task(
                 Scheduler(engine, runner, settings).run_forever(), name="scheduler"
@@ -374,6 +378,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             broker,
             live,
             clock,
+            writer,
         )
         app.state.engine = engine
         try:
