@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -121,7 +122,7 @@ async def _compare(
     settings: Settings,
     catalogue: list[tuple[str, MissionDraft]],
     closed: list[str],
-    cases: list[tuple[MissionFilter, Policy | None, bool]],
+    cases: list[tuple[MissionFilter, Policy | None, bool, bool]],
 ) -> None:
     await _truncate(settings)
     engine = make_engine(settings)
@@ -141,16 +142,14 @@ async def _compare(
             ).all()
             orgs = dict((await conn.execute(select(organizations.c.id, organizations.c.pk))).all())
         repository = MissionRepository(engine, ManualClock(BASE))
-        for flt, policy, by_org in cases:
+        for flt, policy, by_org, excluding in cases:
             if by_org and orgs:
                 flt = MissionFilter(**{**_fields(flt), "organizations": (sorted(orgs)[0],)})
+            if excluding and orgs:
+                policy = replace(policy or Policy(), excluded_organizations=(sorted(orgs)[-1],))
             page, _ = await repository.search(flt, MissionOrder.RECENT, 100, None, policy)
             in_sql = {m.id for m in page.items}
-            matcher = Matcher(
-                flt,
-                policy,
-                organization_pks=frozenset(orgs[o] for o in flt.organizations if o in orgs),
-            )
+            matcher = await Matcher.build(repository, flt, policy)  # as subscriptions build it
             in_memory = {
                 mid
                 for mid, state, canonical in rows
@@ -183,7 +182,13 @@ def test_in_memory_matching_agrees_with_sql(settings: Settings) -> None:
             st.lists(st.sampled_from([d.external_id for _, d in catalogue]), max_size=3)
         )
         cases = [
-            (data.draw(filters()), data.draw(policies), data.draw(st.booleans())) for _ in range(8)
+            (
+                data.draw(filters()),
+                data.draw(policies),
+                data.draw(st.booleans()),
+                data.draw(st.booleans()),
+            )
+            for _ in range(8)
         ]
         asyncio.run(_compare(settings, catalogue, closed, cases))
 
