@@ -17,7 +17,7 @@ from starlette.testclient import TestClient
 from hub.auth import ClientKind, ClientStore, NewClient
 from hub.catalogue.model import MissionDraft
 from hub.clock import Clock, ManualClock, SystemClock
-from hub.ingest.service import IngestReport, apply, close
+from hub.ingest.service import IngestReport, MissionWriter
 from hub.settings import Settings, load_settings
 from hub.storage.db import make_engine
 from hub.storage.migrate import upgrade
@@ -175,7 +175,8 @@ def company_token(clients: Clients) -> str:
 
 
 class Store:
-    """Writes through the hub's one write path, from the test's side."""
+    """Writes through the hub's one write service (MissionWriter), from the test's side; the
+    app's subscribers hear of it through the event log (nothing is published in this process)."""
 
     def __init__(self, settings: Settings, clock: ManualClock) -> None:
         self.settings = settings
@@ -187,7 +188,8 @@ class Store:
         async def go() -> IngestReport:
             engine = make_engine(self.settings)
             try:
-                return await apply(engine, partner, drafts, now or self.clock.now())
+                clock = ManualClock(now) if now is not None else self.clock
+                return await MissionWriter(engine, clock).apply(partner, drafts)
             finally:
                 await engine.dispose()
 
@@ -197,7 +199,7 @@ class Store:
         async def go() -> WriteBatch:
             engine = make_engine(self.settings)
             try:
-                return await close(engine, partner, external_ids, self.clock.now())
+                return await MissionWriter(engine, self.clock).close(partner, external_ids)
             finally:
                 await engine.dispose()
 
