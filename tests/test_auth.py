@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import uuid
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +18,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from hub.auth.keys import KeyStore
+from hub.auth import KeyStore
 from hub.catalogue.filters import Policy
 from hub.catalogue.model import EngagementType
 from hub.clock import ManualClock
@@ -26,10 +28,12 @@ from hub.storage.tables import audit_log
 from hub.storage.tables import clients as clients_table
 from hub.web.app import create_app
 from tests.catalogue import INGEST_AT, catalogue
-from tests.conftest import TEST_NOW, Clients, Store, run
+from tests.conftest import TEST_NOW, Clients, Store, require, run
 from tests.servers import IdentityProvider, serve
 
 QUERY = "{ missions(first: 50) { totalCount edges { node { externalId } } } }"
+
+REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "")
 
 # Forged and external tokens are dated by the tests' clock, not the machine's.
 NOW = int(TEST_NOW.timestamp())
@@ -235,7 +239,7 @@ def test_introspection_and_revocation_ask_for_a_form_too(client: TestClient, acm
 # --- rate limits on the token endpoint --------------------------------------------------------
 
 
-def limited_settings(settings: Settings, **limits: int) -> Settings:
+def limited_settings(settings: Settings, **limits: Any) -> Settings:
     return load_settings(database_url=settings.database_url, scheduler=False, **limits)
 
 
@@ -303,6 +307,48 @@ def test_a_source_address_past_its_token_rate_is_refused_whatever_the_client_id(
         assert ask_from(base, "127.0.0.3", created[2]).status_code == 200  # another address
         clock.advance(2)
         assert ask_from(base, "127.0.0.2", created[2]).status_code == 200
+
+
+def test_token_rate_limits_are_shared_by_replicas_through_redis(
+    settings: Settings, clients: Clients, clock: ManualClock
+) -> None:
+    require(bool(REDIS_URL), "HUB_TEST_REDIS_URL is not set: no Redis to share the limits in")
+    acme = clients.create("company", "ACME")
+    prefix = f"test-hub:{uuid.uuid4().hex}:"
+    shared = limited_settings(
+        settings,
+        broker_url=REDIS_URL,
+        rate_limit_prefix=prefix,
+        token_rate_limit_per_minute=6,
+        token_rate_limit_burst=2,
+    )
+    try:
+        with (
+            TestClient(create_app(shared, clock)) as one,
+            TestClient(create_app(shared, clock)) as two,
+        ):
+            assert ask(one, acme).status_code == 200
+            assert ask(two, acme).status_code == 200
+            refused = ask(one, acme)  # the budget is the client's, not each replica's
+            assert refused.status_code == 429
+            assert 1 <= int(refused.headers["retry-after"]) <= 10
+    finally:
+        keys = run(_forget(REDIS_URL, prefix))
+    assert f"{prefix}token-client:{acme.client_id}" in keys
+    assert f"{prefix}token-address:testclient" in keys
+
+
+async def _forget(url: str, prefix: str) -> set[str]:
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(url)
+    try:
+        keys = [key async for key in redis.scan_iter(match=prefix + "*")]
+        if keys:
+            await redis.delete(*keys)
+        return {key.decode() for key in keys}
+    finally:
+        await redis.aclose()
 
 
 @pytest.mark.parametrize(
