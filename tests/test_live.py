@@ -14,7 +14,7 @@ import websockets
 
 from hub.clock import ManualClock
 from hub.ingest.service import apply
-from hub.live import CLOSE_TOKEN_ENDED, FellBehind, LiveEvents
+from hub.live import CLOSE_FELL_BEHIND, CLOSE_TOKEN_ENDED, FellBehind, LiveEvents
 from hub.pubsub import MemoryBroker
 from hub.settings import Settings
 from hub.storage.db import make_engine
@@ -22,7 +22,7 @@ from hub.storage.repository import MissionRepository
 from hub.web.app import create_app
 from tests.catalogue import catalogue
 from tests.conftest import TEST_NOW, Clients, Store, run
-from tests.servers import serve
+from tests.servers import listeners, serve, until
 from tests.test_auth import forge
 
 
@@ -160,3 +160,101 @@ def test_a_cursor_older_than_the_retention_must_resynchronise(
     # From a recent position, it pages normally.
     fresh = gql("{ missionEvents { edges { node { mission { externalId } } } } }")
     assert len(fresh["data"]["missionEvents"]["edges"]) == 4  # beta's four
+
+
+FEED = """subscription($filter: MissionFilterInput, $after: String) {
+  missionEvents(filter: $filter, after: $after) { cursor mission { externalId } } }"""
+UPSERT = """mutation($missions: [MissionInput!]!) {
+  upsertMissions(missions: $missions) { counts { created } } }"""
+
+
+async def _subscribe(url: str, token: str, variables: dict[str, Any]) -> Any:
+    """A graphql-transport-ws socket with one missionEvents subscription."""
+    socket = await websockets.connect(url, subprotocols=["graphql-transport-ws"])  # type: ignore[list-item]
+    await socket.send(
+        json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+    )
+    assert json.loads(await socket.recv())["type"] == "connection_ack"
+    await socket.send(
+        json.dumps(
+            {"type": "subscribe", "id": "1", "payload": {"query": FEED, "variables": variables}}
+        )
+    )
+    return socket
+
+
+async def _next_event(socket: Any) -> dict[str, Any]:
+    while True:
+        message = json.loads(await asyncio.wait_for(socket.recv(), 20))
+        if message["type"] == "next":
+            event: dict[str, Any] = message["payload"]["data"]["missionEvents"]
+            return event
+        assert message["type"] == "ping", message  # keep-alives aside, only events
+
+
+def test_a_socket_that_falls_behind_is_closed_with_4290_alone_and_resumes(
+    settings: Settings, clients: Clients, clock: ManualClock
+) -> None:
+    """The stream overflows one subscription's inbox: FellBehind travels up through its
+    execution, its socket is closed with 4290, another subscription carries on, and the
+    closed one resumes from its last cursor with nothing lost."""
+    tuned = settings.model_copy(update={"subscriber_queue_size": 1, "live_poll_seconds": 30.0})
+    app = create_app(tuned, clock)
+    with serve(app) as base, httpx.Client(base_url=base) as http:
+        issuer = Clients(tuned, http, clock)  # type: ignore[arg-type]
+        company = issuer.token(clients.create("company", "Behind Co"))
+        partner = issuer.token(clients.create("partner", "Alpha", partner="alpha"))
+        url = base.replace("http", "ws") + "/graphql"
+        live = app.state.services.live
+
+        async def push(external_id: str) -> None:
+            mission = {"externalId": external_id, "title": f"Mission {external_id}",
+                       "applicationUrl": f"https://alpha.example/{external_id}",
+                       "remote": "FULL", "causes": ["numerique"]}  # fmt: skip
+            async with httpx.AsyncClient() as client:
+                response = await client.post(
+                    f"{base}/graphql",
+                    json={"query": UPSERT, "variables": {"missions": [mission]}},
+                    headers={"Authorization": f"Bearer {partner}"},
+                )
+            assert "errors" not in response.json(), response.text
+
+        async def subscribed(variables: dict[str, Any]) -> tuple[Any, Any]:
+            """A socket and the inbox its (own) execution reads the stream from."""
+            before = listeners(app)
+            socket = await _subscribe(url, company, variables)
+            await until(lambda: listeners(app) - before, "the subscription to listen")
+            (inbox,) = listeners(app) - before
+            return socket, inbox
+
+        async def scenario() -> tuple[int, list[str], list[str]]:
+            # Two filters, so two executions, each with its own inbox.
+            behind, behind_inbox = await subscribed({"filter": {"remote": ["FULL"]}})
+            other, _ = await subscribed({})
+            await push("1")
+            cursor = (await _next_event(behind))["cursor"]
+            assert (await _next_event(other))["mission"]["externalId"] == "1"
+
+            # Two batches reach `behind` before its execution reads one (queue size 1).
+            def burst() -> None:
+                behind_inbox.offer([])
+                behind_inbox.offer([])
+
+            live._tasks[0].get_loop().call_soon_threadsafe(burst)
+            with pytest.raises(websockets.ConnectionClosed) as closed:
+                await _next_event(behind)
+            assert closed.value.rcvd is not None
+            await push("2")  # the other subscription is not held back
+            seen = [(await _next_event(other))["mission"]["externalId"]]
+            await other.close()
+            resumed = await _subscribe(
+                url, company, {"filter": {"remote": ["FULL"]}, "after": cursor}
+            )
+            got = [(await _next_event(resumed))["mission"]["externalId"]]
+            await resumed.close()
+            return closed.value.rcvd.code, seen, got
+
+        code, seen, got = run(scenario())
+    assert code == CLOSE_FELL_BEHIND
+    assert seen == ["2"]
+    assert got == ["2"]  # nothing lost: the resumed subscription replays what it missed
