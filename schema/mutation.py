@@ -12,7 +12,7 @@ from strawberry.types import Info
 from hub.auth import audit
 from hub.catalogue.model import Refusal
 from hub.ingest.service import MissionWriter, Source
-from hub.storage.writer import Outcome
+from hub.storage import Outcome
 from schema.context import Context
 from schema.permissions import CanWrite
 from schema.push import MissionInput, to_draft

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.clock import ManualClock
 from hub.demo.catalogue import demo_catalogue
 from hub.ingest.service import MissionWriter
-from hub.storage.absence import mission_count
+from hub.storage import mission_count
 
 __all__ = ["DEMO_PARTNER", "FIRST_QUERY", "load_demo"]
 

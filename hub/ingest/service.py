@@ -21,10 +21,18 @@ from hub.catalogue.model import MissionDraft, Refusal
 from hub.catalogue.records import PartnerRecord
 from hub.clock import Clock, ManualClock
 from hub.ingest.pipeline import Prepared, prepare
-from hub.storage import absence
-from hub.storage.partners import set_last_good_snapshot_size
-from hub.storage.refusals import count_unmapped, record_refusals
-from hub.storage.writer import Outcome, WriteBatch, close_missions, ensure_partner, upsert_missions
+from hub.storage import (
+    Outcome,
+    WriteBatch,
+    absent_from,
+    close_missions,
+    count_unmapped,
+    ensure_partner,
+    open_external_ids,
+    record_refusals,
+    set_last_good_snapshot_size,
+    upsert_missions,
+)
 
 __all__ = ["IngestReport", "MissionWriter", "Publish", "Source", "apply", "close"]
 
@@ -147,7 +155,7 @@ class MissionWriter:
         now = self.clock.now()
         async with self.engine.begin() as conn:
             record = await ensure_partner(conn, partner, now)
-            to_close = await absence.absent_from(conn, record.pk, seen, snapshot=snapshot)
+            to_close = await absent_from(conn, record.pk, seen, snapshot=snapshot)
             batch = await close_missions(conn, record, to_close, now)
             await set_last_good_snapshot_size(conn, record.pk, len(seen))
         await self._published(batch.event_seqs)
@@ -158,7 +166,7 @@ class MissionWriter:
         now = self.clock.now()
         async with self.engine.begin() as conn:
             record = await ensure_partner(conn, partner, now)
-            stale = await absence.open_external_ids(conn, record.pk)
+            stale = await open_external_ids(conn, record.pk)
             batch = await close_missions(conn, record, stale, now)
         await self._published(batch.event_seqs)
         return batch

@@ -1,4 +1,11 @@
-# hub.auth's records: clients, signing keys, revoked tokens, trusted issuers, the audit log.
+"""The store: the only package that touches the tables (hub.storage.tables is private to it).
+
+Others use what is exported here: the engine factory and migrations, the read repository, the
+mission writer's functions (called by hub.ingest.service, the one write service), and the small
+stores of partners, sync runs, persisted documents and hub.auth's records.
+"""
+
+from hub.storage.absence import absent_from, mission_count, open_external_ids
 from hub.storage.audit import append_audit
 from hub.storage.clients import (
     client_id_of,
@@ -7,21 +14,74 @@ from hub.storage.clients import (
     insert_client,
     update_client,
 )
+from hub.storage.db import make_engine, refresh_statistics
+from hub.storage.documents import add_document, all_documents, find_document
 from hub.storage.issuers import add_trusted_issuer, trusted_issuer_rows
+from hub.storage.migrate import upgrade
+from hub.storage.partners import (
+    configure_partner,
+    find_partner,
+    last_good_snapshot_size,
+    pulled_partner_rows,
+    record_failure,
+    record_success,
+    set_last_good_snapshot_size,
+)
+from hub.storage.refusals import count_unmapped, record_refusals
+from hub.storage.repository import MissionRepository
 from hub.storage.revocations import add_revocation, is_revoked
 from hub.storage.signing_keys import add_signing_key, signing_key_rows
+from hub.storage.sync_runs import finish_run, last_runs, start_run
+from hub.storage.writer import (
+    Outcome,
+    WriteBatch,
+    WriteResult,
+    close_missions,
+    ensure_partner,
+    mission_id,
+    upsert_missions,
+)
 
 __all__ = [
+    "MissionRepository",
+    "Outcome",
+    "WriteBatch",
+    "WriteResult",
+    "absent_from",
+    "add_document",
     "add_revocation",
     "add_signing_key",
     "add_trusted_issuer",
+    "all_documents",
     "append_audit",
     "client_id_of",
     "client_row",
     "client_rows",
+    "close_missions",
+    "configure_partner",
+    "count_unmapped",
+    "ensure_partner",
+    "find_document",
+    "find_partner",
+    "finish_run",
     "insert_client",
     "is_revoked",
+    "last_good_snapshot_size",
+    "last_runs",
+    "make_engine",
+    "mission_count",
+    "mission_id",
+    "open_external_ids",
+    "pulled_partner_rows",
+    "record_failure",
+    "record_refusals",
+    "record_success",
+    "refresh_statistics",
+    "set_last_good_snapshot_size",
     "signing_key_rows",
+    "start_run",
     "trusted_issuer_rows",
     "update_client",
+    "upgrade",
+    "upsert_missions",
 ]

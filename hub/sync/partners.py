@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from connectors import ConnectorConfig, DateOrder, RetryPolicy, get_connector
 from connectors._errors import UnknownConnector
 from hub.errors import UserInputError
-from hub.storage import partners
+from hub.storage import configure_partner, find_partner, pulled_partner_rows
 
 __all__ = ["SECRET_KEYS", "PartnerSettings", "add_partner", "parse_interval", "redacted"]
 
@@ -95,7 +95,7 @@ async def add_partner(
         except Exception as exc:  # the connector's own check of its settings
             raise UserInputError(str(exc)) from exc
     interval = parse_interval(every) if every else (None if push_only else 900)
-    await partners.configure_partner(
+    await configure_partner(
         engine,
         name,
         now,
@@ -126,10 +126,10 @@ def _settings(row: Any) -> PartnerSettings:
 
 
 async def load_partner(engine: AsyncEngine, name: str) -> PartnerSettings | None:
-    row = await partners.find_partner(engine, name)
+    row = await find_partner(engine, name)
     return _settings(row) if row else None
 
 
 async def pulled_partners(engine: AsyncEngine) -> list[PartnerSettings]:
     """Enabled partners with a connector, by name."""
-    return [_settings(row) for row in await partners.pulled_partner_rows(engine)]
+    return [_settings(row) for row in await pulled_partner_rows(engine)]

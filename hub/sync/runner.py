@@ -26,8 +26,14 @@ from hub.clock import Clock, SystemClock
 from hub.ingest.service import MissionWriter, Publish, Source
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
-from hub.storage import partners, sync_runs
-from hub.storage.db import refresh_statistics
+from hub.storage import (
+    finish_run,
+    last_good_snapshot_size,
+    record_failure,
+    record_success,
+    refresh_statistics,
+    start_run,
+)
 from hub.sync.partners import PartnerSettings, load_partner
 
 __all__ = ["SyncReport", "SyncRunner", "partner_lock"]
@@ -151,7 +157,7 @@ class SyncRunner:
         self, partner: PartnerSettings, progress: Callable[[int], None] | None, now: datetime
     ) -> SyncReport:
         # We hold the partner's lock: a RUNNING run of it was interrupted (process killed).
-        run_pk = await sync_runs.start_run(self.engine, partner.pk, now)
+        run_pk = await start_run(self.engine, partner.pk, now)
         counts = _counts()
         events: list[int] = []
         seen: set[str] = set()
@@ -182,8 +188,8 @@ class SyncRunner:
         counts["closed"] += closed
         finished = self.clock.now()
         async with self.engine.begin() as conn:
-            await sync_runs.finish_run(conn, run_pk, status, finished, counts)
-            await partners.record_success(
+            await finish_run(conn, run_pk, status, finished, counts)
+            await record_success(
                 conn,
                 partner.pk,
                 result.state,
@@ -205,7 +211,7 @@ class SyncRunner:
         """Close what a complete pull no longer lists, unless the pull looks wrong."""
         if coverage is Coverage.INCREMENTAL:
             return "SUCCEEDED", 0
-        last_good = await partners.last_good_snapshot_size(self.engine, partner.pk)
+        last_good = await last_good_snapshot_size(self.engine, partner.pk)
         if not seen or (last_good and len(seen) < last_good / 2):
             logger.warning(
                 "sync of %s: %d missions where the last good pull had %s; closing nothing",
@@ -230,7 +236,7 @@ class SyncRunner:
         message = f"{type(exc).__name__}: {exc}"[:2000]
         settings = self.settings
         async with self.engine.begin() as conn:
-            failures, failing_since = await partners.record_failure(
+            failures, failing_since = await record_failure(
                 conn,
                 partner.pk,
                 now,
@@ -244,7 +250,7 @@ class SyncRunner:
             counts["closed"] += len(closed.event_seqs)
             events += closed.event_seqs
         async with self.engine.begin() as conn:
-            await sync_runs.finish_run(conn, run_pk, "FAILED", now, counts, message)
+            await finish_run(conn, run_pk, "FAILED", now, counts, message)
         if failures == 1 or failures == settings.circuit_failures:
             logger.warning("sync of %s failed (%d in a row): %s", partner.name, failures, message)
         return SyncReport(partner.name, "FAILED", counts, message, events)

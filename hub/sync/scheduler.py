@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.settings import Settings
-from hub.storage.sync_runs import last_runs
+from hub.storage import last_runs
 from hub.sync.partners import pulled_partners
 from hub.sync.runner import SyncReport, SyncRunner
 

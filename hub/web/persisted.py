@@ -26,7 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth.caller import Caller
 from hub.clock import Clock, SystemClock
 from hub.errors import HubError
-from hub.storage.documents import add_document, all_documents, find_document
+from hub.storage import add_document, all_documents, find_document
 
 __all__ = ["DocumentStore", "PersistedQueryError", "Resolved", "sha256_hex"]
 
