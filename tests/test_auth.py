@@ -214,6 +214,20 @@ def test_a_token_request_that_is_not_a_client_credentials_form_says_so(
     assert response.headers["cache-control"] == "no-store"
 
 
+def test_a_parameter_sent_twice_is_refused(client: TestClient, acme: Any) -> None:
+    response = client.post(
+        "/oauth/token",
+        content=b"grant_type=client_credentials&grant_type=password",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+        auth=(acme.client_id, acme.client_secret),
+    )
+    assert response.status_code == 400
+    assert response.json() == {
+        "error": "invalid_request",
+        "error_description": "grant_type is sent twice: send each once",
+    }
+
+
 def test_other_grants_and_scopes_say_what_is_supported(client: TestClient, acme: Any) -> None:
     auth = (acme.client_id, acme.client_secret)
     grant = client.post("/oauth/token", data={"grant_type": "password"}, auth=auth).json()

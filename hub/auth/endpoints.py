@@ -125,7 +125,7 @@ class OAuthEndpoints:
             await self._denied(claimed, "body not form-encoded")
             return _error(400, "invalid_request", form_hint)
         try:
-            return await read_request(request, self.settings.issuer)
+            checked = await read_request(request, self.settings.issuer)
         except InsecureTransportError:
             # The public URL is plain http on a non-loopback host: say what to fix.
             return _error(
@@ -134,6 +134,11 @@ class OAuthEndpoints:
                 "OAuth 2 needs https: set HUB_PUBLIC_URL to the hub's https address "
                 "(plain http is allowed on loopback only)",
             )
+        repeated = checked.repeated()
+        if repeated is not None:
+            await self._denied(claimed, "repeated parameter")
+            return _error(400, "invalid_request", f"{repeated} is sent twice: send each once")
+        return checked
 
     async def _run(self, call: Any, *args: Any) -> Response:
         status, body, headers = await anyio.to_thread.run_sync(call, *args)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from collections import defaultdict
 from collections.abc import Mapping
 from urllib.parse import unquote
@@ -25,6 +26,7 @@ __all__ = [
 FORM = "application/x-www-form-urlencoded"
 # Confidential clients only (RFC 6749 §2.3.1): the secret in a Basic header or in the form.
 AUTH_METHODS = ["client_secret_basic", "client_secret_post"]
+_PLAIN_NAME = re.compile(r"[a-z_]{1,40}")
 
 
 class _FormPayload(OAuth2Payload):  # type: ignore[misc]
@@ -60,6 +62,14 @@ class FormRequest(OAuth2Request):  # type: ignore[misc]
     @property
     def form(self) -> dict[str, str]:
         return self._form
+
+    def repeated(self) -> str | None:
+        """A parameter sent more than once (RFC 6749 §3.2 forbids it), named when it is a plain
+        name; None when each comes once."""
+        for name, values in self.payload.datalist.items():
+            if len(values) > 1:
+                return name if _PLAIN_NAME.fullmatch(name) else "a parameter"
+        return None
 
     def claimed_client_id(self) -> str | None:
         """The client id the request names, authenticated or not (Basic header, else form)."""
