@@ -1,29 +1,25 @@
 """MissionFilter in memory: the subscriptions' matcher, held to the SQL search's answers.
 
-It reads the `match_state` the writer stores with each mission and each change event, and
+It reads the `MatchState` the writer stores with each mission and each change event, and
 must say exactly what hub/storage/search.py's compile_filter says in SQL (a property test
 generates missions and filters and compares the two on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hub.catalogue.filters import MissionFilter, Policy
 from hub.catalogue.geo import distance_km
+from hub.catalogue.match_state import MatchState
 from hub.catalogue.text import tokens
 
 if TYPE_CHECKING:
     from hub.storage.repository import MissionRepository
 
 __all__ = ["Matcher"]
-
-
-def _moment(value: Any) -> datetime | None:
-    return datetime.fromisoformat(value) if isinstance(value, str) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,26 +51,32 @@ class Matcher:
         policy_partners = self.policy is not None and bool(self.policy.partners)
         return not self.filter.partners and not policy_partners
 
-    def matches(self, state: dict[str, Any] | None, duplicate: bool = False) -> bool:
+    def matches(
+        self, state: MatchState | Mapping[str, Any] | None, duplicate: bool = False
+    ) -> bool:
+        """Whether a mission in `state` (as stored: JSON is read with MatchState.from_json)
+        passes this filter and policy."""
         if not state:
             return False
+        if not isinstance(state, MatchState):
+            state = MatchState.from_json(state)
         if duplicate and self.collapses_duplicates:
             return False
         return self._filter(state) and self._policy(state)
 
-    def _filter(self, s: dict[str, Any]) -> bool:
+    def _filter(self, s: MatchState) -> bool:
         f = self.filter
-        if f.status and s["status"] not in {v.value for v in f.status}:
+        if f.status and s.status not in {v.value for v in f.status}:
             return False
         if f.text is not None:
             words = tokens(f.text)
-            if words and not set(words) <= set(s["search_text"].split()):
+            if words and not set(words) <= set(s.search_text.split()):
                 return False
-        if f.causes and not set(f.causes) & set(s["causes"]):
+        if f.causes and not set(f.causes) & set(s.causes):
             return False
-        if f.skills and not set(f.skills) & set(s["skills"]):
+        if f.skills and not set(f.skills) & set(s.skills):
             return False
-        if f.remote and s["remote"] not in {r.value for r in f.remote}:
+        if f.remote and s.remote not in {r.value for r in f.remote}:
             return False
         if f.near is not None:
             near = f.near
@@ -82,48 +84,47 @@ class Matcher:
                 lat is not None
                 and lon is not None
                 and distance_km(near.latitude, near.longitude, lat, lon) <= near.radius_km
-                for lat, lon, _, _ in s["locations"]
+                for lat, lon, _, _ in s.locations
             )
-            if not within and not (near.include_fully_remote and s["remote"] == "FULL"):
+            if not within and not (near.include_fully_remote and s.remote == "FULL"):
                 return False
-        if f.postal_codes and not {loc[2] for loc in s["locations"]} & set(f.postal_codes):
+        if f.postal_codes and not {loc.postal_code for loc in s.locations} & set(f.postal_codes):
             return False
-        if f.department_codes and not (
-            {loc[3] for loc in s["locations"]} & set(f.department_codes)
-        ):
+        departments = {loc.department_code for loc in s.locations}
+        if f.department_codes and not departments & set(f.department_codes):
             return False
-        if f.partners and s["partner"] not in f.partners:
+        if f.partners and s.partner not in f.partners:
             return False
-        if f.organizations and s["organization_pk"] not in self.organization_pks:
+        if f.organizations and s.organization_pk not in self.organization_pks:
             return False
-        if f.engagement_types and s["engagement_type"] not in {e.value for e in f.engagement_types}:
+        if f.engagement_types and s.engagement_type not in {e.value for e in f.engagement_types}:
             return False
-        end, start = _moment(s["end_at"]), _moment(s["start_at"])
+        end, start = s.end_at, s.start_at
         if f.available_from is not None and end is not None and end < f.available_from:
             return False
         if f.available_until is not None and start is not None and start > f.available_until:
             return False
         if f.max_hours_per_week is not None:
-            hours = s["hours_per_week_min"]
+            hours = s.hours_per_week_min
             if hours is None or hours > f.max_hours_per_week:
                 return False
-        if f.open_to_minors is not None and s["open_to_minors"] is not f.open_to_minors:
+        if f.open_to_minors is not None and s.open_to_minors is not f.open_to_minors:
             return False
         if f.updated_since is not None:
-            updated = _moment(s.get("updated_at"))
+            updated = s.updated_at
             if updated is None or updated < f.updated_since:
                 return False
         return True
 
-    def _policy(self, s: dict[str, Any]) -> bool:
+    def _policy(self, s: MatchState) -> bool:
         p = self.policy
         if p is None or p.is_open:
             return True
-        if p.causes and not set(p.causes) & set(s["causes"]):
+        if p.causes and not set(p.causes) & set(s.causes):
             return False
-        if p.partners and s["partner"] not in p.partners:
+        if p.partners and s.partner not in p.partners:
             return False
-        if p.engagement_types and s["engagement_type"] not in {e.value for e in p.engagement_types}:
+        if p.engagement_types and s.engagement_type not in {e.value for e in p.engagement_types}:
             return False
-        org = s["organization_pk"]
+        org = s.organization_pk
         return not (org is not None and org in self.excluded_organization_pks)
