@@ -42,6 +42,7 @@ class Context:
     _organizations: DataLoader[str, OrganizationRecord | None] | None = field(
         default=None, repr=False
     )
+    _partner_counts: DataLoader[int, int] | None = field(default=None, repr=False)
 
     async def published(self, seqs: list[int]) -> None:
         """Tell subscribers about committed changes."""
@@ -76,8 +77,20 @@ class Context:
         if self._organizations is None:
 
             async def load(ids: list[str]) -> list[OrganizationRecord | None]:
-                found = await self.repository.organizations_by_ids(ids)
+                found = await self.repository.organizations_by_ids(ids, self.policy)
                 return [found.get(i) for i in ids]
 
             self._organizations = DataLoader(load_fn=load)
         return self._organizations
+
+    @property
+    def partner_counts(self) -> DataLoader[int, int]:
+        """Open missions by partner pk, batched: every `missionCount` of a request in one query."""
+        if self._partner_counts is None:
+
+            async def load(pks: list[int]) -> list[int]:
+                found = await self.repository.open_mission_counts(pks)
+                return [found.get(pk, 0) for pk in pks]
+
+            self._partner_counts = DataLoader(load_fn=load)
+        return self._partner_counts

@@ -7,6 +7,7 @@ import uuid
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
+from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from hub.errors import HubError
 
@@ -17,7 +18,9 @@ logger = logging.getLogger("hub.graphql")
 
 def _expected(error: GraphQLError) -> bool:
     original = error.original_error
-    return original is None or isinstance(original, HubError | GraphQLError)
+    return original is None or isinstance(
+        original, HubError | GraphQLError | InvalidOperationTypeError
+    )
 
 
 class MaskUnexpectedErrors(MaskErrors):
@@ -51,6 +54,17 @@ class MaskUnexpectedErrors(MaskErrors):
 def _with_code(error: GraphQLError) -> GraphQLError:
     """Give expected hub errors their machine-readable code."""
     original = error.original_error
+    if isinstance(original, InvalidOperationTypeError):
+        # The legacy graphql-ws protocol runs subscriptions only.
+        reason = original.as_http_error_reason("this transport")
+        return GraphQLError(
+            f"{reason}: send them over HTTP or graphql-transport-ws",
+            error.nodes,
+            error.source,
+            error.positions,
+            error.path,
+            extensions={"code": "OPERATION_NOT_ALLOWED"},
+        )
     if isinstance(original, HubError):
         code = getattr(original, "code", "BAD_REQUEST")
         error.extensions = {**(error.extensions or {}), "code": code}

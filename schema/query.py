@@ -12,7 +12,7 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from hub.catalogue import taxonomy
-from hub.catalogue.filters import MissionFilter, MissionOrder
+from hub.catalogue.filters import MissionFilter, MissionOrder, Policy
 from hub.catalogue.model import MissionStatus
 from hub.errors import BadCursor
 from hub.storage.repository import check_first
@@ -168,7 +168,7 @@ class Query:
         ctx = info.context
         size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
         position = _org_position(after) if after else None
-        found = await ctx.repository.organizations(name, size, position)
+        found = await ctx.repository.organizations(name, size, position, ctx.policy)
         end = _org_cursor(found[-1].pk) if found else None
         return OrganizationPage(nodes=found, end_cursor=end)  # type: ignore[arg-type]
 
@@ -219,9 +219,12 @@ class Query:
         ctx = info.context
         size = check_first(first, ctx.settings.page_size_default, ctx.settings.page_size_max)
         statuses = tuple(MissionStatus(s) for s in status) if status else tuple(MissionStatus)
-        flt = MissionFilter(partners=(partner,), status=statuses)
+        # The partner is the standing restriction, not a filter: facets, which drop each
+        # dimension's own filter, then count nothing of another partner's catalogue.
+        own = Policy(partners=(partner,))
+        flt = MissionFilter(status=statuses)
         event_cursor = await ctx.repository.event_cursor()
-        page, query = await ctx.repository.search(flt, MissionOrder.RECENT, size, after, None)
+        page, query = await ctx.repository.search(flt, MissionOrder.RECENT, size, after, own)
         return MissionConnection(page=page, query=query, event_cursor=str(event_cursor))
 
     @strawberry.field(

@@ -5,18 +5,17 @@ from __future__ import annotations
 import enum
 from collections.abc import Mapping
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 import strawberry
 from graphql import GraphQLResolveInfo
 from strawberry.types import Info
 
+from hub.auth.caller import READ
 from hub.catalogue import taxonomy
 from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
 from hub.catalogue.records import MissionRecord, OrganizationRecord, PartnerRecord
-
-if TYPE_CHECKING:
-    from schema.context import Context
+from schema.context import Context
 
 __all__ = [
     "Cause",
@@ -238,7 +237,12 @@ class Partner(Node):
         description="The connector that pulls its catalogue; null for push-only partners."
     )
     push_only: bool = strawberry.field(description="True when the partner pushes its offers.")
-    mission_count: int = strawberry.field(description="Open missions from this partner.")
+
+    @strawberry.field(description="Open missions from this partner.")
+    async def mission_count(self, info: Info[Context, None]) -> int:
+        # Wherever a partner appears (partners, node, a mission's partner or alsoPublishedOn),
+        # counted alike, in one query a request.
+        return await info.context.partner_counts.load(int(getattr(self, "pk")))  # noqa: B009
 
     @strawberry.field(description="The partner's most recent sync run, if any.")
     def last_sync(self) -> SyncRun | None:
@@ -341,12 +345,24 @@ class Mission(Node):
     created_at: datetime = strawberry.field(description="When the hub first saw it.")
     updated_at: datetime = strawberry.field(description="When the hub last changed it.")
     closed_at: datetime | None = strawberry.field(description="When it was closed.")
-    distance_km: float | None = strawberry.field(
-        description="Distance in km to the nearest location, when ordered by NEAREST."
+
+    @strawberry.field(
+        description="Distance in km to the nearest location, when ordered by NEAREST "
+        "(to the metre: 3 decimals)."
     )
-    also_published_on: list[Partner] = strawberry.field(
-        description="Other partners publishing the same mission."
+    def distance_km(self) -> float | None:
+        distance: float | None = getattr(self, "distance_km", None)
+        return None if distance is None else round(distance, 3)
+
+    @strawberry.field(
+        description="Other partners publishing the same mission; empty for a partner's own "
+        "token, which sees nothing of other partners' catalogues."
     )
+    def also_published_on(self, info: Info[Context, None]) -> list[Partner]:
+        caller = info.context.caller
+        if caller is None or not caller.has(READ):
+            return []
+        return list(getattr(self, "also_published_on", []))
 
     @strawberry.field(description="The partner's own labels for causes, before mapping.")
     def raw_causes(self) -> list[str]:

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
 import pytest
+import strawberry
 import websockets
 
 from hub.clock import ManualClock
 from hub.ingest.service import apply
-from hub.live import CLOSE_FELL_BEHIND, CLOSE_TOKEN_ENDED, FellBehind, LiveEvents
+from hub.live import CLOSE_FELL_BEHIND, CLOSE_TOKEN_ENDED, Fanout, FellBehind, LiveEvents
+from hub.live.fanout import End
 from hub.pubsub import MemoryBroker
 from hub.settings import Settings
 from hub.storage.db import make_engine
@@ -187,6 +189,7 @@ async def _next_event(socket: Any) -> dict[str, Any]:
     while True:
         message = json.loads(await asyncio.wait_for(socket.recv(), 20))
         if message["type"] == "next":
+            assert message["payload"].get("data"), message
             event: dict[str, Any] = message["payload"]["data"]["missionEvents"]
             return event
         assert message["type"] == "ping", message  # keep-alives aside, only events
@@ -198,7 +201,7 @@ def test_a_socket_that_falls_behind_is_closed_with_4290_alone_and_resumes(
     """The stream overflows one subscription's inbox: FellBehind travels up through its
     execution, its socket is closed with 4290, another subscription carries on, and the
     closed one resumes from its last cursor with nothing lost."""
-    tuned = settings.model_copy(update={"subscriber_queue_size": 1, "live_poll_seconds": 30.0})
+    tuned = settings.model_copy(update={"subscriber_queue_size": 3, "live_poll_seconds": 30.0})
     app = create_app(tuned, clock)
     with serve(app) as base, httpx.Client(base_url=base) as http:
         issuer = Clients(tuned, http, clock)  # type: ignore[arg-type]
@@ -235,10 +238,10 @@ def test_a_socket_that_falls_behind_is_closed_with_4290_alone_and_resumes(
             cursor = (await _next_event(behind))["cursor"]
             assert (await _next_event(other))["mission"]["externalId"] == "1"
 
-            # Two batches reach `behind` before its execution reads one (queue size 1).
+            # Four batches reach `behind` before its execution reads one (queue size 3).
             def burst() -> None:
-                behind_inbox.offer([])
-                behind_inbox.offer([])
+                for _ in range(4):
+                    behind_inbox.offer([])
 
             live._tasks[0].get_loop().call_soon_threadsafe(burst)
             with pytest.raises(websockets.ConnectionClosed) as closed:
@@ -258,3 +261,100 @@ def test_a_socket_that_falls_behind_is_closed_with_4290_alone_and_resumes(
     assert code == CLOSE_FELL_BEHIND
     assert seen == ["2"]
     assert got == ["2"]  # nothing lost: the resumed subscription replays what it missed
+
+
+def _ticking_schema(ticks: asyncio.Queue[int | BaseException | None]) -> strawberry.Schema:
+    """A real strawberry execution that yields what the test feeds it (None ends it, an
+    exception is raised from the subscription, as the hub's raises FellBehind)."""
+
+    @strawberry.type
+    class Query:
+        ok: bool = True
+
+    @strawberry.type
+    class Subscription:
+        @strawberry.subscription
+        async def ticks(self) -> AsyncGenerator[int, None]:
+            while (tick := await ticks.get()) is not None:
+                if isinstance(tick, BaseException):
+                    raise tick
+                yield tick
+
+    return strawberry.Schema(query=Query, subscription=Subscription)
+
+
+def _tick(message: str) -> int | str:
+    """A `next` message's tick, or the error it carries."""
+    payload = json.loads(message)["payload"]
+    return payload["data"]["ticks"] if payload["data"] else payload["errors"][0]["message"]
+
+
+class _Group:
+    """Two members of one fan-out group, one of whose sockets stops reading."""
+
+    def __init__(self, queue_size: int) -> None:
+        self.ticks: asyncio.Queue[int | BaseException | None] = asyncio.Queue()
+        self.schema = _ticking_schema(self.ticks)
+        self.fanout = Fanout(queue_size)
+        self.executions = 0
+        self.fast: list[int | str] = []
+        self.slow: list[int | str] = []
+        self.stuck = asyncio.Event()  # the slow socket's client reads again when set
+
+    async def _start(self, group: Any) -> None:
+        self.executions += 1
+        await self.fanout.run(group, await self.schema.stream("subscription { ticks }"))
+
+    async def _fast_send(self, message: str) -> None:
+        self.fast.append(_tick(message))
+
+    async def _slow_send(self, message: str) -> None:
+        self.slow.append(_tick(message))
+        await self.stuck.wait()
+
+    def join(self) -> tuple[asyncio.Task[End], asyncio.Task[End]]:
+        slow = self.fanout.join("same subscription", "slow", self._start)
+        fast = self.fanout.join("same subscription", "fast", self._start)
+        return (
+            asyncio.create_task(slow.pump(self._slow_send)),
+            asyncio.create_task(fast.pump(self._fast_send)),
+        )
+
+
+def test_a_slow_socket_of_a_group_is_told_to_resume_alone_and_the_group_goes_on() -> None:
+    async def scenario() -> tuple[_Group, End]:
+        group = _Group(queue_size=3)
+        slow, fast = group.join()
+        for tick in range(10):
+            await group.ticks.put(tick)
+            await until(lambda: len(group.fast) == tick + 1, "the fast member")  # noqa: B023
+        group.stuck.set()  # the slow socket's send returns: its writer finds it fell behind
+        with pytest.raises(FellBehind):
+            await asyncio.wait_for(slow, 10)
+        await group.ticks.put(None)
+        return group, await asyncio.wait_for(fast, 10)
+
+    group, end = asyncio.run(scenario())
+    assert group.fast == list(range(10))  # never held back by the stuck one
+    assert group.slow == [0]  # its send stuck on the first; three more filled its inbox
+    assert end == End() and group.executions == 1
+    assert not group.fanout.groups  # the ended execution left no group behind
+
+
+def test_an_execution_that_falls_behind_tells_every_member_and_an_error_ends_them() -> None:
+    async def scenario(ending: BaseException) -> tuple[_Group, list[BaseException | End]]:
+        group = _Group(queue_size=3)
+        group.stuck.set()
+        tasks = group.join()
+        await group.ticks.put(1)
+        await until(lambda: group.fast and group.slow, "both members")
+        await group.ticks.put(ending)
+        return group, await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), 10)
+
+    group, behind = asyncio.run(scenario(FellBehind()))
+    assert [type(outcome) for outcome in behind] == [FellBehind, FellBehind]
+    assert group.fast == group.slow == [1]
+    # Any other failure is not a 4290: the members get it as an error, then complete.
+    group, broken = asyncio.run(scenario(RuntimeError("boom")))
+    assert broken == [End(), End()]
+    assert group.fast == group.slow == [1, "boom"]

@@ -64,6 +64,21 @@ def _where(conditions: dict[str, ColumnElement[bool]], *, without: str | None = 
     return and_(true(), *parts)
 
 
+def _open_counts() -> Select[Any]:
+    return (
+        select(missions.c.partner_pk, func.count().label("n"))
+        .where(missions.c.status == MissionStatus.OPEN.value)
+        .group_by(missions.c.partner_pk)
+    )
+
+
+def _visible_organization(policy: Policy | None) -> ColumnElement[bool]:
+    """An organization the policy does not exclude (its missions are hidden by the filter)."""
+    if policy is None or not policy.excluded_organizations:
+        return true()
+    return organizations.c.id.not_in(list(policy.excluded_organizations))
+
+
 class CatalogueReads(RecordReader):
     """Reads over one engine; each call takes its own connection from the pool."""
 
@@ -179,9 +194,15 @@ class CatalogueReads(RecordReader):
         return {record.id: record for record in records}
 
     async def organizations(
-        self, name: str | None, first: int, after_pk: int | None
+        self, name: str | None, first: int, after_pk: int | None, policy: Policy | None = None
     ) -> list[OrganizationRecord]:
-        stmt = select(organizations).order_by(organizations.c.pk).limit(first)
+        """Organizations by creation order, without those the caller's policy excludes."""
+        stmt = (
+            select(organizations)
+            .where(_visible_organization(policy))
+            .order_by(organizations.c.pk)
+            .limit(first)
+        )
         if name:
             stmt = stmt.where(
                 organizations.c.name_key.contains(org_name_key(name), autoescape=True)
@@ -192,22 +213,29 @@ class CatalogueReads(RecordReader):
             rows = (await conn.execute(stmt)).mappings().all()
         return [organization_record(row) for row in rows]
 
-    async def organizations_by_ids(self, ids: Sequence[str]) -> dict[str, OrganizationRecord]:
+    async def organizations_by_ids(
+        self, ids: Sequence[str], policy: Policy | None = None
+    ) -> dict[str, OrganizationRecord]:
+        """Organizations by global id, without those the caller's policy excludes."""
         if not ids:
             return {}
-        stmt = select(organizations).where(organizations.c.id.in_(list(ids)))
+        stmt = select(organizations).where(
+            organizations.c.id.in_(list(ids)), _visible_organization(policy)
+        )
         async with self.engine.connect() as conn:
             rows = (await conn.execute(stmt)).mappings().all()
         return {row["id"]: organization_record(row) for row in rows}
 
+    async def open_mission_counts(self, partner_pks: Sequence[int]) -> dict[int, int]:
+        """Open missions of each partner (its own listings, duplicates included)."""
+        stmt = _open_counts().where(missions.c.partner_pk.in_(list(partner_pks)))
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).all()
+        return {int(pk): int(n) for pk, n in rows}
+
     async def partner_list(self) -> list[PartnerRecord]:
         """Every partner with its open-mission count and its last sync run."""
-        counts = (
-            select(missions.c.partner_pk, func.count().label("n"))
-            .where(missions.c.status == MissionStatus.OPEN.value)
-            .group_by(missions.c.partner_pk)
-            .subquery()
-        )
+        counts = _open_counts().subquery()
         stmt = (
             select(partners, func.coalesce(counts.c.n, 0).label("mission_count"))
             .outerjoin(counts, counts.c.partner_pk == partners.c.pk)
