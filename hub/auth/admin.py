@@ -15,7 +15,7 @@ from hub.auth.token_endpoint import issue_token
 from hub.catalogue.filters import Policy
 from hub.errors import UserInputError
 from hub.settings import Settings
-from hub.storage.issuers import add_trusted_issuer
+from hub.storage import add_trusted_issuer
 
 __all__ = ["DemoCredentials", "add_issuer", "describe", "ensure_demo_clients"]
 

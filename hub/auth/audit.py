@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from hub.storage.audit import append_audit
+from hub.storage import append_audit
 
 __all__ = ["audit"]
 

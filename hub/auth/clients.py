@@ -16,7 +16,7 @@ from hub.catalogue.filters import Policy
 from hub.catalogue.model import EngagementType
 from hub.clock import Clock, SystemClock
 from hub.errors import UserInputError
-from hub.storage.clients import client_id_of, client_row, client_rows, insert_client, update_client
+from hub.storage import client_id_of, client_row, client_rows, insert_client, update_client
 
 __all__ = [
     "ClientRecord",

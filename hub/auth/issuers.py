@@ -14,7 +14,7 @@ from joserfc.jwk import KeySet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import Clock, SystemClock
-from hub.storage.issuers import trusted_issuer_rows
+from hub.storage import trusted_issuer_rows
 
 __all__ = ["IssuerStore"]
 

@@ -15,7 +15,7 @@ from joserfc.jwk import ECKey, KeySet
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.clock import Clock, SystemClock
-from hub.storage.signing_keys import add_signing_key, signing_key_rows
+from hub.storage import add_signing_key, signing_key_rows
 
 __all__ = ["ALGORITHM", "KeyStore"]
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth.introspection import IssuedToken, Lookup
 from hub.auth.oauth_request import AUTH_METHODS
 from hub.clock import Clock, SystemClock
-from hub.storage.revocations import add_revocation, is_revoked
+from hub.storage import add_revocation, is_revoked
 
 __all__ = ["Revocation", "RevocationList"]
 
