@@ -177,7 +177,10 @@ class Query:
         description="Partners, with their open-mission counts and last sync.",
     )
     async def partners(self, info: Info[Context, None]) -> list[Partner]:
-        return await info.context.repository.partner_list()  # type: ignore[return-value]
+        found = await info.context.repository.partner_list()
+        for partner in found:  # counted already: missionCount need not ask again
+            info.context.partner_counts.prime(partner.pk, partner.mission_count)
+        return found  # type: ignore[return-value]
 
     @strawberry.field(
         permission_classes=[CanRead],
