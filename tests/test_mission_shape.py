@@ -121,6 +121,14 @@ def test_locations_and_organizations_have_one_shape() -> None:
         assert name in {f.name for f in dataclasses.fields(OrganizationInput)}, name
 
 
+def test_the_record_reads_every_other_field_from_its_column() -> None:
+    """MissionRecord.from_row reads each field not built otherwise from the column of its name."""
+    from hub.catalogue.records import _NOT_COLUMNS
+
+    for f in dataclasses.fields(MissionRecord):
+        assert f.name in _NOT_COLUMNS or f.name in missions.c, f.name
+
+
 def test_the_match_state_is_named_as_the_mission() -> None:
     """What the state copies by name exists on the draft or as a column, so `derive` finds it
     on a draft and on a stored row alike."""

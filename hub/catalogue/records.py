@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+import enum
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, get_args, get_type_hints
 
 from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
 
@@ -131,6 +134,81 @@ class MissionRecord:
     distance_km: float | None = None
     also_published_on: list[PartnerRecord] = field(default_factory=list)
     is_duplicate: bool = False  # another partner's older listing of it is the one shown
+
+    @classmethod
+    def from_row(
+        cls,
+        row: Mapping[str, Any],
+        *,
+        partner: PartnerRecord,
+        organization: OrganizationRecord | None,
+        locations: list[LocationRecord],
+        causes: list[str],
+        skills: list[SkillRecord],
+        also_published_on: list[PartnerRecord],
+    ) -> MissionRecord:
+        """From a `missions` row: every field named as a column is read from it (an enum by its
+        type, a list or dict copied), so a new mission field needs no code here."""
+        values: dict[str, Any] = {}
+        for name, kind in _ROW_FIELDS:
+            value = row[name]
+            if value is not None and isinstance(kind, type) and issubclass(kind, enum.Enum):
+                value = kind(value)
+            elif kind is list or kind is dict:
+                value = kind(value or kind())
+            values[name] = value
+        kind = row["commitment_kind"]
+        return cls(
+            **values,
+            partner=partner,
+            commitment=Commitment(
+                hours_per_week_min=row["hours_per_week_min"],
+                hours_per_week_max=row["hours_per_week_max"],
+                total_hours=row["total_hours"],
+                kind=CommitmentKind(kind) if kind else None,
+                schedule_label=row["schedule_label"],
+            ),
+            places=Places(row["places_total"], row["places_remaining"]),
+            organization=organization,
+            locations=locations,
+            causes=causes,
+            skills=skills,
+            also_published_on=also_published_on,
+            is_duplicate=row["canonical_pk"] is not None,
+        )
+
+
+# MissionRecord's fields that are not a `missions` column of the same name: built by from_row.
+_NOT_COLUMNS = frozenset(
+    {
+        "partner",  # partner_pk, resolved
+        "commitment",  # hours_per_week_min/max, total_hours, commitment_kind, schedule_label
+        "places",  # places_total, places_remaining
+        "organization",  # organization_pk, resolved
+        "locations",  # mission_locations
+        "causes",  # mission_causes
+        "skills",  # mission_skills
+        "distance_km",  # computed by a NEAREST search
+        "also_published_on",  # other partners' listings of it
+        "is_duplicate",  # canonical_pk
+    }
+)
+
+
+def _kind(hint: Any) -> Any:
+    """`Remote | None` -> Remote, `list[str]` -> list."""
+    args = [arg for arg in get_args(hint) if arg is not type(None)]
+    if len(args) == 1 and type(None) in get_args(hint):
+        hint = args[0]
+    return getattr(hint, "__origin__", hint)
+
+
+_HINTS = get_type_hints(MissionRecord)
+_ROW_FIELDS = tuple(
+    (f.name, _kind(_HINTS[f.name]))
+    for f in dataclasses.fields(MissionRecord)
+    if f.name not in _NOT_COLUMNS
+)
 
 
 @dataclass(slots=True)

@@ -10,14 +10,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.catalogue import taxonomy
-from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
+from hub.catalogue.model import GeoSource, MissionStatus
 from hub.catalogue.records import (
-    Commitment,
     LocationRecord,
     MissionRecord,
     OrganizationRecord,
     PartnerRecord,
-    Places,
     SkillRecord,
 )
 from hub.clock import Clock, SystemClock
@@ -173,41 +171,12 @@ def _mission(
     skills: list[SkillRecord],
     also_published_on: list[PartnerRecord],
 ) -> MissionRecord:
-    return MissionRecord(
-        pk=row["pk"],
-        id=row["id"],
+    return MissionRecord.from_row(
+        row,
         partner=partner,
-        external_id=row["external_id"],
-        application_url=row["application_url"],
-        title=row["title"],
-        description=row["description"],
-        description_html=row["description_html"],
-        tags=list(row["tags"] or []),
-        engagement_type=EngagementType(row["engagement_type"]),
-        remote=Remote(row["remote"]),
-        audience=list(row["audience"] or []),
-        start_at=row["start_at"],
-        end_at=row["end_at"],
-        posted_at=row["posted_at"],
-        commitment=Commitment(
-            hours_per_week_min=row["hours_per_week_min"],
-            hours_per_week_max=row["hours_per_week_max"],
-            total_hours=row["total_hours"],
-            kind=CommitmentKind(row["commitment_kind"]) if row["commitment_kind"] else None,
-            schedule_label=row["schedule_label"],
-        ),
-        places=Places(row["places_total"], row["places_remaining"]),
         organization=organization,
-        open_to_minors=row["open_to_minors"],
-        reduced_mobility_accessible=row["reduced_mobility_accessible"],
-        status=MissionStatus(row["status"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        closed_at=row["closed_at"],
-        raw=dict(row["raw"] or {}),
         locations=locations,
         causes=causes,
         skills=skills,
         also_published_on=also_published_on,
-        is_duplicate=row["canonical_pk"] is not None,
     )
