@@ -6,7 +6,9 @@ item, so that one bad item is refused with its reason and never sinks the rest o
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, date, datetime, time
+from typing import Any
 
 import strawberry
 
@@ -124,64 +126,52 @@ def _choice(field: str, value: str, kind: type[Remote | EngagementType | Commitm
     return normal
 
 
+def _as_is(value: object) -> dict[str, Any]:
+    """The fields of an input that the draft takes as they are (lists copied), by name."""
+    out: dict[str, Any] = {}
+    for f in dataclasses.fields(value):  # type: ignore[arg-type]
+        if f.name not in _CONVERTED:
+            given = getattr(value, f.name)
+            out[f.name] = list(given) if isinstance(given, list) else given
+    return out
+
+
+# Input fields read into another type (dates, enums) or another object; the others are copied.
+_CONVERTED = frozenset(
+    (
+        "engagement_type",
+        "remote",
+        "commitment_kind",
+        "start_at",
+        "end_at",
+        "posted_at",
+        "locations",
+        "organization",
+    )
+)
+
+
 def to_draft(item: MissionInput) -> MissionDraft | Refusal:
     """The draft the pipeline takes, or a refusal naming the field that cannot be read."""
     try:
         return MissionDraft(
-            external_id=item.external_id,
-            title=item.title,
-            application_url=item.application_url,
-            description=item.description,
-            description_html=item.description_html,
-            tags=list(item.tags),
+            **_as_is(item),
             engagement_type=EngagementType(
                 _choice("engagementType", item.engagement_type, EngagementType)
             ),
             remote=Remote(_choice("remote", item.remote, Remote)),
-            locations=[
-                Location(
-                    street=loc.street,
-                    postal_code=loc.postal_code,
-                    city=loc.city,
-                    department_code=loc.department_code,
-                    region=loc.region,
-                    country=loc.country,
-                    latitude=loc.latitude,
-                    longitude=loc.longitude,
-                )
-                for loc in item.locations
-            ],
-            causes=list(item.causes),
-            skills=list(item.skills),
-            audience=list(item.audience),
+            locations=[Location(**_as_is(loc)) for loc in item.locations],
             start_at=_moment("startAt", item.start_at),
             end_at=_moment("endAt", item.end_at),
             posted_at=_moment("postedAt", item.posted_at),
-            hours_per_week_min=item.hours_per_week_min,
-            hours_per_week_max=item.hours_per_week_max,
-            total_hours=item.total_hours,
             commitment_kind=(
                 CommitmentKind(_choice("commitmentKind", item.commitment_kind, CommitmentKind))
                 if item.commitment_kind
                 else None
             ),
-            schedule_label=item.schedule_label,
-            places_total=item.places_total,
-            places_remaining=item.places_remaining,
             organization=(
-                OrganizationDraft(
-                    name=item.organization.name,
-                    rna=item.organization.rna,
-                    siren=item.organization.siren,
-                    siret=item.organization.siret,
-                    url=item.organization.url,
-                    logo=item.organization.logo,
-                )
-                if item.organization
-                else None
+                OrganizationDraft(**_as_is(item.organization)) if item.organization else None
             ),
-            open_to_minors=item.open_to_minors,
-            reduced_mobility_accessible=item.reduced_mobility_accessible,
         )
     except _Bad as exc:
         return Refusal(item.external_id or None, str(exc))
