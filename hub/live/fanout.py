@@ -77,6 +77,8 @@ class Member:
 
 @dataclass(eq=False)
 class Group:
+    """Identical subscriptions: one execution (its task) serving every member."""
+
     key: Hashable
     members: set[Member] = field(default_factory=set)
     task: asyncio.Task[None] | None = None
