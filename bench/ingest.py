@@ -337,13 +337,16 @@ async def worker_sync(url: str) -> dict[str, Any]:
         (("_mission_values",), "writer._mission_values"),
         (("_write_children",), "writer._write_children"),
         (("link_duplicates", "_link_duplicates"), "writer._link_duplicates"),
-        (("_append_events",), "writer._append_events"),
+        (("append_events", "_append_events"), "writer._append_events"),
     ):
         for name in names:
             if hasattr(writer, name):
                 timed.wrap(writer, name, label)
                 break
-    timed.wrap(hub.ingest.service, "_count_unmapped", "ingest._count_unmapped")
+    for name in ("count_unmapped", "_count_unmapped"):  # moved to hub.storage.refusals
+        if hasattr(hub.ingest.service, name):
+            timed.wrap(hub.ingest.service, name, "ingest._count_unmapped")
+            break
 
     settings = load_settings(database_url=url, db_echo=False)
     engine = make_engine(settings)
