@@ -17,6 +17,7 @@ from hub.storage.clients import (
 from hub.storage.db import make_engine, refresh_statistics
 from hub.storage.documents import add_document, all_documents, find_document
 from hub.storage.issuers import add_trusted_issuer, trusted_issuer_rows
+from hub.storage.locks import partner_lock
 from hub.storage.migrate import upgrade
 from hub.storage.partners import (
     configure_partner,
@@ -72,6 +73,7 @@ __all__ = [
     "mission_count",
     "mission_id",
     "open_external_ids",
+    "partner_lock",
     "pulled_partner_rows",
     "record_failure",
     "record_refusals",

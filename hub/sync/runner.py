@@ -8,16 +8,13 @@ its missions until it has failed for `close_after_failing_days`.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import time
-import zlib
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from connectors import Close, ConnectorError, Coverage, get_connector
@@ -29,6 +26,7 @@ from hub.settings import Settings
 from hub.storage import (
     finish_run,
     last_good_snapshot_size,
+    partner_lock,
     record_failure,
     record_success,
     refresh_statistics,
@@ -39,36 +37,6 @@ from hub.sync.partners import PartnerSettings, load_partner
 __all__ = ["SyncReport", "SyncRunner", "partner_lock"]
 
 logger = logging.getLogger("hub.sync")
-
-_local_locks: dict[str, bool] = {}
-
-
-@contextlib.asynccontextmanager
-async def partner_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
-    """One sync of a partner at a time: a PostgreSQL advisory lock across replicas, a flag in
-    this process on SQLite (one process is all SQLite serves). Yields whether it was taken."""
-    if engine.dialect.name == "postgresql":
-        key = zlib.crc32(f"entraide-hub:sync:{name}".encode())
-        async with engine.connect() as conn:
-            got = bool(
-                (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
-            )
-            await conn.commit()
-            try:
-                yield got
-            finally:
-                if got:
-                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
-                    await conn.commit()
-        return
-    if _local_locks.get(name):
-        yield False
-        return
-    _local_locks[name] = True
-    try:
-        yield True
-    finally:
-        _local_locks.pop(name, None)
 
 
 @dataclass(slots=True)

@@ -1,0 +1,42 @@
+"""One sync of a partner at a time, across replicas."""
+
+from __future__ import annotations
+
+import contextlib
+import zlib
+from collections.abc import AsyncIterator
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+__all__ = ["partner_lock"]
+
+_local_locks: dict[str, bool] = {}
+
+
+@contextlib.asynccontextmanager
+async def partner_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
+    """One sync of a partner at a time: a PostgreSQL advisory lock across replicas, a flag in
+    this process on SQLite (one process is all SQLite serves). Yields whether it was taken."""
+    if engine.dialect.name == "postgresql":
+        key = zlib.crc32(f"entraide-hub:sync:{name}".encode())
+        async with engine.connect() as conn:
+            got = bool(
+                (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()
+            )
+            await conn.commit()
+            try:
+                yield got
+            finally:
+                if got:
+                    await conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": key})
+                    await conn.commit()
+        return
+    if _local_locks.get(name):
+        yield False
+        return
+    _local_locks[name] = True
+    try:
+        yield True
+    finally:
+        _local_locks.pop(name, None)
