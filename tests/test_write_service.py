@@ -127,3 +127,17 @@ def test_stored_match_states_are_derived_again_when_their_shape_changes(
         assert state.partner == "alpha" and state.causes == ("education",)
 
     run(go())
+
+
+def test_the_app_builds_one_writer_that_publishes_to_the_live_stream(
+    settings: Settings, clock: ManualClock
+) -> None:
+    from starlette.testclient import TestClient
+
+    from hub.web.app import create_app
+
+    with TestClient(create_app(settings, clock)) as client:
+        services = client.app.state.services  # type: ignore[attr-defined]
+        assert isinstance(services.writer, MissionWriter)
+        assert services.writer.publish == services.live.published
+        assert services.writer.clock is clock and services.writer.engine is services.engine
