@@ -147,40 +147,42 @@ def test_one_refusal_type_from_connectors_to_pipeline() -> None:
     assert isinstance(refused, connectors.Refused) and refused.reason == "missing title"
 
 
-def test_a_push_carries_every_field_to_the_draft() -> None:
-    from schema.push import to_draft
+def _sample(name: str, hint: str) -> Any:
+    """A value of a draft field's type, read from its annotation ("float | None": 1.5)."""
+    for kind, value in (("list", [name]), ("bool", True), ("float", 1.5), ("int", 3)):
+        if hint.startswith(kind):
+            return value
+    return f"https://p.example/{name}" if name.endswith("url") else name
 
+
+def test_a_push_carries_every_field_to_the_draft() -> None:
+    """Every input field reaches the draft: the plain ones (filled here from their types, so a
+    new field is covered as it comes) by name, the others converted."""
+    from schema.push import _CONVERTED, to_draft
+
+    draft_hints = {f.name: str(f.type) for f in dataclasses.fields(MissionDraft)}
+    plain = {
+        f.name: _sample(f.name, draft_hints[f.name])
+        for f in dataclasses.fields(MissionInput)
+        if f.name not in _CONVERTED
+    }
     item = MissionInput(
-        external_id="x1",
-        title="Jardin",
-        application_url="https://p.example/x1",
-        description="d",
-        description_html="<p>d</p>",
-        tags=["t"],
+        **plain,
         engagement_type="civic_service",
         remote="possible",
         locations=[LocationInput(street="1 rue", postal_code="69001", city="Lyon", latitude=45.7)],
-        causes=["c"],
-        skills=["s"],
-        audience=["a"],
         start_at="2026-12-01",
         end_at="2026-12-31T10:00:00+01:00",
         posted_at="2026-11-01T00:00:00Z",
-        hours_per_week_min=1.0,
-        hours_per_week_max=2.0,
-        total_hours=10.0,
         commitment_kind="recurring",
-        schedule_label="2h",
-        places_total=3,
-        places_remaining=2,
         organization=OrganizationInput(name="Les Amis", rna="W123456789", logo="https://l"),
-        open_to_minors=True,
-        reduced_mobility_accessible=False,
     )
     draft = to_draft(item)
     assert isinstance(draft, MissionDraft)
-    for f in dataclasses.fields(MissionInput):
-        assert getattr(draft, f.name) not in (None, []), f.name
+    for name, value in plain.items():
+        assert getattr(draft, name) == value, name
+    for name in _CONVERTED:
+        assert getattr(draft, name) not in (None, []), name
     assert draft.locations[0] == Location(street="1 rue", postal_code="69001", city="Lyon",
                                           latitude=45.7)  # fmt: skip
     assert draft.organization == OrganizationDraft(name="Les Amis", rna="W123456789",
