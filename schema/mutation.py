@@ -81,12 +81,11 @@ def _partner_name(info: Info[Context, None]) -> str:
 
 
 def _writer(info: Info[Context, None]) -> MissionWriter:
-    """The app's one write service (a context built without one gets its equivalent)."""
-    context = info.context
-    writer = getattr(context, "writer", None)
-    if isinstance(writer, MissionWriter):
-        return writer
-    return MissionWriter(context.repository.engine, context.clock, context.published)
+    """The app's one write service, built once by the app factory."""
+    writer = info.context.writer
+    if writer is None:
+        raise RuntimeError("the request context has no MissionWriter: build it in create_app")
+    return writer
 
 
 def _check_size(count: int) -> None:
