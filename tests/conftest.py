@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import sqlite3
 from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from hub.auth import ClientKind, ClientStore, NewClient
@@ -68,6 +70,18 @@ async def _truncate(settings: Settings) -> None:
         await engine.dispose()
 
 
+def _empty_sqlite(url: str) -> None:
+    """What _truncate does, through the sqlite3 module: no engine, pool or event loop to set up
+    and tear down for every test (2 ms instead of 10)."""
+    db = sqlite3.connect(make_url(url).database or "")
+    try:
+        db.execute("PRAGMA busy_timeout=10000")
+        deletes = "".join(f"DELETE FROM {table};" for table in TABLES)
+        db.executescript(f"BEGIN;{deletes}DELETE FROM sqlite_sequence;COMMIT;")
+    finally:
+        db.close()
+
+
 @pytest.fixture(scope="session", autouse=True)
 def cheap_secret_hashing() -> Iterator[None]:
     """Client secrets hashed by argon2id at its lowest cost: the hub's own code hashes and checks
@@ -97,7 +111,10 @@ def settings(database_url: str) -> Settings:
     """Settings on an empty, migrated database."""
     # No scheduler in tests: a sync runs when a test says so (test_sync covers the scheduler).
     settings = load_settings(database_url=database_url, scheduler=False)
-    run(_truncate(settings))
+    if settings.is_sqlite:
+        _empty_sqlite(database_url)
+    else:
+        run(_truncate(settings))
     return settings
 
 
