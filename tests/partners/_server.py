@@ -91,7 +91,7 @@ class FaultMiddleware:
             return
         if faults.slow > 0:
             faults.slow -= 1
-            await asyncio.sleep(faults.delay)
+            await asyncio.sleep(faults.delay)  # sleep-ok: the fault itself, a partner that is slow
 
         async def logging_send(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -154,7 +154,7 @@ class LiveServer:
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
                 raise RuntimeError("the simulated partner server did not start")
-            time.sleep(0.01)
+            time.sleep(0.01)  # sleep-ok: a bounded poll for the server's start
         return self
 
     def stop(self) -> None:
