@@ -18,9 +18,9 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from starlette.routing import WebSocketRoute
 
-from hub.web.app import create_app
 from hub.live.fanout import Fanout
 from hub.settings import Settings
+from hub.web.app import create_app
 from tests.conftest import Clients, require
 from tests.servers import listeners, poll_until, serve, until
 
@@ -96,7 +96,7 @@ class Live:
 
     @property
     def fanout(self) -> Fanout:
-        """The groups of identical graphql-transport-ws subscriptions (hub/fanout.py)."""
+        """The groups of identical graphql-transport-ws subscriptions (hub/live/fanout.py)."""
         view = next(r.endpoint for r in self.app.routes if isinstance(r, WebSocketRoute))
         fanout: Fanout = view.fanout
         return fanout
