@@ -6,7 +6,6 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import pytest
 from hub.demo.load import FIRST_QUERY
 from schema.export import export_sdl
 from tests.conftest import ROOT
+from tests.servers import poll_until
 
 
 def free_port() -> int:
@@ -42,17 +42,16 @@ def demo(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
         text=True,
     )
     base = f"http://127.0.0.1:{port}"
+
+    def healthy() -> bool:
+        assert process.poll() is None, process.stdout.read() if process.stdout else ""
+        try:
+            return httpx.get(f"{base}/healthz", timeout=1).status_code == 200
+        except httpx.TransportError:
+            return False
+
     try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("the demo hub did not come up within 120 s")
+        poll_until(healthy, "the demo hub to come up", 120)
         yield base, process
     finally:
         process.terminate()
