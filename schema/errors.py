@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from typing import Any
 
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
@@ -11,7 +12,7 @@ from strawberry.schema.exceptions import InvalidOperationTypeError
 
 from hub.errors import HubError
 
-__all__ = ["MaskUnexpectedErrors"]
+__all__ = ["MaskUnexpectedErrors", "with_code", "with_message"]
 
 logger = logging.getLogger("hub.graphql")
 
@@ -49,6 +50,28 @@ class MaskUnexpectedErrors(MaskErrors):
             original_error=None,
             extensions={"code": "INTERNAL_SERVER_ERROR", "errorId": error_id},
         )
+
+
+def with_code(error: GraphQLError, code: str) -> GraphQLError:
+    """The same error with `extensions.code` set."""
+    return _copy(error, error.message, {**(error.extensions or {}), "code": code})
+
+
+def with_message(error: GraphQLError, message: str) -> GraphQLError:
+    """The same error with another message."""
+    return _copy(error, message, error.extensions)
+
+
+def _copy(error: GraphQLError, message: str, extensions: dict[str, Any] | None) -> GraphQLError:
+    return GraphQLError(
+        message,
+        error.nodes,
+        error.source,
+        error.positions,
+        error.path,
+        error.original_error,
+        extensions,
+    )
 
 
 def _with_code(error: GraphQLError) -> GraphQLError:

@@ -22,6 +22,7 @@ from strawberry.schema.schema import validate_document
 
 from hub.settings import Settings
 from schema.cost import operation_cost
+from schema.errors import with_code
 from schema.limits import (
     LIMIT_CODES,
     Limits,
@@ -173,15 +174,7 @@ def _coded(error: GraphQLError, request_error: bool) -> GraphQLError:
     caller's input, such as a variable of the wrong type."""
     if (error.extensions or {}).get("code") or error.path is not None or not request_error:
         return error
-    return GraphQLError(
-        error.message,
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        error.original_error,
-        {**(error.extensions or {}), "code": "BAD_USER_INPUT"},
-    )
+    return with_code(error, "BAD_USER_INPUT")
 
 
 def hardening(settings: Settings) -> Any:

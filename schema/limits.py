@@ -35,6 +35,7 @@ from graphql import (
 
 from hub.auth.caller import Caller
 from hub.settings import Settings
+from schema.errors import with_code, with_message
 
 __all__ = [
     "ANONYMOUS_FIELDS",
@@ -250,31 +251,13 @@ def validation_error(error: GraphQLError) -> GraphQLError:
     code = "GRAPHQL_VALIDATION_FAILED"
     if error.message.startswith("Maximum introspection depth exceeded"):
         code = "DEPTH_LIMIT_EXCEEDED"  # graphql-core's MaxIntrospectionDepthRule
-    return GraphQLError(
-        error.message,
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        error.original_error,
-        {**(error.extensions or {}), "code": code},
-    )
+    return with_code(error, code)
 
 
 def without_suggestions(error: GraphQLError) -> GraphQLError:
     """The message without "Did you mean ...?", for callers who may not read the schema."""
     message = _SUGGESTION.sub("", error.message)
-    if message == error.message:
-        return error
-    return GraphQLError(
-        message,
-        error.nodes,
-        error.source,
-        error.positions,
-        error.path,
-        error.original_error,
-        error.extensions,
-    )
+    return error if message == error.message else with_message(error, message)
 
 
 # What a caller without a token may ask for: `__typename`, and introspection, which the
