@@ -21,7 +21,7 @@ from joserfc.jwk import KeySet
 from joserfc.jwt import JWTClaimsRegistry
 
 from hub.auth.caller import Caller
-from hub.auth.clients import ClientStore
+from hub.auth.clients import ClientRecord, ClientStore
 from hub.auth.issuers import IssuerStore
 from hub.auth.keys import ALGORITHM, KeyStore
 from hub.auth.revocation import RevocationList
@@ -88,17 +88,7 @@ class TokenValidator:
         if client is None or not client.enabled:
             raise InvalidToken("client unknown or disabled")
         scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client.scopes)
-        return Caller(
-            client_id=client.id,
-            kind=client.kind,
-            scopes=scopes,
-            partner=client.partner,
-            policy=client.policy,
-            trusted_documents_only=client.trusted_documents_only,
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
-            jti=jti,
-            client_pk=client.pk,
-        )
+        return _caller(client, scopes, claims, jti)
 
     async def _external(
         self, token: str, header: dict[str, Any], unverified: dict[str, Any]
@@ -131,17 +121,7 @@ class TokenValidator:
             scopes &= frozenset(asked.split())
         elif isinstance(asked, list):
             scopes &= frozenset(str(s) for s in asked)
-        return Caller(
-            client_id=client.id,
-            kind=client.kind,
-            scopes=scopes,
-            partner=client.partner,
-            policy=client.policy,
-            trusted_documents_only=client.trusted_documents_only,
-            expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
-            jti=jti if isinstance(jti, str) else None,
-            client_pk=client.pk,
-        )
+        return _caller(client, scopes, claims, jti if isinstance(jti, str) else None)
 
     def _verify(
         self, token: str, keys: KeySet, algorithms: list[str], audience: str
@@ -178,3 +158,20 @@ def _claim_message(exc: JoseError) -> str:
     if claim in ("nbf", "iat"):
         return "token not yet valid"
     return f"invalid claims ({exc.error}: {claim})"
+
+
+def _caller(
+    client: ClientRecord, scopes: frozenset[str], claims: dict[str, Any], jti: str | None
+) -> Caller:
+    """The caller a valid token names: its client, the scopes both allow, until `exp`."""
+    return Caller(
+        client_id=client.id,
+        kind=client.kind,
+        scopes=scopes,
+        partner=client.partner,
+        policy=client.policy,
+        trusted_documents_only=client.trusted_documents_only,
+        expires_at=datetime.fromtimestamp(int(claims["exp"]), UTC),
+        jti=jti,
+        client_pk=client.pk,
+    )
