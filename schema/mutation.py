@@ -12,7 +12,7 @@ from strawberry.types import Info
 from hub.auth import audit
 from hub.catalogue.model import Refusal
 from hub.ingest.service import MissionWriter, Source
-from hub.storage import Outcome
+from hub.storage import WriteOutcome
 from schema.context import Context
 from schema.permissions import CanWrite
 from schema.push import MissionInput, to_draft
@@ -203,4 +203,4 @@ class Mutation:
         return payload
 
 
-assert {o.value for o in Outcome} <= {s.value for s in WriteStatus}
+assert {o.value for o in WriteOutcome} <= {s.value for s in WriteStatus}

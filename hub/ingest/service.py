@@ -22,8 +22,8 @@ from hub.catalogue.records import PartnerRecord
 from hub.clock import Clock, ManualClock
 from hub.ingest.pipeline import Prepared, prepare
 from hub.storage import (
-    Outcome,
     WriteBatch,
+    WriteOutcome,
     absent_from,
     close_missions,
     count_unmapped,
@@ -67,7 +67,7 @@ class IngestReport:
         for result in self.batch.results:
             key = result.outcome.value.lower()
             out[key] = out.get(key, 0) + 1
-        closed = sum(1 for r in self.closed.results if r.outcome is Outcome.CLOSED)
+        closed = sum(1 for r in self.closed.results if r.outcome is WriteOutcome.CLOSED)
         out["closed"] = out.get("closed", 0) + closed
         return out
 

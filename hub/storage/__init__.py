@@ -34,8 +34,8 @@ from hub.storage.revocations import add_revocation, is_revoked
 from hub.storage.signing_keys import add_signing_key, signing_key_rows
 from hub.storage.sync_runs import finish_run, last_runs, start_run
 from hub.storage.writer import (
-    Outcome,
     WriteBatch,
+    WriteOutcome,
     WriteResult,
     close_missions,
     ensure_partner,
@@ -45,8 +45,8 @@ from hub.storage.writer import (
 
 __all__ = [
     "MissionRepository",
-    "Outcome",
     "WriteBatch",
+    "WriteOutcome",
     "WriteResult",
     "absent_from",
     "add_document",

@@ -32,8 +32,8 @@ from hub.storage.tables import (
 )
 
 __all__ = [
-    "Outcome",
     "WriteBatch",
+    "WriteOutcome",
     "WriteResult",
     "close_missions",
     "ensure_partner",
@@ -61,7 +61,7 @@ _DRAFT_COLUMNS = tuple(
 )
 
 
-class Outcome(enum.StrEnum):
+class WriteOutcome(enum.StrEnum):
     CREATED = "CREATED"
     UPDATED = "UPDATED"
     UNCHANGED = "UNCHANGED"
@@ -73,7 +73,7 @@ class Outcome(enum.StrEnum):
 @dataclass(frozen=True, slots=True)
 class WriteResult:
     external_id: str
-    outcome: Outcome
+    outcome: WriteOutcome
     mission_id: str | None = None
 
 
@@ -248,7 +248,7 @@ async def upsert_missions(
         if row is None:
             created.append(prepared)
         elif row.content_hash == prepared.content_hash and row.status == MissionStatus.OPEN:
-            outcome[ext] = WriteResult(ext, Outcome.UNCHANGED, row.id)
+            outcome[ext] = WriteResult(ext, WriteOutcome.UNCHANGED, row.id)
         else:
             changed.append((row, prepared))
 
@@ -281,7 +281,7 @@ async def upsert_missions(
         await _write_children(conn, list(zip(pks, created, strict=True)), replace_existing=False)
         for pk, prepared, v in zip(pks, created, values, strict=True):
             ext = prepared.draft.external_id
-            outcome[ext] = WriteResult(ext, Outcome.CREATED, v["id"])
+            outcome[ext] = WriteResult(ext, WriteOutcome.CREATED, v["id"])
             events.append((pk, EventType.PUBLISHED, None, v["match_state"]))
     if changed:
         values = []
@@ -299,7 +299,7 @@ async def upsert_missions(
         )
         for (row, prepared), v in zip(changed, values, strict=True):
             ext = prepared.draft.external_id
-            outcome[ext] = WriteResult(ext, Outcome.UPDATED, row.id)
+            outcome[ext] = WriteResult(ext, WriteOutcome.UPDATED, row.id)
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
             events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
@@ -309,7 +309,7 @@ async def upsert_missions(
     for prepared in batch:
         ext = prepared.draft.external_id
         if ext in reported:
-            out.results.append(WriteResult(ext, Outcome.DUPLICATE, outcome[ext].mission_id))
+            out.results.append(WriteResult(ext, WriteOutcome.DUPLICATE, outcome[ext].mission_id))
         else:
             reported.add(ext)
             out.results.append(outcome[ext])
@@ -365,9 +365,9 @@ async def close_missions(
     for ext in external_ids:
         row = found.get(ext)
         if row is None:
-            out.results.append(WriteResult(ext, Outcome.NOT_FOUND))
+            out.results.append(WriteResult(ext, WriteOutcome.NOT_FOUND))
         elif row.status == MissionStatus.OPEN:
-            out.results.append(WriteResult(ext, Outcome.CLOSED, row.id))
+            out.results.append(WriteResult(ext, WriteOutcome.CLOSED, row.id))
         else:
-            out.results.append(WriteResult(ext, Outcome.UNCHANGED, row.id))
+            out.results.append(WriteResult(ext, WriteOutcome.UNCHANGED, row.id))
     return out
