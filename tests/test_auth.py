@@ -726,3 +726,34 @@ def test_audit_log_records_issue_denial_and_revocation(
         ("token.denied", acme.client_id),
         ("token.revoked", acme.client_id),
     ]
+
+
+# --- the verified-token cache ---------------------------------------------------------------
+
+
+def test_a_verified_token_is_cached_until_it_expires(
+    settings: Settings, clients: Clients, client: TestClient, acme: Any, clock: ManualClock
+) -> None:
+    token = clients.token(acme)
+    validator = client.app.state.services.validator  # type: ignore[attr-defined]
+    assert post(client, token).status_code == 200
+    assert token in validator._verified  # its signature is not checked again on the next call
+    assert post(client, token).status_code == 200
+    clock.advance(settings.token_ttl_seconds + 31)  # past `exp` and the 30 s leeway
+    response = post(client, token)
+    assert response.status_code == 401
+    assert "expired" in response.json()["errors"][0]["message"]
+    assert token not in validator._verified
+
+
+def test_the_verified_token_cache_is_bounded(
+    clients: Clients, client: TestClient, acme: Any
+) -> None:
+    validator = client.app.state.services.validator  # type: ignore[attr-defined]
+    validator.verified_cache_size = 3
+    tokens = [clients.token(acme) for _ in range(5)]
+    for token in tokens:
+        assert post(client, token).status_code == 200
+    assert len(validator._verified) == 3
+    assert tokens[-1] in validator._verified and tokens[0] not in validator._verified
+    assert post(client, tokens[0]).status_code == 200  # verified again, not refused

@@ -59,6 +59,8 @@ class TokenValidator:
     revocations: RevocationList
     issuers: IssuerStore
     clock: Clock = field(default_factory=SystemClock)
+    verified_cache_size: int = 10_000
+    _verified: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
 
     async def validate(self, token: str) -> Caller:
         header, claims = unverified_parts(token)
@@ -69,6 +71,34 @@ class TokenValidator:
         return await self._external(token, header, claims)
 
     async def _own(self, token: str, header: dict[str, Any]) -> Caller:
+        # The signature and claims of a token seen before are not checked again until it
+        # expires; revocation and the client's state are, on every request (both cached ~1 s).
+        claims = self._verified.get(token)
+        if claims is None or int(claims["exp"]) <= self.clock.timestamp() - _LEEWAY:
+            self._verified.pop(token, None)
+            claims = await self._verify_own(token, header)
+            self._remember(token, claims)
+        jti = str(claims["jti"])
+        if await self.revocations.is_revoked(jti):
+            raise InvalidToken("token revoked")
+        client = await self.clients.get(str(claims.get("client_id", "")))
+        if client is None or not client.enabled:
+            raise InvalidToken("client unknown or disabled")
+        scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client.scopes)
+        return _caller(client, scopes, claims, jti)
+
+    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+        if self.verified_cache_size <= 0:
+            return  # the cache is off
+        if len(self._verified) >= self.verified_cache_size:
+            now = self.clock.timestamp() - _LEEWAY
+            for old in [t for t, c in self._verified.items() if int(c["exp"]) <= now]:
+                del self._verified[old]
+            while len(self._verified) >= self.verified_cache_size:
+                del self._verified[next(iter(self._verified))]  # the oldest
+        self._verified[token] = claims
+
+    async def _verify_own(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
         kid = header.get("kid")
         if kid not in self.keys.kids():
             await self.keys.refresh(force=True)
@@ -82,13 +112,7 @@ class TokenValidator:
         jti = claims.get("jti")
         if not isinstance(jti, str) or not jti:
             raise InvalidToken("token has no jti")
-        if await self.revocations.is_revoked(jti):
-            raise InvalidToken("token revoked")
-        client = await self.clients.get(str(claims.get("client_id", "")))
-        if client is None or not client.enabled:
-            raise InvalidToken("client unknown or disabled")
-        scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client.scopes)
-        return _caller(client, scopes, claims, jti)
+        return claims
 
     async def _external(
         self, token: str, header: dict[str, Any], unverified: dict[str, Any]

@@ -1,0 +1,122 @@
+"""Fixed cost of one authenticated request: `{ __typename }` with a bearer token.
+
+In one process, against one app (SQLite, rate limit off, no access log), through Starlette's
+TestClient (no network, so what differs is the server's own work), in interleaved rounds:
+
+- baseline: `GET /healthz`, a bare Starlette route (the floor of the ASGI stack and the client);
+- typename, cache on: `POST /graphql {"query": "{ __typename }"}` with a company token, the
+  verified-token cache on (the default);
+- typename, cache off: the same with the verified-token cache off (every request checks the
+  ES256 signature and the claims again).
+
+The hub's server time for `{ __typename }` is reported as (typename - baseline), with the ratio
+to the baseline, so that a noisy, shared machine moves both alike. Usage:
+
+    .venv/bin/python bench/overhead.py [--requests 2000] [--rounds 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from starlette.testclient import TestClient
+
+from hub.auth import ClientKind, ClientStore
+from hub.settings import load_settings
+from hub.storage import make_engine, upgrade
+from hub.web.app import create_app
+
+
+def _per_request_ms(call: Callable[[], object], n: int) -> float:
+    started = time.perf_counter()
+    for _ in range(n):
+        call()
+    return (time.perf_counter() - started) * 1000 / n
+
+
+async def _migrate(url: str) -> None:
+    engine = make_engine(load_settings(database_url=url))
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()
+
+
+async def _company(url: str) -> tuple[str, str]:
+    engine = make_engine(load_settings(database_url=url))
+    try:
+        created = await ClientStore(engine, ttl=0).create(ClientKind.COMPANY, "bench")
+        return created.client_id, created.client_secret
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{Path(tmp) / 'overhead.db'}"
+        asyncio.run(_migrate(url))
+        client_id, secret = asyncio.run(_company(url))
+        settings = load_settings(
+            database_url=url, scheduler=False, rate_limit_per_minute=0, log_level="warning"
+        )
+        with TestClient(create_app(settings)) as http:
+            form = {"grant_type": "client_credentials"}
+            token = http.post("/oauth/token", data=form, auth=(client_id, secret)).json()[
+                "access_token"
+            ]
+            headers = {"Authorization": f"Bearer {token}"}
+            body = {"query": "{ __typename }"}
+            validator = http.app.state.services.validator  # type: ignore[attr-defined]
+            size = validator.verified_cache_size
+
+            def baseline() -> object:
+                return http.get("/healthz")
+
+            def typename() -> object:
+                response = http.post("/graphql", json=body, headers=headers)
+                assert response.json() == {"data": {"__typename": "Query"}}, response.text
+                return response
+
+            def cache(on: bool) -> Callable[[], object]:
+                def call() -> object:
+                    validator.verified_cache_size = size if on else 0
+                    if not on:
+                        validator._verified.clear()
+                    return typename()
+
+                return call
+
+            for warm in (baseline, cache(True), cache(False)):
+                _per_request_ms(warm, 200)
+            results: dict[str, list[float]] = {"baseline": [], "on": [], "off": []}
+            for _ in range(args.rounds):
+                results["baseline"].append(_per_request_ms(baseline, args.requests))
+                results["on"].append(_per_request_ms(cache(True), args.requests))
+                results["off"].append(_per_request_ms(cache(False), args.requests))
+    base = statistics.median(results["baseline"])
+    on = statistics.median(results["on"])
+    off = statistics.median(results["off"])
+    print(f"requests per round: {args.requests}, rounds: {args.rounds} (medians of the rounds)")
+    print(f"GET /healthz (baseline)                 {base:7.3f} ms/request")
+    print(
+        f"{{ __typename }} + token, cache on        {on:7.3f} ms/request  "
+        f"server time over the baseline {on - base:6.3f} ms ({on / base:4.2f}x the baseline)"
+    )
+    print(
+        f"{{ __typename }} + token, cache off       {off:7.3f} ms/request  "
+        f"server time over the baseline {off - base:6.3f} ms ({off / base:4.2f}x the baseline)"
+    )
+
+
+if __name__ == "__main__":
+    main()
