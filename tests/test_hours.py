@@ -32,6 +32,46 @@ def test_phrases(text: str, expected: tuple[float, float]) -> None:
     assert hours_per_week(text) == expected
 
 
-@pytest.mark.parametrize("text", [None, "", "Flexible", "quelques heures", "2 heures", "3 jours"])
+# Ranges: both ends kept, whatever the separator, and the unit may be written twice.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("3 h à 5 h par semaine", (3.0, 5.0)),
+        ("entre 2 et 4 h par semaine", (2.0, 4.0)),
+        ("Entre 2 et 4 heures / semaine", (2.0, 4.0)),
+        ("2 à 4 heures par semaine", (2.0, 4.0)),
+        ("de 2 à 4 h par semaine", (2.0, 4.0)),
+        ("2-4 hours a week", (2.0, 4.0)),
+        ("2 - 4 hours a week", (2.0, 4.0)),
+        ("2\u20134 hours a week", (2.0, 4.0)),  # an en dash
+        ("from 2 to 4 hours per week", (2.0, 4.0)),
+        ("between 2 and 4 hours per week", (2.0, 4.0)),
+        ("1h30 à 2h par semaine", (1.5, 2.0)),
+        ("une demi-journée à une journée par semaine", (3.5, 7.0)),
+        ("4 à 8 heures par mois", (0.92, 1.85)),
+        # A single amount sets both ends.
+        ("3 h par semaine", (3.0, 3.0)),
+        ("5 hours a week", (5.0, 5.0)),
+    ],
+)
+def test_ranges(text: str, expected: tuple[float, float]) -> None:
+    assert hours_per_week(text) == expected
+
+
+# No period, no amount per week: "2 à 4 heures" may be the whole mission's length, and the
+# module guesses nothing (as for "2 heures").
+@pytest.mark.parametrize(
+    "text",
+    [
+        None,
+        "",
+        "Flexible",
+        "quelques heures",
+        "2 heures",
+        "3 jours",
+        "entre 2 et 4 h",
+        "2 à 4 heures",
+    ],
+)
 def test_no_amount_per_period_is_none(text: str | None) -> None:
     assert hours_per_week(text) is None

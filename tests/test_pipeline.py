@@ -123,6 +123,23 @@ def test_hours_per_week_come_from_the_schedule_text_when_not_given() -> None:
     assert given.draft.hours_per_week_min == 5
 
 
+@pytest.mark.parametrize(
+    ("label", "hours"),
+    [
+        ("3 h à 5 h par semaine", (3.0, 5.0)),
+        ("entre 2 et 4 h par semaine", (2.0, 4.0)),
+        ("2-4 hours a week", (2.0, 4.0)),
+        ("3 h par semaine", (3.0, 3.0)),
+        ("entre 2 et 4 h", (None, None)),  # no period: no guess
+    ],
+)
+def test_an_hour_range_in_the_schedule_sets_both_ends(
+    label: str, hours: tuple[float | None, float | None]
+) -> None:
+    draft = ok(replace(GOOD, schedule_label=label)).draft
+    assert (draft.hours_per_week_min, draft.hours_per_week_max) == hours
+
+
 def test_four_digit_postal_codes_are_repaired_and_geocoded() -> None:
     [located] = ok(replace(GOOD, locations=[Location(postal_code="6000")])).draft.locations
     assert located.postal_code == "06000"

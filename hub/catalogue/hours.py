@@ -42,8 +42,10 @@ _PERIODS = {
 }  # fmt: skip
 _UNIT = "|".join(sorted((re.escape(u) for u in _UNITS), key=len, reverse=True))
 _PERIOD = "|".join(sorted((re.escape(p) for p in _PERIODS), key=len, reverse=True))
+# A range may repeat its unit ("3 h à 5 h") and may read "entre 2 et 4 h" or "2–4 hours".
 _PATTERN = re.compile(
-    rf"(?P<low>{_NUMBER})\s*(?:(?:a|-|to|ou|or)\s*(?P<high>{_NUMBER}))?\s*(?P<unit>{_UNIT})\b"
+    rf"(?P<low>{_NUMBER})\s*(?:(?P<low_unit>{_UNIT})\s*)?"
+    rf"(?:(?:a|-|to|ou|or|et|and)\s*(?P<high>{_NUMBER}))?\s*(?P<unit>{_UNIT})\b"
     rf"(?:\s*(?:par|per|/|a|every|chaque|each|une|la|le|by)\s*)*\s*(?P<period>{_PERIOD})\b"
 )
 _SPACES = re.compile(r"[\s'’_]+")
@@ -64,12 +66,17 @@ def hours_per_week(text: str | None) -> tuple[float, float] | None:
         return None
     normal = _SPACES.sub(" ", fold(text)).replace("semaines", "semaine").replace("weeks", "week")
     normal = normal.replace("demi-", "demi ").replace("half-", "half ").replace("/", " par ")
+    normal = normal.replace("\u2013", "-").replace("\u2014", "-")  # en and em dashes
     normal = _HOURS_MINUTES.sub(lambda m: f"{int(m[1]) + int(m[2]) / 60:.2f} h", normal)
     match = _PATTERN.search(normal)
     if match is None:
         return None
-    factor = _UNITS[match["unit"]] * _PERIODS[match["period"]]
-    low = _number(match["low"]) * factor
+    period = _PERIODS[match["period"]]
+    factor = _UNITS[match["unit"]] * period
+    if match["low_unit"] and not match["high"]:
+        return None  # "2 h 5 h par semaine" is no amount
+    low_factor = _UNITS[match["low_unit"]] * period if match["low_unit"] else factor
+    low = _number(match["low"]) * low_factor
     high = _number(match["high"]) * factor if match["high"] else low
     if high < low:
         low, high = high, low
