@@ -11,17 +11,17 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping
 
 from connectors._parse import (
     DateOrder,
     Fields,
     Malformed,
     country_code,
+    identifiers,
     parse_lonlat,
     place_point,
     postal_code,
-    rna,
-    siren_siret,
 )
 from connectors.contract import Close, Outcome, Refused
 from hub.catalogue.model import EngagementType, Location, MissionDraft, OrganizationDraft, Remote
@@ -52,19 +52,20 @@ def mission_outcome(
 
 def _draft(record: Fields, external_id: str, order: DateOrder) -> MissionDraft:
     causes = record.texts("domain", "domaine")
-    activities = record.texts("activities") or record.texts("activity")  # one value, commas too
-    skills = _unique(record.texts("softSkills", split_commas=True) + activities)
+    # The kind of activity ("Animation, Valorisation": one value, commas too) says what is done,
+    # not what skill it takes: a tag, never a skill.
+    activities = record.texts("activities") or record.texts("activity")
     return MissionDraft(
         external_id=external_id,
         title=record.required("title", "titre"),
         application_url=record.text("applicationUrl", "url"),
         description_html=record.text("description"),
-        tags=record.texts("tags", split_commas=True),
+        tags=_unique(record.texts("tags", split_commas=True) + activities),
         engagement_type=_engagement_type(record.text("type"), causes),
         remote=_REMOTE.get((record.text("remote") or "").lower(), Remote.NONE),
         locations=_locations(record),
         causes=causes,
-        skills=skills,
+        skills=record.texts("softSkills", split_commas=True),
         audience=record.texts("audience", split_commas=True),
         start_at=record.date("startAt", order=order),
         end_at=record.date("endAt", order=order),
@@ -149,15 +150,15 @@ def _organization(record: Fields) -> OrganizationDraft | None:
     name = record.text("organizationName", "associationName")
     if name is None:
         return None  # identifiers without a name cannot make an organization
-    siren, siret = siren_siret(
-        record.get("organizationSiren", "associationSiren"),
-        record.get("organizationSiret", "associationSiret"),
-    )
+    # Identifiers travel under many names (organizationRNA, a nested organization's
+    # governmentId, a generic identifier...): each is known by its shape, wherever it is.
+    nested = record.get("organization", "association", "structure")
+    found = identifiers(nested if isinstance(nested, Mapping) else None, record.raw)
     return OrganizationDraft(
         name=name,
-        rna=rna(record.get("organizationRNA", "organizationRna", "associationRNA")),
-        siren=siren,
-        siret=siret,
+        rna=found.rna,
+        siren=found.siren,
+        siret=found.siret,
         url=record.text("organizationUrl"),
         logo=record.text("organizationLogo"),
     )

@@ -15,10 +15,10 @@ from connectors._parse import (
     Fields,
     Malformed,
     country_code,
+    identifiers,
     place_point,
     postal_code,
     scalar_text,
-    siren_siret,
 )
 from connectors.contract import Auth, Close, Connector, Outcome, PartnerFormat, RawRecord, Refused
 from hub.catalogue.model import Location, MissionDraft, OrganizationDraft, Remote
@@ -143,8 +143,14 @@ def _organization(org: Fields | None, *, french: bool) -> OrganizationDraft | No
     name = org.text("name") if org is not None else None
     if org is None or name is None:
         return None
-    # governmentId is a US EIN (9 digits, like a SIREN) unless the organization is French.
-    siren, siret = siren_siret(org.get("governmentId"), None) if french else (None, None)
+    # governmentId is a US EIN (9 digits, like a SIREN) unless the organization is French; an
+    # RNA is known by its shape in any of the organization's id fields.
+    found = identifiers(org.raw, business=french)
     return OrganizationDraft(
-        name=name, siren=siren, siret=siret, url=_url(org.get("url")), logo=org.text("logo")
+        name=name,
+        rna=found.rna,
+        siren=found.siren,
+        siret=found.siret,
+        url=_url(org.get("url")),
+        logo=org.text("logo"),
     )

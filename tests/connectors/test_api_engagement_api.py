@@ -64,6 +64,6 @@ def test_reads_the_legacy_v0_shapes() -> None:
     assert outcome.external_id == "64a1"
     assert outcome.engagement_type is EngagementType.CIVIC_SERVICE
     assert (outcome.open_to_minors, outcome.reduced_mobility_accessible) == (True, False)
-    assert outcome.skills == ["Soutien, Accompagnement"]
+    assert outcome.skills == [] and outcome.tags == ["Soutien, Accompagnement"]  # an activity
     (lyon,) = outcome.locations
     assert (lyon.postal_code, lyon.department_code) == ("69001", "69")
