@@ -160,7 +160,7 @@ async def walk(
     paginator: Paginator,
     fetch: Callable[[PageRequest], Awaitable[Any]],
     *,
-    records: tuple[str, ...],
+    records: tuple[str, ...] | Callable[[Any], Any],
     state: dict[str, Any],
     page_size: int,
     max_pages: int,
@@ -180,11 +180,17 @@ async def walk(
             raise FeedError(f"{source}: pagination loop: page {request} was already requested")
         requested.add(key)
         body = await fetch(request)
-        items = dig(body, records) if records else body
+        if callable(records):  # a mapping's compiled path
+            items = records(body)
+        elif records:
+            items = dig(body, records)
+        else:
+            items = body
         if items is None:
             items = []
         if not isinstance(items, list):
-            raise FeedError(f"{source}: page {request} has no list at {'.'.join(records)!r}")
+            where = ".".join(records) if isinstance(records, tuple) else "the records path"
+            raise FeedError(f"{source}: page {request} has no list at {where!r}")
         if items:
             seen = pages.setdefault(_fingerprint(items), number)
             if seen != number:

@@ -87,6 +87,9 @@ class ConnectorConfig:
     max_feed_bytes: int = 2**30  # a decompression bomb stops here, not in the disk or memory
     concurrency: int = 4  # detail requests in flight, for list-then-detail partners
     options: Mapping[str, Any] = field(default_factory=dict)  # connector-specific extras
+    # A declarative mapping (connectors.mapping) as stored, for connectors that read one;
+    # None: the connector's own default.
+    mapping: Mapping[str, Any] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -228,15 +231,18 @@ class Connector(abc.ABC):
 
     def http(self, client: httpx.AsyncClient) -> Http:
         """The shared HTTP plumbing with this partner's credentials and policy."""
+        return self._http(client, self.auth, self.api_key_header)
+
+    def _http(self, client: httpx.AsyncClient, kind: Auth, api_key_header: str) -> Http:
         config = self.config
         auth: httpx.Auth | None = None
         headers: dict[str, str] = {}
-        if self.auth is Auth.BASIC and config.username:
+        if kind is Auth.BASIC and config.username:
             auth = httpx.BasicAuth(config.username, config.password or "")
-        elif self.auth is Auth.API_KEY_BASIC:
+        elif kind is Auth.API_KEY_BASIC:
             auth = httpx.BasicAuth(config.api_key or "", "")
-        elif self.auth is Auth.API_KEY_HEADER:
-            headers[self.api_key_header] = config.api_key or ""
+        elif kind is Auth.API_KEY_HEADER:
+            headers[api_key_header] = config.api_key or ""
         return Http(
             client,
             partner=self.name,

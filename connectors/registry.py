@@ -10,6 +10,7 @@ from connectors.api_engagement_api import ApiEngagementApi
 from connectors.api_engagement_xml import ApiEngagementXml
 from connectors.contract import Connector
 from connectors.idealist import Idealist
+from connectors.mapped import GraphQLMapped
 from connectors.volunteermatch import VolunteerMatch
 
 __all__ = ["CONNECTORS", "connector_names", "get_connector"]
@@ -17,7 +18,13 @@ __all__ = ["CONNECTORS", "connector_names", "get_connector"]
 CONNECTORS: Mapping[str, type[Connector]] = MappingProxyType(
     {
         connector.name: connector
-        for connector in (ApiEngagementXml, Idealist, VolunteerMatch, ApiEngagementApi)
+        for connector in (
+            ApiEngagementXml,
+            Idealist,
+            VolunteerMatch,
+            ApiEngagementApi,
+            GraphQLMapped,
+        )
     }
 )
 

@@ -11,6 +11,7 @@ from tests.partners.api_engagement_api import ApiEngagementApiPartner
 from tests.partners.api_engagement_feed import ApiEngagementFeed
 from tests.partners.base import FAST_RETRIES, Expected, SimulatedPartner
 from tests.partners.idealist import IdealistPartner
+from tests.partners.solidaires_graphql import SolidairesGraphQL
 from tests.partners.volunteermatch import VolunteerMatchPartner
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "IdealistPartner",
     "LiveServer",
     "SimulatedPartner",
+    "SolidairesGraphQL",
     "VolunteerMatchPartner",
 ]
 
@@ -34,5 +36,6 @@ PARTNERS: dict[str, type[SimulatedPartner]] = {
         IdealistPartner,
         VolunteerMatchPartner,
         ApiEngagementApiPartner,
+        SolidairesGraphQL,
     )
 }

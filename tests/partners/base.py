@@ -43,6 +43,7 @@ class SimulatedPartner(abc.ABC):
     coverage: ClassVar[Coverage]
     paged: ClassVar[bool] = True
     renamed_is_fatal: ClassVar[bool] = False  # a schema rename breaks our query (GraphQL)
+    renamed_field: ClassVar[str] = ""  # then, the field the partner's error names
     us: ClassVar[bool] = False  # draw US cities from the catalogue
     default_count: ClassVar[int] = 30
 

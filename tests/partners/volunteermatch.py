@@ -78,6 +78,7 @@ class VolunteerMatchPartner(SimulatedPartner):
     connector_name = "volunteermatch-graphql"
     coverage = Coverage.FULL_PASS
     renamed_is_fatal = True
+    renamed_field = "plaintextDescription"
     us = True
 
     def __init__(self) -> None:
