@@ -3,15 +3,20 @@
 Causes are the 20 API Engagement domains; skills are the hub's own taxonomy for
 skills-based volunteering. Partners send free labels ("Solidarité et insertion",
 "health", "Développeur Web"); `map_cause` / `map_skill` turn them into slugs, or return
-None so the pipeline keeps the raw label instead of guessing.
+None so the pipeline keeps the raw label instead of guessing. Published partner vocabularies
+(API Engagement's domains and activities, VolunteerMatch's and Idealist's enums) are data too,
+in data/partner_labels.json, read after the hub's own names.
+
+An operator extends all this per partner and globally (`LabelMap`, stored by hub.storage.labels):
+a label is looked up in the partner's own map, then in the global synonyms, then here.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from importlib.resources import files
 
 from hub.catalogue.text import fold, stem
@@ -19,11 +24,17 @@ from hub.catalogue.text import fold, stem
 __all__ = [
     "CAUSES",
     "CAUSE_SLUGS",
+    "KINDS",
+    "PARTNER_LISTS",
     "SKILLS",
     "SKILL_SLUGS",
     "Cause",
+    "LabelMap",
+    "PartnerList",
     "Skill",
     "cause_label",
+    "kinds_of",
+    "label_key",
     "map_cause",
     "map_skill",
     "skill_label",
@@ -60,7 +71,35 @@ def _load() -> tuple[tuple[Cause, ...], tuple[Skill, ...]]:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class PartnerList:
+    """One published partner vocabulary (data/partner_labels.json), mapped onto cause or skill
+    slugs; `left_unmapped` are its values deliberately not mapped, with why."""
+
+    name: str
+    kind: str  # "cause" or "skill"
+    source: str
+    labels: Mapping[str, str]
+    left_unmapped: Mapping[str, str] = field(default_factory=dict)
+
+
+def _load_partner_lists() -> tuple[PartnerList, ...]:
+    text = (files("hub.catalogue") / "data" / "partner_labels.json").read_text(encoding="utf-8")
+    return tuple(
+        PartnerList(
+            entry["name"],
+            entry["kind"],
+            entry["source"],
+            dict(entry["labels"]),
+            dict(entry.get("left_unmapped", {})),
+        )
+        for entry in json.loads(text)["lists"]
+    )
+
+
 CAUSES, SKILLS = _load()
+PARTNER_LISTS = _load_partner_lists()
+KINDS = ("cause", "skill")
 
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
@@ -109,13 +148,32 @@ if len(CAUSE_SLUGS) != len(CAUSES) or len(SKILL_SLUGS) != len(SKILLS):
 _CAUSE_INDEX = _build_index((c.slug, _cause_names(c)) for c in CAUSES)
 _SKILL_INDEX = _build_index((s.slug, _skill_names(s)) for s in SKILLS)
 _SKILL_STEM_INDEX = _build_index(((s.slug, _skill_names(s)) for s in SKILLS), _stem_key)
+_PARTNER_INDEX = {
+    kind: _build_index(
+        (slug, [label])
+        for partner_list in PARTNER_LISTS
+        if partner_list.kind == kind
+        for label, slug in partner_list.labels.items()
+    )
+    for kind in KINDS
+}
+for _kind, _slugs in (("cause", CAUSE_SLUGS), ("skill", SKILL_SLUGS)):
+    if not set(_PARTNER_INDEX[_kind].values()) <= _slugs:
+        raise ValueError(f"partner_labels.json maps onto unknown {_kind} slugs")
 _CAUSE_LABELS = {cause.slug: cause.label for cause in CAUSES}
 _SKILL_LABELS = {skill.slug: skill.label for skill in SKILLS}
 
 
+def label_key(label: str) -> str:
+    """The key labels are compared by: case, accents and punctuation folded ("POVERTY_HUNGER"
+    and "Poverty & Hunger" share "poverty hunger")."""
+    return _key(label)
+
+
 def map_cause(label: str) -> str | None:
     """The cause slug for a partner's slug, label or alias; None keeps unknown labels raw."""
-    return _CAUSE_INDEX.get(_key(label))
+    key = _key(label)
+    return _CAUSE_INDEX.get(key) or _PARTNER_INDEX["cause"].get(key)
 
 
 def map_skill(label: str) -> str | None:
@@ -126,7 +184,38 @@ def map_skill(label: str) -> str | None:
     found = _SKILL_INDEX.get(key)
     if found is None:
         found = _SKILL_STEM_INDEX.get(_stem_key(label))
+    if found is None:
+        found = _PARTNER_INDEX["skill"].get(key)
     return found
+
+
+def kinds_of(slug: str) -> tuple[str, ...]:
+    """Whether `slug` is a cause, a skill, or both ("communication", "recherche"); () if neither."""
+    return tuple(
+        kind for kind, slugs in (("cause", CAUSE_SLUGS), ("skill", SKILL_SLUGS)) if slug in slugs
+    )
+
+
+_BUILT_IN: dict[str, Callable[[str], str | None]] = {"cause": map_cause, "skill": map_skill}
+
+
+@dataclass(frozen=True, slots=True)
+class LabelMap:
+    """The operator's mappings seen by one partner: {(kind, label_key): slug} of its own map and
+    of the global synonyms. Looked up in that order, then the built-in taxonomy."""
+
+    own: Mapping[tuple[str, str], str] = field(default_factory=dict)
+    shared: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    def map(self, kind: str, label: str) -> str | None:
+        key = (kind, _key(label))
+        return self.own.get(key) or self.shared.get(key) or _BUILT_IN[kind](label)
+
+    def cause(self, label: str) -> str | None:
+        return self.map("cause", label)
+
+    def skill(self, label: str) -> str | None:
+        return self.map("skill", label)
 
 
 def cause_label(slug: str) -> str:
