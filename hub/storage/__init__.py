@@ -17,6 +17,18 @@ from hub.storage.clients import (
 from hub.storage.db import make_engine, refresh_statistics
 from hub.storage.documents import add_document, all_documents, find_document
 from hub.storage.issuers import add_trusted_issuer, trusted_issuer_rows
+from hub.storage.labels import (
+    LabelMapping,
+    UnmappedLabel,
+    delete_mapping,
+    forget_unmapped,
+    label_map,
+    label_maps,
+    mappings,
+    partner_pks,
+    set_mapping,
+    unmapped,
+)
 from hub.storage.locks import partner_lock
 from hub.storage.migrate import upgrade
 from hub.storage.partners import (
@@ -29,6 +41,7 @@ from hub.storage.partners import (
     set_last_good_snapshot_size,
 )
 from hub.storage.refusals import count_unmapped, record_refusals
+from hub.storage.relabel import relabel_missions
 from hub.storage.repository import MissionRepository
 from hub.storage.revocations import add_revocation, is_revoked
 from hub.storage.signing_keys import add_signing_key, signing_key_rows
@@ -44,7 +57,9 @@ from hub.storage.writer import (
 )
 
 __all__ = [
+    "LabelMapping",
     "MissionRepository",
+    "UnmappedLabel",
     "WriteBatch",
     "WriteOutcome",
     "WriteResult",
@@ -61,28 +76,37 @@ __all__ = [
     "close_missions",
     "configure_partner",
     "count_unmapped",
+    "delete_mapping",
     "ensure_partner",
     "find_document",
     "find_partner",
     "finish_run",
+    "forget_unmapped",
     "insert_client",
     "is_revoked",
+    "label_map",
+    "label_maps",
     "last_good_snapshot_size",
     "last_runs",
     "make_engine",
+    "mappings",
     "mission_count",
     "mission_id",
     "open_external_ids",
     "partner_lock",
+    "partner_pks",
     "pulled_partner_rows",
     "record_failure",
     "record_refusals",
     "record_success",
     "refresh_statistics",
+    "relabel_missions",
     "set_last_good_snapshot_size",
+    "set_mapping",
     "signing_key_rows",
     "start_run",
     "trusted_issuer_rows",
+    "unmapped",
     "update_client",
     "upgrade",
     "upsert_missions",

@@ -28,6 +28,7 @@ __all__ = [
     "audit_log",
     "clients",
     "hub_state",
+    "label_mappings",
     "metadata",
     "mission_causes",
     "mission_events",
@@ -100,6 +101,11 @@ partners = Table(
     Column("circuit_open_until", UTCDateTime),
     Column("last_error", Text),
     Column("last_good_snapshot_size", Integer),
+    # A declarative mapping (connectors.mapping) replacing the connector's default; its version
+    # counts the times it was set.
+    Column("mapping", JSON),
+    Column("mapping_version", Integer),
+    Column("mapping_set_at", UTCDateTime),
 )
 
 organizations = Table(
@@ -361,4 +367,19 @@ unmapped_labels = Table(
     Column("label", String(200), primary_key=True),
     Column("count", Integer, nullable=False),
     Column("last_seen_at", UTCDateTime, nullable=False),
+)
+
+# The operator's label mappings: a partner's own (partner_pk set) or global synonyms (null),
+# looked up before the built-in taxonomy. `label_key` is hub.catalogue.taxonomy.label_key(label).
+label_mappings = Table(
+    "label_mappings",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("partner_pk", Integer, ForeignKey("partners.pk")),
+    Column("kind", String(10), nullable=False),  # cause or skill
+    Column("label", String(200), nullable=False),
+    Column("label_key", String(200), nullable=False),
+    Column("target", String(60), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    UniqueConstraint("partner_pk", "kind", "label_key"),
 )
