@@ -101,11 +101,6 @@ partners = Table(
     Column("circuit_open_until", UTCDateTime),
     Column("last_error", Text),
     Column("last_good_snapshot_size", Integer),
-    # A declarative mapping (connectors.mapping) replacing the connector's default; its version
-    # counts the times it was set.
-    Column("mapping", JSON),
-    Column("mapping_version", Integer),
-    Column("mapping_set_at", UTCDateTime),
 )
 
 organizations = Table(
