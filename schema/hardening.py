@@ -10,11 +10,12 @@ document a trusted-documents client may not run).
 from __future__ import annotations
 
 import contextlib
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from typing import Any
 
-from graphql import DocumentNode, GraphQLError, parse, validate
+from graphql import DocumentNode, GraphQLError, GraphQLSchema, parse, validate
 from graphql import ExecutionResult as GraphQLExecutionResult
 from starlette.responses import Response
 from strawberry.extensions import SchemaExtension
@@ -47,8 +48,30 @@ NOT_IN_LIST_MESSAGE = (
 # 5000 tokens is 2 MB of AST, and 512 of them, sent on purpose, would be a gigabyte.
 CACHED_DOCUMENT_CHARS = 4096
 _parse = lru_cache(maxsize=128)(parse)
-_validate = lru_cache(maxsize=128)(validate_document)
-_check = lru_cache(maxsize=128)(validate)
+_VALIDATED_MAX = 256
+# Validation results by the identity of the (cached, so shared) parsed document, the schema and
+# the rules: hashing a DocumentNode walks its whole tree, which cost more than the rest of a
+# `{ __typename }` request. The value keeps the document alive, so its id is never reused.
+_validated: OrderedDict[tuple[int, int, int, int], tuple[DocumentNode, list[GraphQLError]]] = (
+    OrderedDict()
+)
+
+
+def _validate_cached(
+    schema: GraphQLSchema, document: DocumentNode, rules: Any, validation_rules: Any
+) -> list[GraphQLError]:
+    key = (id(schema), id(document), id(rules), id(validation_rules))
+    hit = _validated.get(key)
+    if hit is not None and hit[0] is document:
+        _validated.move_to_end(key)
+        return hit[1]
+    errors = list(validate(schema, document, rules)) or list(
+        validate_document(schema, document, validation_rules)
+    )
+    _validated[key] = (document, errors)
+    if len(_validated) > _VALIDATED_MAX:
+        _validated.popitem(last=False)
+    return errors
 
 
 def parse_options(settings: Settings) -> dict[str, Any]:
@@ -136,11 +159,12 @@ class Hardening(SchemaExtension):
             else:
                 schema = context.schema._schema
                 rules = self.limits.rules if self._open() else self.limits.closed_rules
-                cached = len(context.query or "") <= CACHED_DOCUMENT_CHARS
-                check, full = (_check, _validate) if cached else (validate, validate_document)
-                errors = check(schema, document, rules) or full(
-                    schema, document, context.validation_rules
-                )
+                if len(context.query or "") <= CACHED_DOCUMENT_CHARS:
+                    errors = _validate_cached(schema, document, rules, context.validation_rules)
+                else:
+                    errors = list(validate(schema, document, rules)) or list(
+                        validate_document(schema, document, context.validation_rules)
+                    )
                 context.pre_execution_errors = [validation_error(e) for e in errors]
         yield
 
