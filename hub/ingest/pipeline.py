@@ -160,8 +160,9 @@ def _hash(draft: MissionDraft, causes: list[str], skills: list[str]) -> str:
     return hashlib.sha256(payload).hexdigest()
 
 
-def prepare(draft: MissionDraft) -> Prepared | Refusal:
-    """Validate and enrich one draft; never raises for bad data, refuses with a reason."""
+def prepare(draft: MissionDraft, labels: taxonomy.LabelMap | None = None) -> Prepared | Refusal:
+    """Validate and enrich one draft; never raises for bad data, refuses with a reason. Labels
+    go through the operator's `labels` (the partner's map, then global synonyms) first."""
     problem = _check(draft)
     if problem is not None:
         return Refusal(draft.external_id or None, problem)
@@ -169,8 +170,9 @@ def prepare(draft: MissionDraft) -> Prepared | Refusal:
     description = draft.description or (
         html_to_text(description_html) if description_html else None
     )
-    causes, unmapped_causes = _map(draft.causes, taxonomy.map_cause)
-    skills, unmapped_skills = _map(draft.skills, taxonomy.map_skill)
+    labels = labels or taxonomy.LabelMap()
+    causes, unmapped_causes = _map(draft.causes, labels.cause)
+    skills, unmapped_skills = _map(draft.skills, labels.skill)
     engagement_type = draft.engagement_type
     if engagement_type is EngagementType.VOLUNTEERING and "benevolat-competences" in causes:
         engagement_type = EngagementType.SKILLS_VOLUNTEERING

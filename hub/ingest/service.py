@@ -28,8 +28,12 @@ from hub.storage import (
     close_missions,
     count_unmapped,
     ensure_partner,
+    label_map,
+    label_maps,
     open_external_ids,
+    partner_pks,
     record_refusals,
+    relabel_missions,
     set_last_good_snapshot_size,
     upsert_missions,
 )
@@ -90,8 +94,9 @@ async def _apply_in(
 ) -> IngestReport:
     report = IngestReport()
     accepted: list[Prepared] = []
+    labels = await label_map(conn, partner.pk)
     for item in drafts:
-        outcome = item if isinstance(item, Refusal) else prepare(item)
+        outcome = item if isinstance(item, Refusal) else prepare(item, labels)
         if isinstance(outcome, Refusal):
             report.order.append(("refused", len(report.refusals)))
             report.refusals.append(outcome)
@@ -139,6 +144,17 @@ class MissionWriter:
                 report.closed = await close_missions(conn, record, close, now)
         await self._published(report.event_seqs)
         return report
+
+    async def relabel(self, partner: str | None = None) -> WriteBatch:
+        """Map the stored missions' raw labels again, after a label mapping changed: the
+        partner's missions, or every partner's (None); those whose causes or skills change are
+        written, with an UPDATED event each. No fetch."""
+        now = self.clock.now()
+        async with self.engine.begin() as conn:
+            pks = await partner_pks(conn, partner)
+            batch = await relabel_missions(conn, await label_maps(conn, pks), now)
+        await self._published(batch.event_seqs)
+        return batch
 
     async def close(self, partner: str, external_ids: Sequence[str]) -> WriteBatch:
         """Close the partner's missions with these ids (never deleted); unknown ids NOT_FOUND."""
