@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from hub.cli import access, partners, server
+from hub.cli import access, partners, server, taxonomy
 from hub.errors import UserInputError
 from hub.observability.logs import configure_logging
 from hub.settings import SettingsError
@@ -24,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
     server.add_commands(commands)
     access.add_commands(commands)
     partners.add_commands(commands)
+    taxonomy.add_commands(commands)
     return parser
 
 
