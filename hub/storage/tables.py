@@ -101,6 +101,11 @@ partners = Table(
     Column("circuit_open_until", UTCDateTime),
     Column("last_error", Text),
     Column("last_good_snapshot_size", Integer),
+    # A declarative mapping (connectors.mapping) replacing the connector's default; its version
+    # counts the times it was set.
+    Column("mapping", JSON),
+    Column("mapping_version", Integer),
+    Column("mapping_set_at", UTCDateTime),
 )
 
 organizations = Table(
@@ -232,6 +237,8 @@ sync_runs = Table(
     Column("finished_at", UTCDateTime),
     Column("counts", JSON, nullable=False, default=dict),
     Column("error", Text),
+    # Written by a RUNNING run while it lives (hub's clock): a silent one's process is gone.
+    Column("heartbeat_at", UTCDateTime),
     Index("ix_sync_runs_partner_started", "partner_pk", "started_at"),
 )
 

@@ -9,12 +9,22 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors import ConnectorConfig, DateOrder, RetryPolicy, get_connector
+from connectors import ConfigError, ConnectorConfig, DateOrder, RetryPolicy, get_connector
 from connectors._errors import UnknownConnector
+from connectors.mapping import PartnerMapping
 from hub.errors import UserInputError
 from hub.storage import configure_partner, find_partner, pulled_partner_rows
+from hub.storage.partner_mappings import set_partner_mapping
 
-__all__ = ["SECRET_KEYS", "PartnerSettings", "add_partner", "parse_interval", "redacted"]
+__all__ = [
+    "SECRET_KEYS",
+    "PartnerSettings",
+    "add_partner",
+    "parse_interval",
+    "redacted",
+    "set_mapping",
+    "validated_mapping",
+]
 
 SECRET_KEYS = ("api_key", "password")
 _INTERVAL = re.compile(r"^(\d+)\s*([smhd])$")
@@ -47,6 +57,8 @@ class PartnerSettings:
     state: dict[str, Any]
     enabled: bool
     push_only: bool
+    mapping: dict[str, Any] | None = None  # the partner's declarative mapping; None: default
+    mapping_version: int = 0
 
     def connector_config(self) -> ConnectorConfig:
         config = self.config
@@ -62,6 +74,7 @@ class PartnerSettings:
             timeout=float(config.get("timeout", 30.0)),
             retry=RetryPolicy(**retry) if retry else RetryPolicy(),
             options=config.get("options", {}),
+            mapping=self.mapping,
         )
 
 
@@ -76,8 +89,12 @@ async def add_partner(
     config: dict[str, Any],
     now: datetime,
     display_name: str | None = None,
+    mapping: object = None,
 ) -> PartnerSettings:
-    """Add (or reconfigure) a partner; a pulled partner needs a known connector and a URL."""
+    """Add (or reconfigure) a partner; a pulled partner needs a known connector and a URL.
+
+    `mapping` (a loaded YAML or JSON document) is validated against the connector before
+    anything is stored, and then stored as the partner's mapping (a new version)."""
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,99}", name):
         raise UserInputError("partner names are lower-case letters, digits and dashes")
     if push_only:
@@ -86,14 +103,16 @@ async def add_partner(
     else:
         if not connector or not url:
             raise UserInputError("a pulled partner needs --connector and --url (or --push-only)")
-        try:
-            kind = get_connector(connector)
-        except UnknownConnector as exc:
-            raise UserInputError(str(exc)) from exc
-        try:
-            kind(ConnectorConfig(url=url, api_key=config.get("api_key")))
-        except Exception as exc:  # the connector's own check of its settings
-            raise UserInputError(str(exc)) from exc
+        checked = validated_mapping(connector, url, mapping, config) if mapping else None
+        if checked is None:
+            try:
+                kind = get_connector(connector)
+            except UnknownConnector as exc:
+                raise UserInputError(str(exc)) from exc
+            try:
+                kind(ConnectorConfig(url=url, api_key=config.get("api_key")))
+            except Exception as exc:  # the connector's own check of its settings
+                raise UserInputError(str(exc)) from exc
     interval = parse_interval(every) if every else (None if push_only else 900)
     await configure_partner(
         engine,
@@ -106,6 +125,8 @@ async def add_partner(
         interval_seconds=interval,
         config={k: v for k, v in config.items() if v is not None},
     )
+    if mapping and not push_only:
+        await set_partner_mapping(engine, name, checked or {}, now)
     found = await load_partner(engine, name)
     assert found is not None
     return found
@@ -122,6 +143,8 @@ def _settings(row: Any) -> PartnerSettings:
         state=dict(row["state"] or {}),
         enabled=bool(row["enabled"]),
         push_only=bool(row["push_only"]),
+        mapping=dict(row["mapping"]) if row["mapping"] else None,
+        mapping_version=int(row["mapping_version"] or 0),
     )
 
 
@@ -133,3 +156,39 @@ async def load_partner(engine: AsyncEngine, name: str) -> PartnerSettings | None
 async def pulled_partners(engine: AsyncEngine) -> list[PartnerSettings]:
     """Enabled partners with a connector, by name."""
     return [_settings(row) for row in await pulled_partner_rows(engine)]
+
+
+def validated_mapping(
+    connector: str, url: str | None, document: object, config: dict[str, Any]
+) -> dict[str, Any]:
+    """The mapping as it will be stored, once the model and the connector both accept it."""
+    try:
+        kind = get_connector(connector)
+        mapping = PartnerMapping.parse(document)
+        stored = mapping.document()
+        kind(
+            ConnectorConfig(
+                url=url or "https://partner.invalid",
+                api_key=config.get("api_key"),
+                mapping=stored,
+            )
+        )
+    except (UnknownConnector, ConfigError) as exc:
+        raise UserInputError(str(exc)) from exc
+    return stored
+
+
+async def set_mapping(
+    engine: AsyncEngine, name: str, document: object, now: datetime
+) -> PartnerSettings:
+    """Validate and store a partner's mapping; its version goes up by one."""
+    partner = await load_partner(engine, name)
+    if partner is None:
+        raise UserInputError(f"no partner named {name!r} (`partners add` first)")
+    if not partner.connector:
+        raise UserInputError(f"{name} is a push-only partner: it has no connector to map")
+    stored = validated_mapping(partner.connector, partner.url, document, partner.config)
+    await set_partner_mapping(engine, name, stored, now)
+    found = await load_partner(engine, name)
+    assert found is not None
+    return found
