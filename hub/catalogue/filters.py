@@ -9,11 +9,20 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any, Literal
 
 from hub.catalogue.model import EngagementType, MissionStatus, Remote
 from hub.errors import FilterError
 
-__all__ = ["FilterError", "MissionFilter", "MissionOrder", "Near", "Policy"]
+__all__ = [
+    "COMPARISONS",
+    "Comparison",
+    "FilterError",
+    "MissionFilter",
+    "MissionOrder",
+    "Near",
+    "Policy",
+]
 
 
 class MissionOrder(enum.StrEnum):
@@ -71,6 +80,38 @@ class MissionFilter:
             raise FilterError("availableUntil must not be before availableFrom")
         if self.max_hours_per_week is not None and self.max_hours_per_week < 0:
             raise FilterError("maxHoursPerWeek must not be negative")
+
+
+@dataclass(frozen=True, slots=True)
+class Comparison:
+    """A criterion that compares one attribute of the mission with the filter's value.
+
+    `attribute` names both the `missions` column and the `MatchState` field, so the SQL compiler
+    and the in-memory matcher each read this table once, in one loop: a new criterion of this
+    kind is a field of `MissionFilter` and a row of `COMPARISONS`. As everywhere, a mission whose
+    attribute is unknown (None) never matches.
+    """
+
+    criterion: str  # the MissionFilter field holding the wanted value
+    attribute: str
+    op: Literal["at_most", "at_least", "is"]
+
+    def holds(self, actual: Any, wanted: Any) -> bool:
+        """The in-memory reading; SQL's `column <= value`, `>=`, `IS` say the same."""
+        if actual is None:
+            return False
+        if self.op == "at_most":
+            return bool(actual <= wanted)
+        if self.op == "at_least":
+            return bool(actual >= wanted)
+        return actual is wanted
+
+
+COMPARISONS: tuple[Comparison, ...] = (
+    Comparison("max_hours_per_week", "hours_per_week_min", "at_most"),
+    Comparison("open_to_minors", "open_to_minors", "is"),
+    Comparison("updated_since", "updated_at", "at_least"),
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hub.catalogue.filters import MissionFilter, Policy
+from hub.catalogue.filters import COMPARISONS, MissionFilter, Policy
 from hub.catalogue.geo import distance_km
 from hub.catalogue.match_state import MatchState
 from hub.catalogue.text import tokens
@@ -104,15 +104,11 @@ class Matcher:
             return False
         if f.available_until is not None and start is not None and start > f.available_until:
             return False
-        if f.max_hours_per_week is not None:
-            hours = s.hours_per_week_min
-            if hours is None or hours > f.max_hours_per_week:
-                return False
-        if f.open_to_minors is not None and s.open_to_minors is not f.open_to_minors:
-            return False
-        if f.updated_since is not None:
-            updated = s.updated_at
-            if updated is None or updated < f.updated_since:
+        for comparison in COMPARISONS:
+            wanted = getattr(f, comparison.criterion)
+            if wanted is not None and not comparison.holds(
+                getattr(s, comparison.attribute), wanted
+            ):
                 return False
         return True
 

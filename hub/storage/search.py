@@ -31,7 +31,7 @@ from sqlalchemy import (
     text,
 )
 
-from hub.catalogue.filters import MissionFilter, MissionOrder, Near, Policy
+from hub.catalogue.filters import COMPARISONS, Comparison, MissionFilter, MissionOrder, Near, Policy
 from hub.catalogue.geo import EARTH_RADIUS_KM
 from hub.catalogue.text import tokens
 from hub.errors import BadCursor, FilterError
@@ -139,6 +139,18 @@ def _organization_in(ids: tuple[str, ...]) -> ColumnElement[bool]:
     )
 
 
+def _compared(comparison: Comparison, wanted: Any) -> ColumnElement[bool]:
+    column: ColumnElement[Any] = missions.c[comparison.attribute]
+    condition: ColumnElement[bool]
+    if comparison.op == "at_most":
+        condition = column <= wanted  # NULL compares to nothing: unknown never matches
+    elif comparison.op == "at_least":
+        condition = column >= wanted
+    else:
+        condition = column.is_(wanted)
+    return condition
+
+
 def compile_filter(
     dialect: str, flt: MissionFilter, policy: Policy | None = None, collapse: bool = True
 ) -> dict[str, ColumnElement[bool]]:
@@ -185,12 +197,10 @@ def compile_filter(
         c["available_until"] = or_(
             missions.c.start_at.is_(None), missions.c.start_at <= flt.available_until
         )
-    if flt.max_hours_per_week is not None:
-        c["hours"] = missions.c.hours_per_week_min <= flt.max_hours_per_week
-    if flt.open_to_minors is not None:
-        c["open_to_minors"] = missions.c.open_to_minors.is_(flt.open_to_minors)
-    if flt.updated_since is not None:
-        c["updated_since"] = missions.c.updated_at >= flt.updated_since
+    for comparison in COMPARISONS:
+        wanted = getattr(flt, comparison.criterion)
+        if wanted is not None:
+            c[comparison.criterion] = _compared(comparison, wanted)
     if policy is not None and not policy.is_open:
         parts: list[ColumnElement[bool]] = []
         if policy.causes:
