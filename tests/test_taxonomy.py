@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +12,7 @@ from hub.catalogue import taxonomy
 from hub.catalogue.taxonomy import (
     CAUSE_SLUGS,
     CAUSES,
+    PARTNER_LISTS,
     SKILL_SLUGS,
     SKILLS,
     cause_label,
@@ -273,3 +276,181 @@ def test_real_indexes_have_no_cross_entry_conflicts() -> None:
     skills = taxonomy._build_index((s.slug, (s.slug, s.label, *s.synonyms)) for s in SKILLS)
     assert set(causes.values()) == CAUSE_SLUGS
     assert set(skills.values()) == SKILL_SLUGS
+
+
+# --- published partner vocabularies (data/partner_labels.json) ------------------------------
+
+# The published samples beside the repository (/work/shared/formats, see its README).
+OPENAPI = Path(__file__).resolve().parents[2] / "shared/formats/api-engagement/openapi.yaml"
+
+
+def _openapi_values(field: str) -> list[str]:
+    """The backquoted values API Engagement's OpenAPI lists for `field` ("Valeurs possibles")."""
+    text = OPENAPI.read_text(encoding="utf-8")
+    start = text.index(f"        {field}:\n")
+    block = text[start : text.index("Une demande d'ajout", start)]
+    return re.findall(r"`([^`]+)`", block.split("Valeurs possibles", 1)[1])
+
+
+def _list(name: str) -> taxonomy.PartnerList:
+    return next(partner_list for partner_list in PARTNER_LISTS if partner_list.name == name)
+
+
+def _mapper(kind: str) -> Callable[[str], str | None]:
+    return map_cause if kind == "cause" else map_skill
+
+
+def test_the_openapi_lists_every_domain_and_each_is_a_hub_cause() -> None:
+    if not OPENAPI.exists():
+        pytest.skip(f"{OPENAPI} (shared formats) is not on this machine")
+    domains = _openapi_values("domain")
+    assert domains == API_ENGAGEMENT_DOMAINS
+    for slug in domains:
+        assert map_cause(slug) == slug
+
+
+def test_every_api_engagement_activity_maps_to_a_skill_or_is_left_with_a_reason() -> None:
+    if not OPENAPI.exists():
+        pytest.skip(f"{OPENAPI} (shared formats) is not on this machine")
+    activities = _list("api-engagement-activities")
+    published = _openapi_values("activities")
+    assert len(published) == 50
+    for value in published:
+        if value in activities.left_unmapped:
+            assert map_skill(value) is None, value
+        else:
+            assert map_skill(value) == activities.labels[value], value
+
+
+@pytest.mark.parametrize("partner_list", PARTNER_LISTS, ids=lambda p: p.name)
+def test_every_published_value_maps_to_the_slug_its_list_says(
+    partner_list: taxonomy.PartnerList,
+) -> None:
+    assert partner_list.kind in taxonomy.KINDS
+    assert partner_list.source, "each list says where it comes from"
+    slugs = CAUSE_SLUGS if partner_list.kind == "cause" else SKILL_SLUGS
+    mapper = _mapper(partner_list.kind)
+    for label, slug in partner_list.labels.items():
+        assert slug in slugs, (label, slug)
+        assert mapper(label) == slug, label
+    for label, reason in partner_list.left_unmapped.items():
+        assert reason and mapper(label) is None, label
+
+
+def test_every_api_engagement_domain_slug_and_french_label_maps() -> None:
+    domains = _list("api-engagement-domains").labels
+    assert set(API_ENGAGEMENT_DOMAINS) <= set(domains)
+    for label in (
+        "Gestion, commerce, finance, droit et services",
+        "Développement international et aide humanitaire",
+        "Service public, défense et sécurité",
+        "Bâtiment, Industrie, Logistique",
+        "Arts & culture pour tous",
+        "Missions sur-mesure",
+        "Solidarité",
+    ):
+        assert domains[label] == map_cause(label) and map_cause(label) is not None, label
+
+
+VOLUNTEERMATCH_CATEGORIES = [
+    "Advocacy & Human Rights",
+    "Animals",
+    "Arts & Culture",
+    "Board Development",
+    "Children & Youth",
+    "Community",
+    "Computers & Technology",
+    "Crisis Support",
+    "Disaster Relief",
+    "Education & Literacy",
+    "Emergency & Safety",
+    "Employment",
+    "Environment",
+    "Faith-Based",
+    "Health & Medicine",
+    "Homeless & Housing",
+    "Hunger",
+    "Immigrants & Refugees",
+    "International",
+    "Justice & Legal",
+    "LGBTQ+",
+    "Media & Broadcasting",
+    "People with Disabilities",
+    "Politics",
+    "Race & Ethnicity",
+    "Seniors",
+    "Sports & Recreation",
+    "Veterans & Military Families",
+    "Women",
+]
+
+
+@pytest.mark.parametrize("label", VOLUNTEERMATCH_CATEGORIES)
+def test_every_volunteermatch_category_maps_as_label_and_as_enum(label: str) -> None:
+    slug = map_cause(label)
+    assert slug is not None, label
+    words = label.replace("&", " ").replace("-", " ").replace("+", "").split()
+    assert map_cause("_".join(w.upper() for w in words)) == slug
+    if "&" in label:
+        spelled = label.replace("&", "and").replace("-", " ").replace("+", "")
+        assert map_cause("_".join(w.upper() for w in spelled.split())) == slug
+
+
+@pytest.mark.parametrize(
+    ("label", "kind", "slug"),
+    [
+        # The labels the operator found unmapped (issue 10), and their neighbours.
+        ("POVERTY_AND_HUNGER", "cause", "solidarite-insertion"),
+        ("POVERTY_HUNGER", "cause", "solidarite-insertion"),
+        ("Poverty & Hunger", "cause", "solidarite-insertion"),
+        ("HOUSING_HOMELESSNESS", "cause", "solidarite-insertion"),
+        ("Housing & Homelessness", "cause", "solidarite-insertion"),
+        ("Homeless & Housing", "cause", "solidarite-insertion"),
+        ("HOMELESS_AND_HOUSING", "cause", "solidarite-insertion"),
+        ("LEGAL", "cause", "gestion-finance-droit"),
+        ("LEGAL_ASSISTANCE", "cause", "gestion-finance-droit"),
+        ("Justice & Legal", "cause", "gestion-finance-droit"),
+        ("INTERNATIONAL", "cause", "humanitaire"),
+        ("INTERNATIONAL_COOPERATION", "cause", "humanitaire"),
+        ("International Aid", "cause", "humanitaire"),
+        ("IMMIGRANTS_OR_REFUGEES", "cause", "solidarite-insertion"),
+        ("Environment & Sustainability", "cause", "environnement"),
+        ("ARTS_MUSIC", "cause", "culture-loisirs"),
+        ("MENTAL_HEALTH", "cause", "sante"),
+        ("Gestion, commerce, finance, droit et services", "cause", "gestion-finance-droit"),
+        ("Développement international et aide humanitaire", "cause", "humanitaire"),
+        ("Interventions d'urgence en cas de crise", "cause", "humanitaire"),
+        # Skills: API Engagement activities and Idealist functions.
+        ("Animation, Valorisation", "skill", "animation"),
+        ("conseil", "skill", "strategie"),
+        ("comptabilite-finance", "skill", "comptabilite"),
+        ("Soutien, Accompagnement", "skill", "travail-social"),
+        ("ADMINISTRATIVE", "skill", "gestion-administrative"),
+        ("LEGAL", "skill", "conseil-juridique"),
+        ("ACCOUNTING_FINANCE", "skill", "comptabilite"),
+        ("Development & Fundraising", "skill", "collecte-de-fonds"),
+        ("INFORMATION_TECHNOLOGY", "skill", "support-informatique"),
+        # Still unknown: left raw, for the operator to map.
+        ("OCEANS_AND_SEAS", "cause", None),
+        ("soins-animaux", "skill", None),
+    ],
+)
+def test_partner_vocabulary_table(label: str, kind: str, slug: str | None) -> None:
+    assert _mapper(kind)(label) == slug
+
+
+def test_the_simulated_partners_labels_all_map() -> None:
+    from tests.partners.catalogue import ACTIVITIES, DOMAINS, SKILLS
+
+    for slug, french, english in DOMAINS:
+        assert map_cause(slug) == map_cause(french) == map_cause(english) == slug, english
+    for label in (*ACTIVITIES, *SKILLS):
+        assert map_skill(label) is not None, label
+
+
+def test_kinds_of_and_label_key() -> None:
+    assert taxonomy.kinds_of("communication") == ("cause", "skill")
+    assert taxonomy.kinds_of("sante") == ("cause",)
+    assert taxonomy.kinds_of("comptabilite") == ("skill",)
+    assert taxonomy.kinds_of("pauvrete") == ()
+    assert taxonomy.label_key("POVERTY_HUNGER") == taxonomy.label_key("Poverty & Hunger")
