@@ -7,7 +7,9 @@ import asyncio
 import json
 from typing import Any
 
+from hub.cli import mappings
 from hub.cli._shared import open_engine, settings_from
+from hub.cli.mappings import read_mapping_file
 from hub.clock import SystemClock
 from hub.errors import UserInputError
 from hub.settings import Settings
@@ -38,6 +40,7 @@ async def _partners(args: argparse.Namespace, settings: Settings) -> Any:
                 config=config,
                 now=SystemClock().now(),
                 display_name=args.display_name,
+                mapping=read_mapping_file(args.mapping) if args.mapping else None,
             )
             return {
                 "name": added.name,
@@ -45,6 +48,7 @@ async def _partners(args: argparse.Namespace, settings: Settings) -> Any:
                 "url": added.url,
                 "every_seconds": added.interval_seconds,
                 "config": redacted(added.config),
+                "mapping_version": added.mapping_version,
             }
         listed = []
         for record in await MissionRepository(engine).partner_list():
@@ -119,7 +123,9 @@ def add_commands(commands: Any) -> None:
     add.add_argument("--password", help="HTTP Basic password (kept out of logs)")
     add.add_argument("--date-order", choices=["DAY_FIRST", "MONTH_FIRST"])
     add.add_argument("--display-name")
+    add.add_argument("--mapping", help="a declarative mapping file (YAML or JSON)")
     sub.add_parser("list", help="partners, their connectors and last sync")
+    mappings.add_commands(sub)
     partners.set_defaults(func=cmd_partners)
     sync = commands.add_parser("sync", help="sync one partner, or all, now; prints the counts")
     sync.add_argument("partner", nargs="?")

@@ -74,9 +74,14 @@ class SolidairesGraphQL(SimulatedPartner):
         loaded: dict[str, Any] = yaml.safe_load(MAPPING_FILE.read_text("utf-8"))
         return loaded
 
+    @property
+    def api(self) -> str:
+        """The URL an operator configures: the API's base, under which /graphql answers."""
+        return self.url + "/api"
+
     def config(self) -> ConnectorConfig:
         return ConnectorConfig(
-            url=self.url,
+            url=self.api,
             api_key=TOKEN,
             page_size=8,
             timeout=5.0,
@@ -86,7 +91,7 @@ class SolidairesGraphQL(SimulatedPartner):
 
     def bad_credentials(self) -> ConnectorConfig:
         return ConnectorConfig(
-            url=self.url, api_key="nope", page_size=8, retry=FAST_RETRIES, mapping=self.mapping()
+            url=self.api, api_key="nope", page_size=8, retry=FAST_RETRIES, mapping=self.mapping()
         )
 
     def external_id(self, mission: Mission) -> str:
