@@ -67,7 +67,11 @@ def read_record(raw: object, mapping: PartnerMapping, order: DateOrder) -> Outco
 
 
 def _truthy(value: Any) -> bool:
-    return parse_bool(value) is True if isinstance(value, str) else bool(value)
+    """JMESPath's truth, except that a boolean word ("false", "non") says what it means."""
+    if isinstance(value, str):
+        word = parse_bool(value)
+        return word if word is not None else bool(value.strip())
+    return value is not False and not _empty(value)
 
 
 def _empty(value: Any) -> bool:
@@ -151,12 +155,9 @@ class _Reader:
         if transform is Transform.DATE:
             return self._date(value, spec, name, strptime=True)
         if transform is Transform.SPLIT:
-            items = value if isinstance(value, list) else [value]
             out: list[str] = []
-            for item in items:
-                text = scalar_text(item)
-                if text is not None:
-                    out += [part.strip() for part in text.split(spec.separator) if part.strip()]
+            for text in texts(value):  # a string, a list, or XML <value> children
+                out += [part.strip() for part in text.split(spec.separator) if part.strip()]
             return out
         if transform is Transform.LABELS:
             if isinstance(value, list):

@@ -10,7 +10,7 @@ from connectors.api_engagement_api import ApiEngagementApi
 from connectors.api_engagement_xml import ApiEngagementXml
 from connectors.contract import Connector
 from connectors.idealist import Idealist
-from connectors.mapped import GraphQLMapped
+from connectors.mapped import GraphQLMapped, JsonRestMapped, XmlFeedMapped
 from connectors.volunteermatch import VolunteerMatch
 
 __all__ = ["CONNECTORS", "connector_names", "get_connector"]
@@ -24,6 +24,8 @@ CONNECTORS: Mapping[str, type[Connector]] = MappingProxyType(
             VolunteerMatch,
             ApiEngagementApi,
             GraphQLMapped,
+            JsonRestMapped,
+            XmlFeedMapped,
         )
     }
 )

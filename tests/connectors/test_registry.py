@@ -14,7 +14,9 @@ def test_names_the_connectors() -> None:
         "api-engagement-xml",
         "graphql",  # any GraphQL partner, read through its mapping
         "idealist-json",
+        "json-rest",  # any JSON REST partner, read through its mapping
         "volunteermatch-graphql",
+        "xml-feed",  # any XML feed, read through its mapping
     ]
     assert all(CONNECTORS[name].name == name for name in CONNECTORS)
 

@@ -11,6 +11,7 @@ from tests.partners.api_engagement_api import ApiEngagementApiPartner
 from tests.partners.api_engagement_feed import ApiEngagementFeed
 from tests.partners.base import FAST_RETRIES, Expected, SimulatedPartner
 from tests.partners.idealist import IdealistPartner
+from tests.partners.mapped import MappedFeed, MappedRest
 from tests.partners.solidaires_graphql import SolidairesGraphQL
 from tests.partners.volunteermatch import VolunteerMatchPartner
 
@@ -24,6 +25,8 @@ __all__ = [
     "Hit",
     "IdealistPartner",
     "LiveServer",
+    "MappedFeed",
+    "MappedRest",
     "SimulatedPartner",
     "SolidairesGraphQL",
     "VolunteerMatchPartner",
@@ -37,5 +40,7 @@ PARTNERS: dict[str, type[SimulatedPartner]] = {
         VolunteerMatchPartner,
         ApiEngagementApiPartner,
         SolidairesGraphQL,
+        MappedRest,
+        MappedFeed,
     )
 }
