@@ -129,8 +129,11 @@ def _causes_of(settings: Settings, external_id: str) -> set[str]:
     return {row[0] for row in rows}
 
 
+# Every status: whether a mission is still open (its end date against the clock) is not the point.
 COUNT = """query($causes: [Cause!]) {
-  missions(filter: {causes: $causes}, first: 50) { totalCount edges { node { externalId } } }
+  missions(filter: {causes: $causes, status: [OPEN, CLOSED, EXPIRED]}, first: 50) {
+    totalCount edges { node { externalId } }
+  }
 }"""
 
 
