@@ -9,6 +9,7 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -16,14 +17,21 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors import ConnectorConfig
+from hub.clock import ManualClock
 from hub.settings import Settings
+from hub.storage import start_run
 from hub.storage.db import make_engine
-from hub.storage.tables import mission_events, missions, partners, refused_records
+from hub.storage.tables import mission_events, missions, partners, refused_records, sync_runs
 from hub.sync import SyncReport, SyncRunner, add_partner
+from hub.sync.runner import COUNTS
 from hub.sync.scheduler import Scheduler
 from tests.conftest import TEST_NOW, GraphQL, run
 from tests.partners import PARTNERS, SimulatedPartner
 from tests.servers import poll_until
+
+# The hub's clock in these syncs: before any mission of the simulated catalogue ends (they end
+# from 2026-01-15 on), so that none expires unless a test moves the clock.
+BEFORE_ANY_END = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")
@@ -67,6 +75,7 @@ class Hub:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        self.clock = ManualClock(BEFORE_ANY_END)
 
     def add(self, name: str, partner: SimulatedPartner, every: str = "15m") -> None:
         config = partner.config()
@@ -96,7 +105,7 @@ class Hub:
             engine = make_engine(settings)
             try:
                 async with httpx.AsyncClient() as http:
-                    return await SyncRunner(engine, http, settings).sync(name)
+                    return await SyncRunner(engine, http, settings, clock=self.clock).sync(name)
             finally:
                 await engine.dispose()
 
@@ -198,6 +207,7 @@ def test_an_outage_keeps_missions_then_opens_the_circuit_then_closes_stale_ones(
         assert health["health"] == ("FAILING" if attempt == 3 else "DEGRADED")
         assert "500" in health["lastError"]
     # Failing longer than the configured time: its missions are closed as stale.
+    hub.clock.advance(seconds=1)
     report = hub.sync("feed", close_after_failing_days=1e-9)
     assert report.counts["closed"] == feed.count
     assert hub.open_count("feed") == 0
@@ -267,7 +277,7 @@ def test_two_syncs_of_one_partner_never_overlap(
         engine = make_engine(settings)
         try:
             async with httpx.AsyncClient() as http:
-                runner = SyncRunner(engine, http, settings)
+                runner = SyncRunner(engine, http, settings, clock=hub.clock)
                 return list(await asyncio.gather(runner.sync("feed"), runner.sync("feed")))
         finally:
             await engine.dispose()
@@ -286,7 +296,8 @@ def test_scheduler_runs_due_partners_only(
         engine = make_engine(settings)
         try:
             async with httpx.AsyncClient() as http:
-                scheduler = Scheduler(engine, SyncRunner(engine, http, settings), settings)
+                runner = SyncRunner(engine, http, settings, clock=hub.clock)
+                scheduler = Scheduler(engine, runner, settings)
                 first = [r.partner for r in await scheduler.tick()]
                 second = [r.partner for r in await scheduler.tick()]
                 return first, second
@@ -296,7 +307,46 @@ def test_scheduler_runs_due_partners_only(
     assert run(ticks()) == (["feed"], [])
 
 
-def test_killing_a_sync_leaves_whole_batches_and_a_rerun_converges(
+# The sync command's work, in a process of its own that the test kills, on the test's clock.
+KILLED_SYNC = """
+import asyncio, sys
+from datetime import datetime
+import httpx
+from hub.clock import ManualClock
+from hub.settings import load_settings
+from hub.storage.db import make_engine
+from hub.sync import SyncRunner
+
+async def main():
+    settings = load_settings()
+    clock = ManualClock(datetime.fromisoformat(sys.argv[1]))
+    async with httpx.AsyncClient() as http:
+        await SyncRunner(make_engine(settings), http, settings, clock=clock).sync("feed")
+
+asyncio.run(main())
+"""
+
+
+def last_run(hub: Hub) -> dict[str, Any]:
+    async def go() -> dict[str, Any]:
+        engine = make_engine(hub.settings)
+        try:
+            async with engine.connect() as conn:
+                query = select(sync_runs).order_by(sync_runs.c.pk.desc()).limit(1)
+                return dict((await conn.execute(query)).mappings().one())
+        finally:
+            await engine.dispose()
+
+    return run(go())  # type: ignore[no-any-return]
+
+
+def consistent(counts: dict[str, int]) -> bool:
+    """Every record processed is counted once, in one of the outcomes."""
+    outcomes = ("created", "updated", "unchanged", "refused", "withdrawn")
+    return counts["seen"] == sum(counts[key] for key in outcomes)
+
+
+def test_killing_a_sync_leaves_whole_batches_its_counts_and_a_failed_run(
     hub: Hub, simulated: dict[str, SimulatedPartner], settings: Settings
 ) -> None:
     feed = simulated["api-engagement-xml"]
@@ -309,7 +359,7 @@ def test_killing_a_sync_leaves_whole_batches_and_a_rerun_converges(
         "HUB_DB_ECHO": "false",
     }
     process = subprocess.Popen(
-        [sys.executable, "-m", "hub", "sync", "feed"],
+        [sys.executable, "-c", KILLED_SYNC, hub.clock.now().isoformat()],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -329,10 +379,68 @@ def test_killing_a_sync_leaves_whole_batches_and_a_rerun_converges(
     assert written % 7 == 0, "a batch was half written"
     assert events == written, "every written mission has its event, and only those"
     assert written < 400
+    # The run's row was written with each batch: it says what the dead process wrote.
+    killed = last_run(hub)
+    assert killed["status"] == "RUNNING"
+    assert killed["counts"]["created"] == killed["counts"]["seen"] == written
+    assert killed["heartbeat_at"] == BEFORE_ANY_END
+    hub.clock.advance(minutes=6)  # past the 5 minutes a live run's heartbeat is renewed within
     report = hub.sync("feed")
-    assert report.status == "SUCCEEDED"
+    assert report.status == "SUCCEEDED" and consistent(report.counts)
     assert (report.counts["created"], report.counts["unchanged"]) == (400 - written, written)
     assert hub.open_count("feed") == 400
+    failed = hub.scalar(select(sync_runs.c.status).where(sync_runs.c.pk == killed["pk"]))
+    assert failed == "FAILED"
+    counts = hub.scalar(select(sync_runs.c.counts).where(sync_runs.c.pk == killed["pk"]))
+    assert counts == killed["counts"] and consistent(counts)  # what it wrote, not zeros
+    error = hub.scalar(select(sync_runs.c.error).where(sync_runs.c.pk == killed["pk"]))
+    assert "interrupted" in error
+
+
+def test_the_scheduler_fails_a_run_whose_heartbeat_stopped(
+    hub: Hub, simulated: dict[str, SimulatedPartner], settings: Settings
+) -> None:
+    feed = simulated["api-engagement-xml"]
+    hub.add("feed", feed, every="1h")
+    written = {**dict.fromkeys(COUNTS, 0), "seen": 14, "created": 12, "refused": 2}
+
+    async def dead_run() -> int:
+        # A run whose process died after two batches: a RUNNING row, its counts, no process.
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                query = select(partners.c.pk).where(partners.c.name == "feed")
+                partner_pk = (await conn.execute(query)).scalar_one()
+            return await start_run(engine, partner_pk, hub.clock.now(), counts=written)
+        finally:
+            await engine.dispose()
+
+    async def tick() -> list[SyncReport]:
+        engine = make_engine(settings)
+        try:
+            async with httpx.AsyncClient() as http:
+                runner = SyncRunner(engine, http, settings, clock=hub.clock)
+                return await Scheduler(engine, runner, settings).tick()
+        finally:
+            await engine.dispose()
+
+    def status() -> str:
+        return str(hub.scalar(select(sync_runs.c.status).where(sync_runs.c.pk == pk)))
+
+    pk = run(dead_run())
+    hub.clock.advance(minutes=1)
+    assert run(tick()) == []  # not due: its last run started a minute ago
+    if not settings.database_url.startswith("postgresql"):
+        # On SQLite one process's lock says nothing of another's run: the heartbeat must age.
+        assert status() == "RUNNING"
+        hub.clock.advance(minutes=5)
+        assert run(tick()) == []
+    # (On PostgreSQL the partner's advisory lock was free: its holder's session, and so the
+    # run's process, is gone.)
+    assert status() == "FAILED"
+    assert hub.scalar(select(sync_runs.c.counts).where(sync_runs.c.pk == pk)) == written
+    error = hub.scalar(select(sync_runs.c.error).where(sync_runs.c.pk == pk))
+    assert error.startswith("interrupted: its process stopped")
 
 
 def test_serve_runs_the_scheduler(
@@ -345,6 +453,29 @@ def test_serve_runs_the_scheduler(
     feed = simulated["api-engagement-xml"]
     hub.add("feed", feed, every="1h")
     scheduled = settings.model_copy(update={"scheduler": True, "scheduler_tick_seconds": 0.2})
-    with TestClient(create_app(scheduled)):
+    with TestClient(create_app(scheduled, ManualClock(BEFORE_ANY_END))):
         poll_until(lambda: hub.open_count("feed") >= feed.count, "the scheduler's sync", 30)
     assert hub.open_count("feed") == feed.count
+
+
+def test_the_sync_command_exits_1_unless_every_run_succeeded(
+    hub: Hub,
+    simulated: dict[str, SimulatedPartner],
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from hub.cli import main
+
+    feed = simulated["api-engagement-xml"]
+    feed.resize(30)
+    hub.add("feed", feed)
+    monkeypatch.setenv("HUB_DATABASE_URL", settings.database_url)
+    assert main(["sync", "feed"]) == 0
+    assert "feed: SUCCEEDED" in capsys.readouterr().out
+    feed.resize(8)  # less than half the last good pull: SUSPICIOUS, which is not success
+    assert main(["sync", "feed"]) == 1
+    assert "feed: SUSPICIOUS" in capsys.readouterr().out
+    feed.faults.errors = 10_000
+    assert main(["sync", "feed"]) == 1
+    assert "feed: FAILED" in capsys.readouterr().out

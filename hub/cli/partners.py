@@ -106,7 +106,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
         counts = " ".join(f"{k}={v}" for k, v in report.counts.items())
         line = f"{report.partner}: {report.status} {counts}"
         print(line + (f" ({report.error})" if report.error else ""))
-    return 0 if all(r.status in ("SUCCEEDED", "SUSPICIOUS") for r in reports) else 1
+    # SUSPICIOUS (nothing closed), FAILED and SKIPPED all need an operator's look: exit 1.
+    return 0 if all(r.status == "SUCCEEDED" for r in reports) else 1
 
 
 def add_commands(commands: Any) -> None:

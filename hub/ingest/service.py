@@ -17,30 +17,46 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from hub.catalogue.model import MissionDraft, Refusal
+from hub.catalogue.model import MissionDraft, MissionStatus, Refusal
 from hub.catalogue.records import PartnerRecord
 from hub.clock import Clock, ManualClock
 from hub.ingest.pipeline import Prepared, prepare
 from hub.storage import (
     WriteBatch,
     WriteOutcome,
+    WriteResult,
     absent_from,
     close_missions,
     count_unmapped,
+    ended_open_missions,
     ensure_partner,
+    expire_created,
     label_map,
     label_maps,
+    mission_id,
     open_external_ids,
     partner_pks,
     record_refusals,
     relabel_missions,
     set_last_good_snapshot_size,
+    stored_statuses,
     upsert_missions,
 )
 
-__all__ = ["IngestReport", "MissionWriter", "Publish", "Source", "apply", "close"]
+__all__ = [
+    "InTransaction",
+    "IngestReport",
+    "MissionWriter",
+    "Publish",
+    "Source",
+    "apply",
+    "close",
+]
 
 Publish = Callable[[list[int]], Awaitable[None]]
+# Called in a batch's transaction once it is written (the sync runner keeps its run's counts
+# there, so that a run killed at any moment has the counts of exactly what it wrote).
+InTransaction = Callable[[AsyncConnection, "IngestReport"], Awaitable[None]]
 
 
 class Source(enum.StrEnum):
@@ -60,11 +76,14 @@ class IngestReport:
     # Position of each draft of the batch: ("ok", index in batch.results) or ("refused", index)
     order: list[tuple[str, int]] = field(default_factory=list)
     closed: WriteBatch = field(default_factory=WriteBatch)
+    # Missions of the batch that became EXPIRED (past their end date): created so, or closed.
+    expired: int = 0
+    expired_batch: WriteBatch = field(default_factory=WriteBatch)
 
     @property
     def event_seqs(self) -> list[int]:
         """The log positions the batch wrote, in order."""
-        return self.batch.event_seqs + self.closed.event_seqs
+        return self.batch.event_seqs + self.expired_batch.event_seqs + self.closed.event_seqs
 
     def counts(self) -> dict[str, int]:
         out: dict[str, int] = {"refused": len(self.refusals)}
@@ -73,6 +92,8 @@ class IngestReport:
             out[key] = out.get(key, 0) + 1
         closed = sum(1 for r in self.closed.results if r.outcome is WriteOutcome.CLOSED)
         out["closed"] = out.get("closed", 0) + closed
+        if self.expired:
+            out["expired"] = self.expired
         return out
 
 
@@ -103,10 +124,58 @@ async def _apply_in(
         else:
             report.order.append(("ok", len(accepted)))
             accepted.append(outcome)
-    report.batch = await upsert_missions(conn, partner, accepted, now)
+    report.batch = await _upsert_expiring(conn, partner, accepted, now, report)
     await record_refusals(conn, partner.pk, report.refusals, source.value, now, sync_run_pk)
     await count_unmapped(conn, partner.pk, _unmapped(accepted), now)
     return report
+
+
+def _ended(prepared: Prepared, now: datetime) -> bool:
+    end = prepared.draft.end_at
+    return end is not None and end < now
+
+
+async def _upsert_expiring(
+    conn: AsyncConnection,
+    partner: PartnerRecord,
+    accepted: list[Prepared],
+    now: datetime,
+    report: IngestReport,
+) -> WriteBatch:
+    """Upsert, a mission past its end date (by the hub's clock) becoming EXPIRED.
+
+    One the store already holds closed or expired is left as it is (UNCHANGED): rewriting it
+    would reopen it for an instant. A new one is created EXPIRED; an open one is expired, with
+    the CLOSED event that takes it out of subscribers' filters.
+    """
+    ended = [p.draft.external_id for p in accepted if _ended(p, now)]
+    stored = await stored_statuses(conn, partner.pk, ended) if ended else {}
+    settled = {ext for ext, status in stored.items() if status is not MissionStatus.OPEN}
+    written = await upsert_missions(
+        conn, partner, [p for p in accepted if p.draft.external_id not in settled], now
+    )
+    if not ended:
+        return written
+    results = iter(written.results)
+    batch = WriteBatch(event_seqs=written.event_seqs)
+    for prepared in accepted:
+        ext = prepared.draft.external_id
+        if ext in settled:
+            result = WriteResult(ext, WriteOutcome.UNCHANGED, mission_id(partner.name, ext))
+            batch.results.append(result)
+        else:
+            batch.results.append(next(results))
+    created = [ext for ext in dict.fromkeys(ended) if ext not in stored]
+    report.expired = await expire_created(conn, partner.pk, created, written.event_seqs, now)
+    still_open = [ext for ext in dict.fromkeys(ended) if stored.get(ext) is MissionStatus.OPEN]
+    if still_open:
+        report.expired_batch = await close_missions(
+            conn, partner, still_open, now, status=MissionStatus.EXPIRED
+        )
+        report.expired += sum(
+            1 for r in report.expired_batch.results if r.outcome is WriteOutcome.CLOSED
+        )
+    return batch
 
 
 class MissionWriter:
@@ -133,17 +202,36 @@ class MissionWriter:
         source: Source = Source.PULL,
         sync_run: int | None = None,
         close: Sequence[str] = (),
+        then: InTransaction | None = None,
     ) -> IngestReport:
         """Validate, enrich and write one batch of a partner's drafts (refusals given as such are
-        kept with the others), and close `close`, all in one transaction."""
+        kept with the others), close `close`, and call `then`, all in one transaction."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
             record = await ensure_partner(conn, partner, now)
             report = await _apply_in(conn, record, drafts, now, Source(source), sync_run)
             if close:
                 report.closed = await close_missions(conn, record, close, now)
+            if then is not None:
+                await then(conn, report)
         await self._published(report.event_seqs)
         return report
+
+    async def expire(self) -> WriteBatch:
+        """EXPIRE every open mission whose end date has passed (by the hub's clock), with the
+        CLOSED events that take them out of subscribers' filters; the scheduler calls it."""
+        now = self.clock.now()
+        out = WriteBatch()
+        async with self.engine.begin() as conn:
+            for name, external_ids in (await ended_open_missions(conn, now)).items():
+                record = await ensure_partner(conn, name, now)
+                batch = await close_missions(
+                    conn, record, external_ids, now, status=MissionStatus.EXPIRED
+                )
+                out.results += batch.results
+                out.event_seqs += batch.event_seqs
+        await self._published(out.event_seqs)
+        return out
 
     async def relabel(self, partner: str | None = None) -> WriteBatch:
         """Map the stored missions' raw labels again, after a label mapping changed: the

@@ -16,6 +16,7 @@ from hub.storage.clients import (
 )
 from hub.storage.db import make_engine, refresh_statistics
 from hub.storage.documents import add_document, all_documents, find_document
+from hub.storage.expiry import ended_open_missions, expire_created, stored_statuses
 from hub.storage.issuers import add_trusted_issuer, trusted_issuer_rows
 from hub.storage.labels import (
     LabelMapping,
@@ -45,7 +46,17 @@ from hub.storage.relabel import relabel_missions
 from hub.storage.repository import MissionRepository
 from hub.storage.revocations import add_revocation, is_revoked
 from hub.storage.signing_keys import add_signing_key, signing_key_rows
-from hub.storage.sync_runs import finish_run, last_runs, start_run
+from hub.storage.sync_runs import (
+    AbandonedRun,
+    abandoned_runs,
+    beat,
+    fail_abandoned,
+    finish_run,
+    last_runs,
+    record_counts,
+    run_row,
+    start_run,
+)
 from hub.storage.writer import (
     WriteBatch,
     WriteOutcome,
@@ -57,12 +68,14 @@ from hub.storage.writer import (
 )
 
 __all__ = [
+    "AbandonedRun",
     "LabelMapping",
     "MissionRepository",
     "UnmappedLabel",
     "WriteBatch",
     "WriteOutcome",
     "WriteResult",
+    "abandoned_runs",
     "absent_from",
     "add_document",
     "add_revocation",
@@ -70,6 +83,7 @@ __all__ = [
     "add_trusted_issuer",
     "all_documents",
     "append_audit",
+    "beat",
     "client_id_of",
     "client_row",
     "client_rows",
@@ -77,7 +91,10 @@ __all__ = [
     "configure_partner",
     "count_unmapped",
     "delete_mapping",
+    "ended_open_missions",
     "ensure_partner",
+    "expire_created",
+    "fail_abandoned",
     "find_document",
     "find_partner",
     "finish_run",
@@ -96,15 +113,18 @@ __all__ = [
     "partner_lock",
     "partner_pks",
     "pulled_partner_rows",
+    "record_counts",
     "record_failure",
     "record_refusals",
     "record_success",
     "refresh_statistics",
     "relabel_missions",
+    "run_row",
     "set_last_good_snapshot_size",
     "set_mapping",
     "signing_key_rows",
     "start_run",
+    "stored_statuses",
     "trusted_issuer_rows",
     "unmapped",
     "update_client",

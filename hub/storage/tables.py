@@ -237,6 +237,8 @@ sync_runs = Table(
     Column("finished_at", UTCDateTime),
     Column("counts", JSON, nullable=False, default=dict),
     Column("error", Text),
+    # Written by a RUNNING run while it lives (hub's clock): a silent one's process is gone.
+    Column("heartbeat_at", UTCDateTime),
     Index("ix_sync_runs_partner_started", "partner_pk", "started_at"),
 )
 

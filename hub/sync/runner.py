@@ -1,32 +1,50 @@
 """One sync of one partner: pull, write in batches, then decide what absence means.
 
-Each batch is one transaction with its change events, so a sync killed half-way leaves whole
-batches only, and a rerun converges (unchanged records write nothing). Missions are closed for
-being absent only from a complete pull that did not shrink suspiciously; a failing partner keeps
-its missions until it has failed for `close_after_failing_days`.
+Each batch is one transaction with its change events and the run's counts so far, so a sync
+killed half-way leaves whole batches only, its run row says what they were, and a rerun
+converges (unchanged records write nothing). Missions are closed for being absent only from a
+complete pull that did not shrink suspiciously; a failing partner keeps its missions until it
+has failed for `close_after_failing_days`.
+
+A run that dies (process killed, machine lost) cannot say so itself: it writes a heartbeat every
+`heartbeat_seconds` while it lives, and the next run of its partner, or the scheduler's tick,
+marks it FAILED with the counts it wrote once its heartbeat is older than `stale_after` (on
+PostgreSQL at once when the partner's lock is free: the lock dies with its holder's session).
+
+Counts: `seen` is every record the run processed, each in exactly one of `created`, `updated`,
+`unchanged` (a repeat included), `refused` and `withdrawn` (the partner's own "deleted" or
+"unpublished"); `expired` (past their end date), `closed` (withdrawn, absent from a complete
+pull, or failing too long) count missions, not records.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors import Close, ConnectorError, Coverage, get_connector
 from hub.catalogue.model import MissionDraft, Refusal
 from hub.clock import Clock, SystemClock
-from hub.ingest.service import MissionWriter, Publish, Source
+from hub.ingest.service import IngestReport, MissionWriter, Publish, Source
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
 from hub.storage import (
+    WriteOutcome,
+    abandoned_runs,
+    beat,
+    fail_abandoned,
     finish_run,
     last_good_snapshot_size,
     partner_lock,
+    record_counts,
     record_failure,
     record_success,
     refresh_statistics,
@@ -48,8 +66,31 @@ class SyncReport:
     event_seqs: list[int] = field(default_factory=list)
 
 
+COUNTS = (
+    "seen", "created", "updated", "unchanged", "refused", "withdrawn", "expired", "closed",
+)  # fmt: skip
+# What each written draft's outcome adds to; a repeat of a record in one batch wrote nothing.
+_OUTCOME_COUNT = {
+    WriteOutcome.CREATED: "created",
+    WriteOutcome.UPDATED: "updated",
+    WriteOutcome.UNCHANGED: "unchanged",
+    WriteOutcome.DUPLICATE: "unchanged",
+}
+
+
 def _counts() -> dict[str, int]:
-    return dict.fromkeys(("seen", "created", "updated", "unchanged", "closed", "refused"), 0)
+    return dict.fromkeys(COUNTS, 0)
+
+
+def _add(counts: dict[str, int], report: IngestReport, closes: int) -> None:
+    """One written batch into the run's counts."""
+    for result in report.batch.results:
+        counts[_OUTCOME_COUNT.get(result.outcome, "unchanged")] += 1
+    counts["refused"] += len(report.refusals)
+    counts["withdrawn"] += closes
+    counts["seen"] += len(report.batch.results) + len(report.refusals) + closes
+    counts["expired"] += report.expired
+    counts["closed"] += sum(1 for r in report.closed.results if r.outcome is WriteOutcome.CLOSED)
 
 
 class SyncRunner:
@@ -62,6 +103,9 @@ class SyncRunner:
         metrics: HubMetrics | None = None,
         clock: Clock | None = None,
         writer: MissionWriter | None = None,
+        *,
+        heartbeat_seconds: float = 30.0,
+        stale_after: timedelta = timedelta(minutes=5),
     ) -> None:
         self.engine = engine
         self.clock = clock or SystemClock()
@@ -71,6 +115,9 @@ class SyncRunner:
         self.writer = writer or MissionWriter(engine, self.clock, publish)
         self._batches: dict[int, int] = {}  # batches written, by sync run
         self.metrics = metrics
+        # A run silent for `stale_after` (ten heartbeats by default) has lost its process.
+        self.heartbeat_seconds = heartbeat_seconds
+        self.stale_after = stale_after
 
     async def sync(
         self,
@@ -107,12 +154,25 @@ class SyncRunner:
     ) -> None:
         drafts = [outcome for outcome in batch if not isinstance(outcome, Close)]
         closes = [outcome.external_id for outcome in batch if isinstance(outcome, Close)]
-        report = await self.writer.apply(
-            partner.name, drafts, source=Source.PULL, sync_run=run_pk, close=closes
-        )
-        for key, value in report.counts().items():
-            if key in counts:
-                counts[key] += value
+
+        async def progress(conn: AsyncConnection, report: IngestReport) -> None:
+            # In the batch's transaction: the run's row never disagrees with what it wrote.
+            _add(counts, report, len(closes))
+            await record_counts(conn, run_pk, self.clock.now(), counts)
+
+        before = dict(counts)
+        try:
+            report = await self.writer.apply(
+                partner.name,
+                drafts,
+                source=Source.PULL,
+                sync_run=run_pk,
+                close=closes,
+                then=progress,
+            )
+        except BaseException:
+            counts.update(before)  # rolled back: none of it was written
+            raise
         self._batches[run_pk] = batches = self._batches.get(run_pk, 0) + 1
         if batches in (1, 4, 16, 64, 256):
             # A large first load outgrows PostgreSQL's statistics within minutes: without
@@ -121,14 +181,63 @@ class SyncRunner:
             await refresh_statistics(self.engine)
         events += report.event_seqs
 
+    @contextlib.asynccontextmanager
+    async def _heartbeat(self, run_pk: int) -> AsyncIterator[None]:
+        """Tell the sync_runs row, every `heartbeat_seconds`, that this run's process lives
+        (also while the partner is slow or the HTTP client waits between retries)."""
+
+        async def beating() -> None:
+            while True:
+                await asyncio.sleep(self.heartbeat_seconds)
+                try:
+                    await beat(self.engine, run_pk, self.clock.now())
+                except Exception:  # a missed beat is no reason to stop the sync
+                    logger.warning("sync run %d: heartbeat not written", run_pk, exc_info=True)
+
+        task = asyncio.create_task(beating(), name=f"sync-heartbeat-{run_pk}")
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def reap(self, now: datetime | None = None) -> list[int]:
+        """Mark FAILED the runs whose process is gone (heartbeat older than `stale_after`), each
+        under its partner's lock; their counts stay as they last wrote them. The scheduler
+        calls this on every tick; a new run of a partner does it for its own."""
+        now = now or self.clock.now()
+        failed: list[int] = []
+        stale = await abandoned_runs(self.engine, now - self.stale_after)
+        for partner_pk, name in dict.fromkeys((run.partner_pk, run.partner) for run in stale):
+            async with partner_lock(self.engine, name) as taken:
+                if taken:  # else its run is alive (PostgreSQL) or this process's own
+                    failed += await fail_abandoned(
+                        self.engine, partner_pk, now, now - self.stale_after
+                    )
+        if failed:
+            logger.warning("sync runs %s had lost their process: marked FAILED", failed)
+        return failed
+
     async def _sync(
         self, partner: PartnerSettings, progress: Callable[[int], None] | None, now: datetime
     ) -> SyncReport:
-        # We hold the partner's lock: a RUNNING run of it was interrupted (process killed).
-        run_pk = await start_run(self.engine, partner.pk, now)
+        # We hold the partner's lock: its RUNNING runs whose process is gone end FAILED.
+        await fail_abandoned(self.engine, partner.pk, now, now - self.stale_after)
         counts = _counts()
+        run_pk = await start_run(self.engine, partner.pk, now, counts=counts)
+        async with self._heartbeat(run_pk):
+            return await self._pull(partner, progress, run_pk, counts)
+
+    async def _pull(
+        self,
+        partner: PartnerSettings,
+        progress: Callable[[int], None] | None,
+        run_pk: int,
+        counts: dict[str, int],
+    ) -> SyncReport:
         events: list[int] = []
-        seen: set[str] = set()
+        listed: set[str] = set()
         batch: list[MissionDraft | Refusal | Close] = []
         started = time.perf_counter()
         try:
@@ -136,7 +245,7 @@ class SyncRunner:
             async with connector.run(self.http, partner.state) as run:
                 async for outcome in run:
                     if outcome.external_id is not None:
-                        seen.add(outcome.external_id)
+                        listed.add(outcome.external_id)
                     batch.append(outcome)
                     if progress is not None:
                         progress(1)
@@ -151,8 +260,7 @@ class SyncRunner:
             if not isinstance(exc, ConnectorError):
                 logger.exception("sync of %s failed unexpectedly", partner.name)
             return await self._failed(partner, run_pk, counts, events, exc)
-        counts["seen"] = len(seen)
-        status, closed = await self._absence(partner, result.coverage, seen, events)
+        status, closed = await self._absence(partner, result.coverage, listed, events)
         counts["closed"] += closed
         finished = self.clock.now()
         async with self.engine.begin() as conn:

@@ -1,4 +1,6 @@
-"""Sync each pulled partner on its interval, skipping partners whose circuit is open."""
+"""Sync each pulled partner on its interval, skipping partners whose circuit is open; on each
+tick, first mark FAILED the runs whose process is gone and expire the missions whose end date
+has passed (through the one write service, which tells subscribers)."""
 
 from __future__ import annotations
 
@@ -39,8 +41,13 @@ class Scheduler:
         return out
 
     async def tick(self, now: datetime | None = None) -> list[SyncReport]:
+        now = now or self.runner.clock.now()
+        await self.runner.reap(now)
+        expired = await self.runner.writer.expire()
+        if expired.results:
+            logger.info("%d missions past their end date expired", len(expired.results))
         reports = []
-        for name in await self.due(now or self.runner.clock.now()):
+        for name in await self.due(now):
             reports.append(await self.runner.sync(name))
         return reports
 
