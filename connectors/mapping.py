@@ -144,7 +144,8 @@ def _check_path(expression: str) -> str:
     try:
         compiled(expression)
     except JMESPathError as exc:
-        raise ValueError(f"not a JMESPath expression: {expression!r} ({exc})") from None
+        detail = " ".join(str(exc).split())
+        raise ValueError(f"not a JMESPath expression: {expression!r} ({detail})") from None
     return expression
 
 
