@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
 from hub.storage.writer import mission_id
 from tests.catalogue import INGEST_AT, catalogue, filler
-from tests.conftest import GraphQL, Store
+from tests.conftest import TABLES, GraphQL, Store
 
 SEARCH = """
 query Search($filter: MissionFilterInput, $first: Int, $after: String, $orderBy: MissionOrder) {
@@ -23,13 +26,48 @@ query Search($filter: MissionFilterInput, $first: Int, $after: String, $orderBy:
 """
 
 
+# Every table's rows once the catalogue was seeded into an empty SQLite database (see seeded).
+SEEDED_ROWS: dict[str, list[tuple[Any, ...]]] = {}
+
+
 @pytest.fixture
 def seeded(store: Store) -> Store:
+    """The handcrafted catalogue, written through the hub's write path into an empty database.
+    On SQLite the rows that leaves are kept the first time and copied back into the next empty
+    database: the same rows (the search index too, through its triggers) in 5 ms, not 0.2 s."""
+    path = make_url(store.settings.database_url).database if store.settings.is_sqlite else None
+    empty = path is not None and _is_empty(path)
+    if empty and SEEDED_ROWS:
+        _restore(path or "", SEEDED_ROWS)
+        return store
     for partner, drafts in catalogue().items():
         report = store.ingest(partner, drafts, now=INGEST_AT)
         assert not report.refusals, report.refusals
     assert [r.outcome.value for r in store.close("alpha", ["A4"]).results] == ["CLOSED"]
+    if empty:
+        SEEDED_ROWS.update(_rows(path or ""))
     return store
+
+
+def _is_empty(path: str) -> bool:
+    with closing(sqlite3.connect(path)) as db:
+        return not any(db.execute(f"SELECT 1 FROM {t} LIMIT 1").fetchone() for t in TABLES)
+
+
+def _rows(path: str) -> dict[str, list[tuple[Any, ...]]]:
+    with closing(sqlite3.connect(path)) as db:
+        rows = {table: db.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES}
+        rows["sqlite_sequence"] = db.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
+    return rows
+
+
+def _restore(path: str, rows: dict[str, list[tuple[Any, ...]]]) -> None:
+    with closing(sqlite3.connect(path)) as db, db:  # one transaction
+        for table in reversed(TABLES):  # parents first
+            for row in rows[table]:
+                db.execute(f"INSERT INTO {table} VALUES ({','.join('?' * len(row))})", row)
+        db.execute("DELETE FROM sqlite_sequence")  # AUTOINCREMENT counters as the writer left them
+        db.executemany("INSERT INTO sqlite_sequence VALUES (?, ?)", rows["sqlite_sequence"])
 
 
 def search(data: GraphQL, **variables: Any) -> list[str]:
