@@ -162,13 +162,13 @@ def test_an_unknown_enum_label_is_refused_with_a_hint() -> None:
 
 
 def test_lon_lat_strings_become_coordinates_put_right_in_france() -> None:
+    fields: dict[str, Any] = {
+        "location.city": "where.town",
+        "location.country": "where.country",
+        "location.coordinates": {"path": "where.lonlat", "transform": "lonlat"},
+    }
     found = draft(
-        {"where": {"town": "Lyon", "country": "France", "lonlat": "4.835,45.764"}},
-        **{
-            "location.city": "where.town",
-            "location.country": "where.country",
-            "location.coordinates": {"path": "where.lonlat", "transform": "lonlat"},
-        },
+        {"where": {"town": "Lyon", "country": "France", "lonlat": "4.835,45.764"}}, **fields
     )
 
     (place,) = found.locations
