@@ -98,7 +98,7 @@ class Live:
     def fanout(self) -> Fanout:
         """The groups of identical graphql-transport-ws subscriptions (hub/live/fanout.py)."""
         view = next(r.endpoint for r in self.app.routes if isinstance(r, WebSocketRoute))
-        fanout: Fanout = view.fanout
+        fanout: Fanout = view.fanout  # type: ignore[attr-defined]
         return fanout
 
     async def collect(
