@@ -479,3 +479,38 @@ def test_the_sync_command_exits_1_unless_every_run_succeeded(
     feed.faults.errors = 10_000
     assert main(["sync", "feed"]) == 1
     assert "feed: FAILED" in capsys.readouterr().out
+
+
+def test_a_sync_expires_what_has_ended_and_the_scheduler_what_ends_later(
+    hub: Hub, simulated: dict[str, SimulatedPartner], settings: Settings
+) -> None:
+    feed = simulated["api-engagement-xml"]
+    hub.add("feed", feed, every="1d")
+    hub.clock = ManualClock(datetime(2026, 6, 1, 12, 0, tzinfo=UTC))
+    ended = sum(1 for m in feed.missions() if m.end <= hub.clock.now().date())
+    assert 0 < ended < feed.count, "the catalogue has missions on both sides of the date"
+    report = hub.sync("feed")
+    assert report.status == "SUCCEEDED" and consistent(report.counts)
+    assert (report.counts["created"], report.counts["expired"]) == (feed.count, ended)
+    assert hub.open_count("feed") == feed.count - ended
+    published = hub.scalar(select(func.count()).select_from(mission_events))
+    again = hub.sync("feed")  # re-seen: the expired stay expired, nothing is written
+    assert again.counts["unchanged"] == feed.count and again.counts["expired"] == 0
+    assert hub.scalar(select(func.count()).select_from(mission_events)) == published
+    # Two months on, the scheduler's tick expires what has ended since, then syncs the partner.
+    hub.clock.advance(days=60)
+    later = sum(1 for m in feed.missions() if m.end <= hub.clock.now().date())
+    assert later > ended
+
+    async def tick() -> list[SyncReport]:
+        engine = make_engine(settings)
+        try:
+            async with httpx.AsyncClient() as http:
+                runner = SyncRunner(engine, http, settings, clock=hub.clock)
+                return await Scheduler(engine, runner, settings).tick(hub.clock.now())
+        finally:
+            await engine.dispose()
+
+    [synced] = run(tick())
+    assert synced.status == "SUCCEEDED" and synced.counts["expired"] == 0  # the tick did it
+    assert hub.open_count("feed") == feed.count - later
