@@ -194,12 +194,16 @@ class Places:
 
 @strawberry.type(description="What one sync run did.")
 class SyncCounts:
-    seen: int = strawberry.field(description="Distinct records the partner listed.")
+    seen: int = strawberry.field(
+        description="Records processed: created + updated + unchanged + refused + withdrawn."
+    )
     created: int = strawberry.field(description="Missions created.")
     updated: int = strawberry.field(description="Missions changed.")
     unchanged: int = strawberry.field(description="Records identical to what the hub held.")
-    closed: int = strawberry.field(description="Missions closed.")
     refused: int = strawberry.field(description="Records refused, with reasons.")
+    withdrawn: int = strawberry.field(description="Records the partner marked deleted.")
+    expired: int = strawberry.field(description="Missions found past their end date.")
+    closed: int = strawberry.field(description="Missions closed (withdrawn, absent, stale).")
 
 
 @strawberry.type(description="The last synchronisation run of a partner.")
