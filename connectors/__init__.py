@@ -2,7 +2,9 @@
 
 A connector knows `hub.catalogue.model` only; it never imports storage or the GraphQL layer. The
 hub picks a connector by name (`get_connector`), builds it from the partner's `ConnectorConfig`,
-and reads one `Run` of outcomes per pull; see `Connector` for the contract.
+and reads one `Run` of outcomes per pull; see `Connector` for the contract. A partner's
+declarative mapping (`PartnerMapping`) drives a `MappedConnector`: the generic `graphql`,
+`json-rest` and `xml-feed`, and built-ins written as a default mapping.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ from connectors.contract import (
     Refused,
     Run,
 )
+from connectors.mapped import MappedConnector
+from connectors.mapping import MappingError, PartnerMapping
 from connectors.registry import CONNECTORS, connector_names, get_connector
 
 __all__ = [
@@ -50,10 +54,13 @@ __all__ = [
     "FetchResult",
     "GraphQLError",
     "LimitSkip",
+    "MappedConnector",
+    "MappingError",
     "Outcome",
     "PageNumber",
     "Paginator",
     "PartnerFormat",
+    "PartnerMapping",
     "RawRecord",
     "Refused",
     "RetriableError",

@@ -217,6 +217,19 @@ def test_a_generic_graphql_partner_is_added_with_its_mapping_and_versions_count_
     code, out, _ = cli("partners", "mapping", "show", "sol")
     assert "mapping version 2" in out
 
+    # Reconfigured without --mapping: the stored mapping stays, if it fits the connector.
+    code, _, err = cli(
+        "partners", "add", "sol", "--connector", "json-rest", "--url", solidaires.api,
+        "--api-key", TOKEN,
+    )  # fmt: skip
+    assert code == 2 and "stored mapping (version 2) does not fit" in err
+    code, out, err = cli(
+        "partners", "add", "sol", "--connector", "graphql", "--url", solidaires.api,
+        "--api-key", TOKEN, "--every", "1h",
+    )  # fmt: skip
+    assert code == 0, err
+    assert json.loads(out)["mapping_version"] == 2
+
     code, out, err = cli("partners", "test", "sol", "--limit", "3")
     assert code == 0, err
     report = json.loads(out)

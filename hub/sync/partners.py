@@ -9,9 +9,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from connectors import ConfigError, ConnectorConfig, DateOrder, RetryPolicy, get_connector
+from connectors import (
+    ConfigError,
+    ConnectorConfig,
+    DateOrder,
+    PartnerMapping,
+    RetryPolicy,
+    get_connector,
+)
 from connectors._errors import UnknownConnector
-from connectors.mapping import PartnerMapping
 from hub.errors import UserInputError
 from hub.storage import configure_partner, find_partner, pulled_partner_rows
 from hub.storage.partner_mappings import set_partner_mapping
@@ -104,7 +110,16 @@ async def add_partner(
         if not connector or not url:
             raise UserInputError("a pulled partner needs --connector and --url (or --push-only)")
         checked = validated_mapping(connector, url, mapping, config) if mapping else None
-        if checked is None:
+        existing = await load_partner(engine, name) if checked is None else None
+        if existing is not None and existing.mapping is not None:
+            try:  # reconfigured without --mapping: the stored one must fit the connector
+                validated_mapping(connector, url, existing.mapping, config)
+            except UserInputError as exc:
+                raise UserInputError(
+                    f"{name}'s stored mapping (version {existing.mapping_version}) does not "
+                    f"fit: {exc}; give the new one with --mapping"
+                ) from exc
+        elif checked is None:
             try:
                 kind = get_connector(connector)
             except UnknownConnector as exc:
