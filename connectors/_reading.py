@@ -161,8 +161,8 @@ class _Reader:
             return out
         if transform is Transform.LABELS:
             if isinstance(value, list):
-                return [_label(item, spec.labels) for item in value]
-            return _label(value, spec.labels)
+                return [_label(item, spec.labels, spec.unlisted) for item in value]
+            return _label(value, spec.labels, spec.unlisted)
         if transform is Transform.LONLAT:
             return parse_lonlat(value)
         if transform is Transform.BOOLEAN:
@@ -263,7 +263,7 @@ class _Reader:
         )
 
 
-def _label(value: Any, labels: Mapping[str, Any]) -> Any:
+def _label(value: Any, labels: Mapping[str, Any], unlisted: Any) -> Any:
     text = scalar_text(value)
     if text is None:
         return value
@@ -273,7 +273,7 @@ def _label(value: Any, labels: Mapping[str, Any]) -> Any:
     for label, ours in labels.items():
         if label.casefold() == folded:
             return ours
-    return value
+    return value if unlisted is None else unlisted
 
 
 def _enum(name: str, value: Any) -> enum.StrEnum | None:

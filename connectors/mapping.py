@@ -214,6 +214,7 @@ class FieldSpec(_Strict):
     order: DateOrder | None = None  # date: how slash dates are written, when no format
     separator: str = ","  # split
     labels: dict[str, Any] = Field(default_factory=dict)  # labels: partner label -> ours
+    unlisted: Any = None  # labels: what a label not in `labels` becomes; None: kept as it is
     true: list[str] = Field(default_factory=list)  # boolean: the words that mean true
     false: list[str] = Field(default_factory=list)  # boolean: the words that mean false
 

@@ -11,7 +11,7 @@ from connectors import Close, ConfigError, ConnectorConfig, DateOrder, Refused, 
 from connectors._reading import read_record
 from connectors.mapping import MappingError, PartnerMapping
 from connectors.volunteermatch import MAPPING as VOLUNTEERMATCH
-from hub.catalogue.model import CommitmentKind, GeoSource, MissionDraft, Remote
+from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionDraft, Remote
 
 BASE: dict[str, Any] = {
     "protocol": "json-rest",
@@ -139,6 +139,12 @@ def test_split_labels_booleans_and_constants() -> None:
         open_to_minors={"path": "minors", "transform": "boolean", "true": ["ja"]},
         commitment_kind={"value": "ONE_OFF", "transform": "constant"},
         tags={"path": "tags", "transform": "labels", "labels": {"a": "alpha"}},
+        engagement_type={
+            "path": "kind",
+            "transform": "labels",
+            "labels": {"benevolat": "VOLUNTEERING"},
+            "unlisted": "OTHER",
+        },
         reduced_mobility_accessible={"path": "absent", "value": "oui"},
     )
 
@@ -147,6 +153,7 @@ def test_split_labels_booleans_and_constants() -> None:
     assert found.open_to_minors is True
     assert found.commitment_kind is CommitmentKind.ONE_OFF
     assert found.tags == ["alpha", "b"]  # a label without a mapping is kept
+    assert found.engagement_type is EngagementType.OTHER  # or becomes `unlisted`
     assert found.reduced_mobility_accessible is True  # the fallback value, read as a boolean
 
 
