@@ -252,3 +252,5 @@ def test_show_prints_a_built_in_connector_s_default_mapping(
     assert "searchOpportunities" in default["request"]["document"]
     assert cli("partners", "mapping", "show", "nobody")[0] == 2
     assert cli("partners", "test", "nobody")[0] == 2
+    code, _, err = cli("partners", "test", "vm", "--limit", "0")
+    assert code == 2 and "--limit must be between 1 and 500, got 0" in err

@@ -20,7 +20,9 @@ from hub.ingest.pipeline import prepare
 from hub.storage import label_map
 from hub.sync.partners import load_partner
 
-__all__ = ["DryRun", "dry_run"]
+__all__ = ["MAX_LIMIT", "DryRun", "dry_run"]
+
+MAX_LIMIT = 500  # one page: a dry run is a look, not a pull
 
 
 @dataclass(slots=True)
@@ -59,8 +61,8 @@ async def dry_run(
     """Read up to `limit` records of `name` (one page of that size) from the start, as a sync
     would, and say what each becomes. Reads the partner's settings and label mappings; writes
     nothing: no sync run, no state, no mission, no refusal count."""
-    if limit < 1:
-        raise UserInputError("--limit must be at least 1")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise UserInputError(f"--limit must be between 1 and {MAX_LIMIT}, got {limit}")
     partner = await load_partner(engine, name)
     if partner is None:
         raise UserInputError(f"no partner named {name!r}")
