@@ -195,10 +195,16 @@ class DevTools:
         return result["result"].get("value")
 
     def click(self, selector: str) -> None:
-        """A real mouse click at the element's centre (menus open on pointer events)."""
-        box = self.evaluate(
-            f"(() => {{ const r = document.querySelector({json.dumps(selector)})"
-            ".getBoundingClientRect(); return [r.x + r.width / 2, r.y + r.height / 2]; })()"
+        """A real mouse click at the element's centre (menus open on pointer events), once a click
+        there reaches it: a menu that is still being placed, or not yet taking pointer events,
+        would let the click fall elsewhere."""
+        box = self.wait_for(
+            f"(() => {{ const e = document.querySelector({json.dumps(selector)});"
+            " if (!e) return null;"
+            " const r = e.getBoundingClientRect(), x = r.x + r.width / 2, y = r.y + r.height / 2;"
+            " const hit = document.elementFromPoint(x, y);"
+            " return hit && e.contains(hit) ? [x, y] : null; })()",
+            f"{selector} to take a click",
         )
         for kind in ("mousePressed", "mouseReleased"):
             self.call(
