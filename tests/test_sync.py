@@ -518,3 +518,41 @@ def test_a_sync_expires_what_has_ended_and_the_scheduler_what_ends_later(
     [synced] = run(tick())
     assert synced.status == "SUCCEEDED" and synced.counts["expired"] == 0  # the tick did it
     assert hub.open_count("feed") == feed.count - later
+
+
+def test_a_run_beats_while_its_partner_is_slow(
+    hub: Hub, simulated: dict[str, SimulatedPartner], settings: Settings
+) -> None:
+    feed = simulated["api-engagement-xml"]
+    feed.faults.slow = 1
+    feed.faults.delay = 3.0  # a slow partner: no batch is written while it answers
+    hub.add("feed", feed)
+
+    async def go() -> tuple[SyncReport, Any]:
+        engine = make_engine(settings)
+        try:
+            async with httpx.AsyncClient() as http:
+                runner = SyncRunner(engine, http, settings, clock=hub.clock, heartbeat_seconds=0.05)
+                syncing = asyncio.create_task(runner.sync("feed"))
+                started = hub.clock.now()
+
+                async def beaten_at(moment: Any) -> Any:
+                    for _ in range(100):  # a bounded poll (1 s or so): beats come every 0.05 s
+                        async with engine.connect() as conn:
+                            query = select(sync_runs.c.heartbeat_at, sync_runs.c.status)
+                            row = (await conn.execute(query)).first()
+                        if row is not None and row.heartbeat_at == moment:
+                            return row
+                        await asyncio.sleep(0.01)  # sleep-ok: polling the row
+                    return row
+
+                assert (await beaten_at(started)).status == "RUNNING"  # the run has begun
+                moved = hub.clock.advance(minutes=1)
+                seen = await beaten_at(moved)
+                return await syncing, seen
+        finally:
+            await engine.dispose()
+
+    report, seen = run(go())
+    assert (seen.heartbeat_at, seen.status) == (hub.clock.now(), "RUNNING")
+    assert report.status == "SUCCEEDED"

@@ -114,6 +114,7 @@ class SyncRunner:
         # Every mission write, and its events' publication, goes through the one write service.
         self.writer = writer or MissionWriter(engine, self.clock, publish)
         self._batches: dict[int, int] = {}  # batches written, by sync run
+        self._writing: set[int] = set()  # runs with a batch being written
         self.metrics = metrics
         # A run silent for `stale_after` (ten heartbeats by default) has lost its process.
         self.heartbeat_seconds = heartbeat_seconds
@@ -161,6 +162,7 @@ class SyncRunner:
             await record_counts(conn, run_pk, self.clock.now(), counts)
 
         before = dict(counts)
+        self._writing.add(run_pk)
         try:
             report = await self.writer.apply(
                 partner.name,
@@ -173,6 +175,8 @@ class SyncRunner:
         except BaseException:
             counts.update(before)  # rolled back: none of it was written
             raise
+        finally:
+            self._writing.discard(run_pk)
         self._batches[run_pk] = batches = self._batches.get(run_pk, 0) + 1
         if batches in (1, 4, 16, 64, 256):
             # A large first load outgrows PostgreSQL's statistics within minutes: without
@@ -189,6 +193,9 @@ class SyncRunner:
         async def beating() -> None:
             while True:
                 await asyncio.sleep(self.heartbeat_seconds)
+                if run_pk in self._writing:
+                    continue  # the batch being written beats with its counts (and one writer
+                    # at a time is all SQLite takes)
                 try:
                     await beat(self.engine, run_pk, self.clock.now())
                 except Exception:  # a missed beat is no reason to stop the sync
