@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from hub.catalogue.dedup import organization_identity, paris_day, same_organization, title_key
 from hub.catalogue.model import Location, MissionDraft, OrganizationDraft, Remote
 from hub.settings import Settings
 from hub.storage.db import make_engine
@@ -77,12 +78,6 @@ CASES = [
         True,
     ),
     Case(
-        "near commune",
-        {"title": "Animation d'ateliers", "locations": [LYON_3]},
-        {"title": "Animation d'ateliers", "locations": [VILLEURBANNE]},
-        True,
-    ),
-    Case(
         "a day apart",
         {"title": "Maraude solidaire", "start_at": day(1)},
         {"title": "Maraude solidaire", "start_at": day(2)},
@@ -115,6 +110,37 @@ CASES = [
         org_b="ASSOCIATION {org}",
     ),
     Case(
+        "platform decoration",
+        {"title": "[Urgent] Appel à bénévoles : Tri des dons (H/F)"},
+        {"title": "Bénévolat - Tri des dons - Lyon"},
+        True,
+    ),
+    Case(
+        "abbreviations",
+        {"title": "Accomp. des pers. âgées"},
+        {"title": "Accompagnement des personnes âgées"},
+        True,
+    ),
+    Case(
+        "Paris calendar day",
+        {"title": "Collecte de sang", "start_at": datetime(2026, 11, 30, 23, tzinfo=UTC)},
+        {"title": "Collecte de sang", "start_at": datetime(2026, 12, 1, 8, tzinfo=UTC)},
+        True,
+    ),
+    Case(
+        "remote with the association's address",
+        {"title": "Traduction", "remote": Remote.FULL, "locations": []},
+        {"title": "Traduction", "remote": Remote.FULL, "locations": [PARIS_11]},
+        True,
+    ),
+    Case(
+        "local branch",
+        {"title": "Maraude"},
+        {"title": "Maraude"},
+        True,
+        org_b="{org} - Antenne de Lyon",
+    ),
+    Case(
         "punctuation",
         {"title": "Refonte du site web — association"},
         {"title": "Refonte du site-web association"},
@@ -137,6 +163,18 @@ CASES = [
         "another city 2",
         {"title": "Aide aux devoirs", "locations": [PARIS_11]},
         {"title": "Aide aux devoirs", "locations": [LYON_3]},
+        False,
+    ),
+    Case(  # a neighbouring commune is another place (postal codes differ)
+        "near commune",
+        {"title": "Animation d'ateliers", "locations": [LYON_3]},
+        {"title": "Animation d'ateliers", "locations": [VILLEURBANNE]},
+        False,
+    ),
+    Case(
+        "another arrondissement",
+        {"title": "Aide aux devoirs", "locations": [PARIS_11]},
+        {"title": "Aide aux devoirs", "locations": [Location(postal_code="75019", city="Paris")]},
         False,
     ),
     Case(
@@ -288,3 +326,50 @@ def test_same_partner_twice_is_never_a_duplicate(store: Store, settings: Setting
     first = _draft(CASES[0], "a", 0)
     store.ingest("pa", [first, replace(first, external_id="a0-bis")])
     assert all(canonical is None for _, canonical in _canonical(settings).values())
+
+
+ORGANIZATIONS = [
+    # (a, b, same): names alone, then identifiers over names
+    (("Médecins du Monde",), ("MdM",), True),
+    (("Les Restaurants du Cœur - Antenne de Lyon",), ("Restos du Coeur",), True),
+    (("Ligue pour la Protection des Oiseaux (Délégation de Rochefort)",), ("LPO",), True),
+    (("Secours populaire français – section Lyon",), ("Secours Populaire",), True),
+    (("Samusocial de Paris",), ("Samu social de Paris",), True),
+    (("Surfrider Foundation Europe",), ("Surfrider",), True),
+    (("Action contre la Faim",), ("Action Contre La Faim France",), True),
+    (("Organisation 01",), ("Organisation 02",), False),
+    (("Organisation 01",), ("Autre Organisation 01",), False),
+    (("Banque Alimentaire du Rhône",), ("Banque Alimentaire de la Gironde",), False),
+    (("Médecins du Monde",), ("Médecins Sans Frontières",), False),
+    (("Croix-Rouge française", "W751234567"), ("CRF", "w751234567"), True),
+    (("Les Restos du Cœur", "W751234567"), ("Les Restos du Cœur", "W691234567"), False),
+    (("Entraide Lyon", None, "123456789"), ("Amis de Lyon", None, None, "12345678900012"), True),
+]
+
+
+def test_organizations_agree_by_identifiers_then_names() -> None:
+    for a, b, same in ORGANIZATIONS:
+        assert same_organization(organization_identity(*a), organization_identity(*b)) is same, (
+            a,
+            b,
+        )
+
+
+def test_title_keys_ignore_what_platforms_add() -> None:
+    base = title_key("Accompagnement des personnes âgées")
+    for variant in [
+        "[Urgent] Accomp. des pers. âgées (H/F)",
+        "Appel à bénévoles : Accompagnement des personnes agees - Lyon",
+        "Mission : ACCOMPAGNEMENT DES PERSONNES ÂGÉES - Petits Frères",
+        "URGENT - Accompagnement des personnes âgées - 100% à distance",
+    ]:
+        assert title_key(variant, "Les Petits Frères des Pauvres", ("Lyon",)) == base, variant
+    assert title_key("Tri - Lyon") != title_key("Tri - Lyon", places=("Lyon",))
+
+
+def test_start_days_are_paris_calendar_days() -> None:
+    assert paris_day(datetime(2027, 1, 4, 23, tzinfo=UTC)) == paris_day(
+        datetime(2027, 1, 5, tzinfo=UTC)
+    )
+    assert paris_day(datetime(2027, 7, 4, 21, 30, tzinfo=UTC)).isoformat() == "2027-07-04"
+    assert paris_day(datetime(2027, 7, 4, 22, 30, tzinfo=UTC)).isoformat() == "2027-07-05"

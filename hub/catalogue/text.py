@@ -11,7 +11,16 @@ import unicodedata
 from collections.abc import Iterable
 from functools import lru_cache
 
-__all__ = ["fold", "search_text", "stem", "tokens"]
+__all__ = [
+    "clean_title",
+    "expand_abbreviations",
+    "fold",
+    "organization_initials",
+    "organization_names",
+    "search_text",
+    "stem",
+    "tokens",
+]
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 # Ligatures and letters that NFKD does not split into a base letter and a mark.
@@ -63,3 +72,93 @@ def search_text(*parts: str | Iterable[str] | None) -> str:
             for item in part:
                 out.extend(tokens(item))
     return " ".join(out)
+
+
+# What platforms put around a title: a call for volunteers in front, a tag, a gender mark or a
+# "remote" note after. Removing them leaves the mission's own wording.
+_TITLE_PREFIX = re.compile(
+    r"^\s*(?:appel\s+[àa]\s+b[ée]n[ée]voles?|recherche\s+b[ée]n[ée]voles?|mission|"
+    r"b[ée]n[ée]volat|volunteer\s+opportunity|remote\s+volunteering|volunteers\s+needed)"
+    r"\s*[:\-–]\s*",
+    re.IGNORECASE,
+)
+_TITLE_TAG = re.compile(
+    r"^\s*(?:\[[^\]]*\]|(?:urgent|nouveau|new)\s*[:\-–!])\s*|\s*\((?:h\s*/\s*f|f\s*/\s*h)\)\s*",
+    re.IGNORECASE,
+)
+_TITLE_REMOTE = re.compile(
+    r"\s*(?:\((?:[àa]\s+distance|remote|virtual)\)|[\-–]\s*(?:100\s*%\s*)?(?:[àa]\s+distance|"
+    r"virtual|remote))\s*$",
+    re.IGNORECASE,
+)
+# Abbreviations of titles cut to fit a field (folded forms), and what they stand for.
+_ABBREVIATIONS = {
+    "accomp": "accompagnement",
+    "benev": "benevole",
+    "asso": "association",
+    "assoc": "association",
+    "admin": "administratives",
+    "pers": "personnes",
+    "num": "numeriques",
+    "info": "informatique",
+    "ordis": "ordinateurs",
+    "maths": "mathematiques",
+    "anim": "animation",
+    "orga": "organisation",
+    "pro": "professionnelle",
+}
+_ABBREVIATED = re.compile(r"\b(" + "|".join(_ABBREVIATIONS) + r")\b\.?")
+
+
+def clean_title(title: str) -> str:
+    """The title without platform decoration: "[Urgent] Mission : Tri (H/F)" -> "Tri"."""
+    previous = None
+    while previous != title:
+        previous = title
+        title = _TITLE_TAG.sub(" ", title).strip()
+        title = _TITLE_PREFIX.sub("", title).strip()
+        title = _TITLE_REMOTE.sub("", title).strip()
+    return title
+
+
+def expand_abbreviations(folded: str) -> str:
+    """Folded text with title abbreviations spelled out: "accomp. pers. agees" -> ..."""
+    return _ABBREVIATED.sub(lambda m: _ABBREVIATIONS[m.group(1)], folded.replace("&", " et "))
+
+
+# A local branch after an organization's name: "X - Antenne de Lyon", "X (Délégation de Lyon)".
+_BRANCH = re.compile(r"\s+[\-–—]\s+.*$|\s*\([^)]*\)\s*$")
+# Words that vary between spellings of one organization's name (articles, a national suffix).
+_ORG_STOP = frozenset(
+    {"le", "la", "les", "l", "d", "de", "du", "des", "et", "a", "au", "aux", "en", "pour", "sur"}
+)
+_ORG_NOISE = _ORG_STOP | {"association", "asso", "assoc", "france", "francais", "francaise"}
+
+
+def organization_names(name: str) -> tuple[frozenset[str], ...]:
+    """The token sets one organization name can be compared by: in full, and without a branch."""
+    forms = [name]
+    trunk = _BRANCH.sub("", name).strip()
+    if trunk and trunk != name:
+        forms.append(trunk)
+    out = []
+    for form in forms:
+        words = [w for w in _NON_WORD.split(fold(form)) if w]
+        key = frozenset(w for w in words if w not in _ORG_NOISE)
+        if key:
+            out.append(key)
+    return tuple(out)
+
+
+def organization_initials(name: str) -> frozenset[str]:
+    """What an acronym of the name can be: "Médecins du Monde" -> {"mdm", "mm"}."""
+    out = set()
+    for form in {name, _BRANCH.sub("", name).strip()}:
+        words = [w for w in _NON_WORD.split(fold(form)) if w]
+        if len(words) < 2:
+            continue
+        out.add("".join(w[0] for w in words))
+        significant = [w for w in words if w not in _ORG_STOP]
+        out.add("".join(w[0] for w in significant))
+        out.add("".join(w[0] for w in significant if w not in _ORG_NOISE))
+    return frozenset(x for x in out if len(x) >= 2)

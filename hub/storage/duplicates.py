@@ -11,11 +11,18 @@ from typing import Any
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.catalogue.dedup import Comparable, same_mission, title_key
-from hub.catalogue.model import MissionStatus, Prepared
+from hub.catalogue.dedup import (
+    Comparable,
+    description_key,
+    organization_identity,
+    paris_day,
+    place_key,
+    same_mission,
+    title_key,
+)
+from hub.catalogue.model import GeoSource, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
-from hub.catalogue.text import fold
-from hub.storage.tables import mission_locations, missions
+from hub.storage.tables import mission_locations, missions, organizations
 
 __all__ = ["comparable", "link_duplicates", "promote_duplicates"]
 
@@ -33,22 +40,98 @@ def comparable(
     title: str,
     remote: str,
     start_at: datetime | None,
-    locations: Iterable[tuple[float | None, float | None, str | None, str | None]],
+    locations: Iterable[tuple[float | None, float | None, str | None, str | None, str]],
+    organization: tuple[str, str | None, str | None, str | None] | None = None,
+    description: str | None = None,
 ) -> Comparable:
+    """`locations` as (latitude, longitude, postal code, city, geo source); `organization` as
+    (name, RNA, SIREN, SIRET). A postal code the geocoder found from a city's name says nothing
+    more than the city, so it is not compared."""
     located = list(locations)
+    keys = [
+        place_key(postal if source != GeoSource.CITY.value else None, city)
+        for _, _, postal, city, source in located
+    ]
+    name = organization[0] if organization else ""
     return Comparable(
         partner_pk=partner_pk,
         organization_pk=org_pk,
-        title=title_key(title),
-        remote_only=remote == "FULL" and not located,
+        title=title_key(title, name, tuple(c for _, _, _, c, _ in located if c)),
+        remote_only=remote == "FULL",
         points=tuple(
-            (lat, lon) for lat, lon, _, _ in located if lat is not None and lon is not None
+            (lat, lon) for lat, lon, _, _, _ in located if lat is not None and lon is not None
         ),
-        places=frozenset(
-            p for _, _, postal, city in located for p in (postal, fold(city) if city else None) if p
-        ),
-        start_at=start_at,
+        postal_codes=frozenset(postal for postal, _ in keys if postal),
+        cities=frozenset(city for _, city in keys if city),
+        start_day=paris_day(start_at),
+        organization=organization_identity(*organization) if organization else None,
+        description=description_key(description),
     )
+
+
+async def _candidates(
+    conn: AsyncConnection, partner: PartnerRecord
+) -> list[tuple[int, int, Comparable]]:
+    """Every open listing of the other partners as (pk, the pk of the listing shown for its
+    mission, what the decision reads), in pk order."""
+    rows = (
+        await conn.execute(
+            select(
+                missions.c.pk,
+                missions.c.canonical_pk,
+                missions.c.partner_pk,
+                missions.c.organization_pk,
+                missions.c.title,
+                missions.c.remote,
+                missions.c.start_at,
+                missions.c.description,
+                organizations.c.name,
+                organizations.c.rna,
+                organizations.c.siren,
+                organizations.c.siret,
+            )
+            .select_from(
+                missions.outerjoin(organizations, organizations.c.pk == missions.c.organization_pk)
+            )
+            .where(
+                missions.c.partner_pk != partner.pk,
+                missions.c.status == MissionStatus.OPEN.value,
+            )
+            .order_by(missions.c.pk)
+        )
+    ).all()
+    places: dict[int, list[Any]] = {row.pk: [] for row in rows}
+    for chunk in _chunks(list(places)):
+        for loc in await conn.execute(
+            select(
+                mission_locations.c.mission_pk,
+                mission_locations.c.latitude,
+                mission_locations.c.longitude,
+                mission_locations.c.postal_code,
+                mission_locations.c.city,
+                mission_locations.c.geo_source,
+            )
+            .where(mission_locations.c.mission_pk.in_(chunk))
+            .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
+        ):
+            places[loc.mission_pk].append(tuple(loc)[1:])
+    return [
+        (
+            row.pk,
+            row.canonical_pk if row.canonical_pk is not None else row.pk,
+            comparable(
+                row.partner_pk,
+                row.organization_pk,
+                row.title,
+                row.remote,
+                row.start_at,
+                places[row.pk],
+                (row.name, row.rna, row.siren, row.siret) if row.name is not None else None,
+                row.description,
+            ),
+        )
+        for row in rows
+    ]
 
 
 async def link_duplicates(
@@ -57,67 +140,38 @@ async def link_duplicates(
     written: list[tuple[int, Prepared, int | None]],
     changed: frozenset[int] = frozenset(),
 ) -> None:
-    """Point each written mission at the older listing of the same mission on another partner."""
-    org_pks = {org for _, _, org in written if org is not None}
-    candidates: dict[int, list[tuple[int, Comparable]]] = {}
-    if org_pks:
-        rows = (
-            await conn.execute(
-                select(
-                    missions.c.pk,
-                    missions.c.partner_pk,
-                    missions.c.organization_pk,
-                    missions.c.title,
-                    missions.c.remote,
-                    missions.c.start_at,
-                ).where(
-                    missions.c.organization_pk.in_(org_pks),
-                    missions.c.partner_pk != partner.pk,
-                    missions.c.status == MissionStatus.OPEN.value,
-                    missions.c.canonical_pk.is_(None),
-                )
-            )
-        ).all()
-        places: dict[int, list[Any]] = {row.pk: [] for row in rows}
-        for chunk in _chunks(list(places)):
-            for loc in await conn.execute(
-                select(
-                    mission_locations.c.mission_pk,
-                    mission_locations.c.latitude,
-                    mission_locations.c.longitude,
-                    mission_locations.c.postal_code,
-                    mission_locations.c.city,
-                ).where(mission_locations.c.mission_pk.in_(chunk))
-            ):
-                places[loc.mission_pk].append(tuple(loc)[1:])
-        for row in rows:
-            candidates.setdefault(row.organization_pk, []).append(
-                (
-                    row.pk,
-                    comparable(
-                        row.partner_pk,
-                        row.organization_pk,
-                        row.title,
-                        row.remote,
-                        row.start_at,
-                        places[row.pk],
-                    ),
-                )
-            )
+    """Point each written mission at the listing shown for the same mission on another partner.
+
+    A candidate already merged into another listing leads to that one (its root), so the
+    third platform's copy joins the cluster the first two formed. The root chosen is the lowest
+    pk among the matches: an order both databases agree on.
+    """
+    pool = await _candidates(conn, partner) if written else []
     updates = []
     for pk, prepared, org in written:
         draft = prepared.draft
+        org_draft = draft.organization
         mine = comparable(
             partner.pk,
             org,
             draft.title,
             draft.remote.value,
             draft.start_at,
-            ((loc.latitude, loc.longitude, loc.postal_code, loc.city) for loc in draft.locations),
+            (
+                (loc.latitude, loc.longitude, loc.postal_code, loc.city, loc.geo_source.value)
+                for loc in draft.locations
+            ),
+            (org_draft.name, org_draft.rna, org_draft.siren, org_draft.siret)
+            if org_draft is not None
+            else None,
+            draft.description,
         )
-        pool = candidates.get(org, []) if org is not None else []
-        matches = [cpk for cpk, other in pool if cpk != pk and same_mission(mine, other)]
-        canonical = min(matches) if matches else None
+        roots = {
+            root
+            for cpk, root, other in pool
+            if cpk != pk and root != pk and same_mission(mine, other)
+        }
+        canonical = min(roots) if roots else None
         if canonical is not None or pk in changed:  # new rows are already unlinked
             updates.append({"b_pk": pk, "b_canonical": canonical})
     if updates:
