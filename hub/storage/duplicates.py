@@ -139,14 +139,31 @@ async def link_duplicates(
     partner: PartnerRecord,
     written: list[tuple[int, Prepared, int | None]],
     changed: frozenset[int] = frozenset(),
-) -> None:
-    """Point each written mission at the listing shown for the same mission on another partner.
+) -> list[int]:
+    """Point each written mission at the listing shown for the same mission on another partner;
+    returns the shown listings whose merged record may have changed (a listing joined or left
+    their cluster, or changed in it), for the writer to tell their subscribers.
 
     A candidate already merged into another listing leads to that one (its root), so the
     third platform's copy joins the cluster the first two formed. The root chosen is the lowest
     pk among the matches: an order both databases agree on.
     """
     pool = await _candidates(conn, partner) if written else []
+    roots_before = {cpk: root for cpk, root, _ in pool}
+    before: dict[int, int | None] = {}
+    if changed:
+        for chunk in _chunks(sorted(changed)):
+            before.update(
+                {
+                    pk: canonical
+                    for pk, canonical in await conn.execute(
+                        select(missions.c.pk, missions.c.canonical_pk).where(
+                            missions.c.pk.in_(chunk)
+                        )
+                    )
+                }
+            )
+    touched: set[int] = set()
     updates = []
     for pk, prepared, org in written:
         draft = prepared.draft
@@ -174,6 +191,11 @@ async def link_duplicates(
         canonical = min(roots) if roots else None
         if canonical is not None or pk in changed:  # new rows are already unlinked
             updates.append({"b_pk": pk, "b_canonical": canonical})
+        if canonical is not None:
+            touched.add(canonical)
+        old = before.get(pk)
+        if old is not None:
+            touched.add(roots_before.get(old, old))
     if updates:
         await conn.execute(
             update(missions)
@@ -181,6 +203,7 @@ async def link_duplicates(
             .values(canonical_pk=bindparam("b_canonical")),
             updates,
         )
+    return sorted(touched - {pk for pk, _, _ in written})
 
 
 async def promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> None:

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.catalogue import taxonomy
+from hub.catalogue.golden import golden
 from hub.catalogue.model import GeoSource, MissionStatus
 from hub.catalogue.records import (
     LocationRecord,
@@ -58,7 +59,9 @@ class RecordReader:
             self._partners_at = self.clock.monotonic()
         return self._partners
 
-    async def _records(self, conn: AsyncConnection, rows: Sequence[Any]) -> list[MissionRecord]:
+    async def _records(
+        self, conn: AsyncConnection, rows: Sequence[Any], merge: bool = True
+    ) -> list[MissionRecord]:
         if not rows:
             return []
         pks = [row["pk"] for row in rows]
@@ -122,7 +125,7 @@ class RecordReader:
         for row in rows:
             root = row["canonical_pk"] or row["pk"]
             also[row["pk"]] = by_root.get(root, set()) - {row["partner_pk"]}
-        return [
+        records = [
             _mission(
                 row,
                 partner_map[row["partner_pk"]],
@@ -134,6 +137,34 @@ class RecordReader:
             )
             for row in rows
         ]
+        roots = [
+            r.pk
+            for r, row in zip(records, rows, strict=True)
+            if r.also_published_on and not row["canonical_pk"]
+        ]
+        if not merge or not roots:
+            return records
+        # The listing shown for a merged mission shows the golden record of all its listings.
+        members = (
+            (
+                await conn.execute(
+                    select(*MISSION_COLUMNS)
+                    .where(
+                        missions.c.canonical_pk.in_(roots),
+                        missions.c.status == MissionStatus.OPEN.value,
+                    )
+                    .order_by(missions.c.pk)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        others: dict[int, list[MissionRecord]] = {}
+        for row, record in zip(
+            members, await self._records(conn, members, merge=False), strict=True
+        ):
+            others.setdefault(row["canonical_pk"], []).append(record)
+        return [golden(r, others.get(r.pk, [])) for r in records]
 
 
 def partner_health(row: Any, last_run: dict[str, Any] | None) -> str:

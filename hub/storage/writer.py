@@ -303,7 +303,16 @@ async def upsert_missions(
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
             events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
-    await link_duplicates(conn, partner, linked, frozenset(row.pk for row, _ in changed))
+    merged = await link_duplicates(conn, partner, linked, frozenset(row.pk for row, _ in changed))
+    # A merged mission shows its golden record: a listing joining, leaving or changing in its
+    # cluster changes what the shown listing's subscribers see.
+    for chunk in _chunks(merged):
+        for pk, state in await conn.execute(
+            select(missions.c.pk, missions.c.match_state).where(
+                missions.c.pk.in_(chunk), missions.c.status == MissionStatus.OPEN.value
+            )
+        ):
+            events.append((pk, EventType.UPDATED, state, state))
     out.event_seqs = await append_events(conn, events, now)
     reported: set[str] = set()
     for prepared in batch:
