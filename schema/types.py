@@ -279,6 +279,16 @@ class Partner(Node):
         return isinstance(obj, PartnerRecord | cls)
 
 
+@strawberry.type(description="One partner's listing of a mission: where to apply on that platform.")
+class Listing:
+    partner: Partner = strawberry.field(description="The partner publishing it.")
+    external_id: str = strawberry.field(description="The partner's own id for it.")
+    application_url: str | None = strawberry.field(
+        description="Where volunteers apply on that partner."
+    )
+    posted_at: datetime | None = strawberry.field(description="When that partner published it.")
+
+
 @strawberry.federation.type(keys=["id"], description="An association or organization.")
 class Organization(Node):
     id: strawberry.ID = strawberry.field(description="Global, stable identifier.")
@@ -360,13 +370,25 @@ class Mission(Node):
 
     @strawberry.field(
         description="Other partners publishing the same mission; empty for a partner's own "
-        "token, which sees nothing of other partners' catalogues."
+        "token, which sees nothing of other partners' catalogues.",
+        deprecation_reason="Use `listings`: each partner's listing, with its URL.",
     )
     def also_published_on(self, info: Info[Context, None]) -> list[Partner]:
         caller = info.context.caller
         if caller is None or not caller.has(READ):
             return []
         return list(getattr(self, "also_published_on", []))
+
+    @strawberry.field(
+        description="Every partner's listing of this mission, this one first, then by age: "
+        "where to apply on each. A partner's own token sees its own listing only."
+    )
+    def listings(self, info: Info[Context, None]) -> list[Listing]:
+        own: list[Any] = list(getattr(self, "listings", []))
+        caller = info.context.caller
+        if caller is None or not caller.has(READ):
+            return own[:1]
+        return own
 
     @strawberry.field(description="The partner's own labels for causes, before mapping.")
     def raw_causes(self) -> list[str]:

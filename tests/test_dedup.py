@@ -373,3 +373,30 @@ def test_start_days_are_paris_calendar_days() -> None:
     )
     assert paris_day(datetime(2027, 7, 4, 21, 30, tzinfo=UTC)).isoformat() == "2027-07-04"
     assert paris_day(datetime(2027, 7, 4, 22, 30, tzinfo=UTC)).isoformat() == "2027-07-05"
+
+
+def test_listings_name_every_partners_listing(store: Store, data: GraphQL) -> None:
+    case = CASES[0]
+    store.ingest("pa", [_draft(case, "a", 0)])
+    store.ingest("pb", [_draft(case, "b", 0)])
+    query = """{ missions { nodes { externalId listings { partner { name } externalId
+                 applicationUrl } } } }"""
+    [node] = data(query)["missions"]["nodes"]
+    assert node == {
+        "externalId": "a0",
+        "listings": [
+            {
+                "partner": {"name": "pa"},
+                "externalId": "a0",
+                "applicationUrl": "https://a.example/0",
+            },
+            {
+                "partner": {"name": "pb"},
+                "externalId": "b0",
+                "applicationUrl": "https://b.example/0",
+            },
+        ],
+    }
+    store.close("pb", ["b0"])
+    [node] = data(query)["missions"]["nodes"]
+    assert [listing["externalId"] for listing in node["listings"]] == ["a0"]

@@ -13,6 +13,7 @@ from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, Missi
 
 __all__ = [
     "Commitment",
+    "ListingRecord",
     "LocationRecord",
     "MissionRecord",
     "OrganizationRecord",
@@ -81,6 +82,16 @@ class PartnerRecord:
 
 
 @dataclass(slots=True)
+class ListingRecord:
+    """One partner's listing of a mission: where an intranet links to apply on that platform."""
+
+    partner: PartnerRecord
+    external_id: str
+    application_url: str | None
+    posted_at: datetime | None
+
+
+@dataclass(slots=True)
 class SkillRecord:
     slug: str
     label: str
@@ -134,6 +145,7 @@ class MissionRecord:
     distance_km: float | None = None
     also_published_on: list[PartnerRecord] = field(default_factory=list)
     is_duplicate: bool = False  # another partner's older listing of it is the one shown
+    listings: list[ListingRecord] = field(default_factory=list)  # every partner's, this one first
 
     @classmethod
     def from_row(
@@ -191,6 +203,7 @@ _NOT_COLUMNS = frozenset(
         "distance_km",  # computed by a NEAREST search
         "also_published_on",  # other partners' listings of it
         "is_duplicate",  # canonical_pk
+        "listings",  # every open listing of the mission's cluster
     }
 )
 

@@ -13,6 +13,7 @@ from hub.catalogue import taxonomy
 from hub.catalogue.golden import golden
 from hub.catalogue.model import GeoSource, MissionStatus
 from hub.catalogue.records import (
+    ListingRecord,
     LocationRecord,
     MissionRecord,
     OrganizationRecord,
@@ -113,18 +114,41 @@ class RecordReader:
         family = set(pks) | set(canonical_of.values())
         # Two index lookups; the status is checked here, so that no planner prefers a scan
         # of the status index (SQLite without statistics did, over the whole catalogue).
-        columns = (missions.c.pk, missions.c.canonical_pk, missions.c.partner_pk, missions.c.status)
+        columns = (
+            missions.c.pk,
+            missions.c.canonical_pk,
+            missions.c.partner_pk,
+            missions.c.status,
+            missions.c.external_id,
+            missions.c.application_url,
+            missions.c.posted_at,
+        )
         related = [
             *await conn.execute(select(*columns).where(missions.c.canonical_pk.in_(family))),
             *await conn.execute(select(*columns).where(missions.c.pk.in_(family))),
         ]
         by_root: dict[int, set[int]] = {}
-        for pk, canonical, partner_pk, status in related:
-            if status == MissionStatus.OPEN.value:
-                by_root.setdefault(canonical or pk, set()).add(partner_pk)
+        cluster: dict[int, dict[int, Any]] = {}  # root -> pk -> the listing's row
+        for item in related:
+            if item.status == MissionStatus.OPEN.value:
+                root = item.canonical_pk or item.pk
+                by_root.setdefault(root, set()).add(item.partner_pk)
+                cluster.setdefault(root, {})[item.pk] = item
+        partner_map = await self._partner_map(conn, {item.partner_pk for item in related})
+        listings: dict[int, list[ListingRecord]] = {}
         for row in rows:
             root = row["canonical_pk"] or row["pk"]
             also[row["pk"]] = by_root.get(root, set()) - {row["partner_pk"]}
+            mates = cluster.get(root, {})
+            listings[row["pk"]] = [
+                ListingRecord(
+                    partner_map[m["partner_pk"]],
+                    m["external_id"],
+                    m["application_url"],
+                    m["posted_at"],
+                )
+                for m in [row, *(mates[pk]._mapping for pk in sorted(mates) if pk != row["pk"])]
+            ]
         records = [
             _mission(
                 row,
@@ -134,6 +158,7 @@ class RecordReader:
                 sorted(causes[row["pk"]]),
                 sorted(skills[row["pk"]], key=lambda s: s.slug),
                 [partner_map[p] for p in sorted(also[row["pk"]])],
+                listings[row["pk"]],
             )
             for row in rows
         ]
@@ -201,8 +226,9 @@ def _mission(
     causes: list[str],
     skills: list[SkillRecord],
     also_published_on: list[PartnerRecord],
+    listings: list[ListingRecord],
 ) -> MissionRecord:
-    return MissionRecord.from_row(
+    record = MissionRecord.from_row(
         row,
         partner=partner,
         organization=organization,
@@ -211,3 +237,5 @@ def _mission(
         skills=skills,
         also_published_on=also_published_on,
     )
+    record.listings = listings
+    return record
