@@ -222,6 +222,12 @@ CASES: list[tuple[str, list[MissionRecord], Callable[[MissionRecord], Any], Any]
         2,
     ),
     (
+        "remote: partly remote over a platform's on-site",
+        [listing(1, remote=Remote.NONE), listing(2, remote=Remote.POSSIBLE)],
+        lambda g: g.remote,
+        Remote.POSSIBLE,
+    ),
+    (
         "identity: the shown listing's id, partner and URL",
         [listing(1), listing(2)],
         lambda g: (g.id, g.partner.pk, g.application_url),

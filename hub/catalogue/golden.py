@@ -22,6 +22,8 @@ description   the longest (the most complete)
 posted_at     the earliest
 commitment    from the first listing, shown one first, that states hours a week
 start_at      the shown listing's, else the first that has one
+remote        POSSIBLE when the shown listing says NONE and another says POSSIBLE (some
+              platforms have no word for "partly remote" and say on-site); else the shown one's
 ============  ==================================================================================
 """
 
@@ -170,4 +172,7 @@ def golden(shown: MissionRecord, others: Sequence[MissionRecord]) -> MissionReco
         posted_at=min(posted) if posted else None,
         commitment=timed,
         start_at=shown.start_at or next((m.start_at for m in others if m.start_at), None),
+        remote=Remote.POSSIBLE
+        if shown.remote is Remote.NONE and any(m.remote is Remote.POSSIBLE for m in others)
+        else shown.remote,
     )

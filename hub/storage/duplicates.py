@@ -5,7 +5,7 @@ hub.catalogue.dedup)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, select, update
@@ -22,9 +22,9 @@ from hub.catalogue.dedup import (
 )
 from hub.catalogue.model import GeoSource, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
-from hub.storage.tables import mission_locations, missions, organizations
+from hub.storage.tables import mission_locations, missions, organizations, partners
 
-__all__ = ["comparable", "link_duplicates", "promote_duplicates"]
+__all__ = ["comparable", "link_duplicates", "promote_duplicates", "rank"]
 
 _CHUNK = 500
 
@@ -69,11 +69,29 @@ def comparable(
     )
 
 
+Rank = tuple[int, float, int]
+_UNRANKED = 1 << 30
+
+
+def rank(priority: int | None, posted_at: datetime | None, pk: int) -> Rank:
+    """Which listing of a merged mission is shown: the lowest. The operator's partner priority
+    first (`partners.priority`, unranked partners after), then the earliest posted, then the
+    oldest in the hub. A partner copying another's mission later never takes it over, and a
+    listing closed then re-published gets its place back."""
+    if posted_at is not None and posted_at.tzinfo is None:
+        posted_at = posted_at.replace(tzinfo=UTC)
+    return (
+        _UNRANKED if priority is None else priority,
+        posted_at.timestamp() if posted_at is not None else float("inf"),
+        pk,
+    )
+
+
 async def _candidates(
     conn: AsyncConnection, partner: PartnerRecord
-) -> list[tuple[int, int, Comparable]]:
+) -> list[tuple[int, int, Comparable, Rank]]:
     """Every open listing of the other partners as (pk, the pk of the listing shown for its
-    mission, what the decision reads), in pk order."""
+    mission, what the decision reads, its rank), in pk order."""
     rows = (
         await conn.execute(
             select(
@@ -85,13 +103,17 @@ async def _candidates(
                 missions.c.remote,
                 missions.c.start_at,
                 missions.c.description,
+                missions.c.posted_at,
+                partners.c.priority,
                 organizations.c.name,
                 organizations.c.rna,
                 organizations.c.siren,
                 organizations.c.siret,
             )
             .select_from(
-                missions.outerjoin(organizations, organizations.c.pk == missions.c.organization_pk)
+                missions.join(partners, partners.c.pk == missions.c.partner_pk).outerjoin(
+                    organizations, organizations.c.pk == missions.c.organization_pk
+                )
             )
             .where(
                 missions.c.partner_pk != partner.pk,
@@ -129,6 +151,7 @@ async def _candidates(
                 (row.name, row.rna, row.siren, row.siret) if row.name is not None else None,
                 row.description,
             ),
+            rank(row.priority, row.posted_at, row.pk),
         )
         for row in rows
     ]
@@ -145,11 +168,14 @@ async def link_duplicates(
     their cluster, or changed in it), for the writer to tell their subscribers.
 
     A candidate already merged into another listing leads to that one (its root), so the
-    third platform's copy joins the cluster the first two formed. The root chosen is the lowest
-    pk among the matches: an order both databases agree on.
+    third platform's copy joins the cluster the first two formed. The listing shown is the best
+    by `rank` among the written one and the roots it matches (values both databases agree on);
+    when it is the written one, the whole cluster is pointed at it.
     """
     pool = await _candidates(conn, partner) if written else []
-    roots_before = {cpk: root for cpk, root, _ in pool}
+    root_of = {cpk: root for cpk, root, _, _ in pool}
+    rank_of = {cpk: r for cpk, _, _, r in pool}
+    roots_before = dict(root_of)
     before: dict[int, int | None] = {}
     if changed:
         for chunk in _chunks(sorted(changed)):
@@ -163,8 +189,11 @@ async def link_duplicates(
                     )
                 }
             )
+    priority = (
+        await conn.execute(select(partners.c.priority).where(partners.c.pk == partner.pk))
+    ).scalar()
     touched: set[int] = set()
-    updates = []
+    canonical_of: dict[int, int | None] = {}
     for pk, prepared, org in written:
         draft = prepared.draft
         org_draft = draft.organization
@@ -183,19 +212,31 @@ async def link_duplicates(
             else None,
             draft.description,
         )
-        roots = {
-            root
-            for cpk, root, other in pool
-            if cpk != pk and root != pk and same_mission(mine, other)
+        rank_of[pk] = rank(priority, draft.posted_at, pk)
+        # The clusters it matches, by their shown listing; a listing already shown behind this
+        # one (its root is this one) competes on its own.
+        matched = {
+            cpk if root_of[cpk] == pk else root_of[cpk]
+            for cpk, _, other, _ in pool
+            if cpk != pk and same_mission(mine, other)
         }
-        canonical = min(roots) if roots else None
-        if canonical is not None or pk in changed:  # new rows are already unlinked
-            updates.append({"b_pk": pk, "b_canonical": canonical})
-        if canonical is not None:
-            touched.add(canonical)
+        if not matched:
+            if pk in changed:  # new rows are already unlinked
+                canonical_of[pk] = None
+            continue
+        cluster = {*matched, pk}
+        best = min(cluster, key=lambda x: rank_of.get(x, (_UNRANKED, 0.0, x)))
+        canonical_of[pk] = None if best == pk else best
+        for cpk in list(root_of):
+            if root_of[cpk] in cluster or cpk in cluster:
+                root_of[cpk] = best
+                canonical_of[cpk] = None if cpk == best else best
+        touched |= cluster - {pk}
+    for pk, _, _ in written:
         old = before.get(pk)
         if old is not None:
             touched.add(roots_before.get(old, old))
+    updates = [{"b_pk": pk, "b_canonical": c} for pk, c in sorted(canonical_of.items())]
     if updates:
         await conn.execute(
             update(missions)
@@ -207,22 +248,29 @@ async def link_duplicates(
 
 
 async def promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> None:
-    """When a listing closes, the oldest of its duplicates becomes the one shown."""
+    """When a listing closes, the best ranked of its open duplicates becomes the one shown."""
     rows = (
         await conn.execute(
-            select(missions.c.pk, missions.c.canonical_pk)
+            select(
+                missions.c.pk,
+                missions.c.canonical_pk,
+                missions.c.status,
+                missions.c.posted_at,
+                partners.c.priority,
+            )
+            .select_from(missions.join(partners, partners.c.pk == missions.c.partner_pk))
             .where(missions.c.canonical_pk.in_(closed_pks))
             .order_by(missions.c.pk)
         )
     ).all()
-    groups: dict[int, list[int]] = {}
-    for pk, canonical in rows:
-        groups.setdefault(canonical, []).append(pk)
-    updates = [
-        {"b_pk": pk, "b_canonical": None if pk == group[0] else group[0]}
-        for group in groups.values()
-        for pk in group
-    ]
+    groups: dict[int, list[Any]] = {}
+    for row in rows:
+        groups.setdefault(row.canonical_pk, []).append(row)
+    updates = []
+    for group in groups.values():
+        open_rows = [r for r in group if r.status == MissionStatus.OPEN.value] or group
+        head = min(open_rows, key=lambda r: rank(r.priority, r.posted_at, r.pk)).pk
+        updates += [{"b_pk": r.pk, "b_canonical": None if r.pk == head else head} for r in group]
     if updates:
         await conn.execute(
             update(missions)

@@ -1,4 +1,14 @@
-"""One organization across partners: merged on RNA, SIREN (a SIRET's too) or normalised name."""
+"""One organization across partners when identifiers say so; a name alone stays within a partner.
+
+Trust between partners: a record is created by one partner's write (`partner_pk`) and only that
+partner's writes change it (fill an empty url, logo or identifier). Another partner's mission
+links to it when an RNA, SIRET or SIREN is equal (one legal entity, one record: a company's
+policy excluding it excludes it everywhere), and changes nothing of it. A name alone links a
+mission to an organization of its own partner only, else to a new record of its own: another
+partner pushing "Association X" with its url and logo cannot change how this partner's missions
+of "Association X" appear. Across partners, names link missions for display only, through
+deduplication (hub.catalogue.dedup) and the golden record.
+"""
 
 from __future__ import annotations
 
@@ -30,9 +40,13 @@ def org_key(org: OrganizationDraft) -> tuple[str | None, str | None, str | None,
 
 
 async def resolve_organizations(
-    conn: AsyncConnection, drafts: Iterable[OrganizationDraft], now: datetime
+    conn: AsyncConnection,
+    drafts: Iterable[OrganizationDraft],
+    now: datetime,
+    partner_pk: int | None = None,
 ) -> dict[tuple[str | None, str | None, str | None, str], int]:
-    """One organization across partners when RNA, SIREN or SIRET match (else the same name)."""
+    """The record of each organization: by RNA, SIRET or SIREN across partners, else by name
+    among `partner_pk`'s own."""
     resolved: dict[tuple[str | None, str | None, str | None, str], int] = {}
     for org in drafts:
         key = org_key(org)
@@ -49,7 +63,11 @@ async def resolve_organizations(
         found = None
         for clause in clauses:
             found = (
-                (await conn.execute(select(organizations).where(clause).limit(1)))
+                (
+                    await conn.execute(
+                        select(organizations).where(clause).order_by(organizations.c.pk).limit(1)
+                    )
+                )
                 .mappings()
                 .first()
             )
@@ -59,7 +77,13 @@ async def resolve_organizations(
             found = (
                 (
                     await conn.execute(
-                        select(organizations).where(organizations.c.name_key == key[3]).limit(1)
+                        select(organizations)
+                        .where(
+                            organizations.c.name_key == key[3],
+                            organizations.c.partner_pk == partner_pk,
+                        )
+                        .order_by(organizations.c.pk)
+                        .limit(1)
                     )
                 )
                 .mappings()
@@ -75,6 +99,7 @@ async def resolve_organizations(
                 "url": org.url,
                 "logo": org.logo,
                 "name_key": key[3],
+                "partner_pk": partner_pk,
                 "created_at": now,
                 "updated_at": now,
             }
@@ -83,12 +108,13 @@ async def resolve_organizations(
             ).scalar_one()
         else:
             pk = found["pk"]
+            mine = partner_pk is not None and found["partner_pk"] == partner_pk
             missing = {
                 column: getattr(org, column)
                 for column in ("rna", "siren", "siret", "url", "logo")
                 if found[column] is None and getattr(org, column)
             }
-            if missing:
+            if missing and mine:  # another partner's write never changes it
                 await conn.execute(
                     update(organizations)
                     .where(organizations.c.pk == pk)

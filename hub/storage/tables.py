@@ -106,6 +106,9 @@ partners = Table(
     Column("mapping", JSON),
     Column("mapping_version", Integer),
     Column("mapping_set_at", UTCDateTime),
+    # The operator's ranking for merged missions: a listing of a lower `priority` is the one
+    # shown (null: after every ranked partner). See hub.storage.duplicates.
+    Column("priority", Integer),
 )
 
 organizations = Table(
@@ -122,6 +125,9 @@ organizations = Table(
     Column("name_key", Text, nullable=False, index=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The partner whose write created it, the only one whose writes change it; a name alone
+    # links a partner's missions to its own organizations only (hub.storage.organizations).
+    Column("partner_pk", Integer, index=True),
 )
 
 missions = Table(

@@ -232,7 +232,7 @@ async def upsert_missions(
         )
         existing.update({row.external_id: row for row in rows})
     orgs = await resolve_organizations(
-        conn, (p.draft.organization for p in unique if p.draft.organization), now
+        conn, (p.draft.organization for p in unique if p.draft.organization), now, partner.pk
     )
 
     def org_pk(prepared: Prepared) -> int | None:
