@@ -165,6 +165,15 @@ CASES: list[tuple[str, list[MissionRecord], Callable[[MissionRecord], Any], Any]
         ("W751234567", "123456789"),
     ),
     (
+        "organization: url and logo are the shown listing's own, never a copy's",
+        [
+            listing(1, organization=_org("Médecins du Monde")),
+            listing(2, organization=_org("MdM", url="https://copy.example")),
+        ],
+        lambda g: _org_of(g).url,
+        None,
+    ),
+    (
         "locations: a street over a city",
         [
             listing(1, locations=[_place("Lyon")]),

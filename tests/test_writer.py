@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from hub.catalogue.model import MissionDraft, OrganizationDraft
+from hub.catalogue.model import Location, MissionDraft, OrganizationDraft
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.tables import mission_events, missions, organizations
@@ -126,4 +127,30 @@ def test_organizations_merge_on_any_shared_identifier(store: Store, settings: Se
         "Les Amis",
         "LES AMIS asso",
         "les amis",
+    ]
+
+
+def test_a_listing_joining_or_changing_in_a_cluster_updates_the_shown_one(
+    store: Store, settings: Settings
+) -> None:
+    def listing(ext: str, title: str, **kw: Any) -> MissionDraft:
+        return MissionDraft(
+            external_id=ext,
+            title=title,
+            application_url=f"https://p.example/{ext}",
+            organization=OrganizationDraft(name="Les Amis"),
+            locations=[Location(postal_code="35000", city="Rennes")],
+            start_at=datetime(2027, 1, 10, tzinfo=UTC),
+            **kw,
+        )
+
+    store.ingest("p", [listing("1", "Tri des dons")])
+    store.ingest("q", [listing("9", "Tri des dons (H/F)")])  # the same mission on q
+    store.ingest("q", [listing("9", "Tri des dons (H/F)", causes=["sport"])])
+    assert [(ext, kind) for ext, kind, _ in events(settings)] == [
+        ("1", "PUBLISHED"),
+        ("9", "PUBLISHED"),
+        ("1", "UPDATED"),  # p's listing shows the merged record, which q's listing joined
+        ("9", "UPDATED"),
+        ("1", "UPDATED"),  # and changed
     ]

@@ -12,8 +12,9 @@ title         the cleanest: platform decoration removed (hub.catalogue.text.clea
               another listing has them; English words where another listing is French); ties
               go to the shown listing
 organization  the full name over an acronym or an all-capitals, accent-less or shorter spelling
-              (same flaws); identifiers (RNA, SIREN, SIRET), url and logo: the first listing,
-              shown one first, that has each
+              (same flaws); identifiers (RNA, SIREN, SIRET): the first listing, shown one
+              first, that has each; url and logo: the shown listing's own only (another
+              partner's copy never restyles it)
 locations     the most precise: a street over a postal code over a city over none; for a FULLY
               remote mission none as soon as one listing gives none (the address a remote
               listing shows is the association's own)
@@ -128,8 +129,8 @@ def _best_organization(listings: Sequence[MissionRecord]) -> OrganizationRecord 
         rna=first("rna"),
         siren=first("siren"),
         siret=first("siret"),
-        url=first("url"),
-        logo=first("logo"),
+        url=orgs[0].url if listings[0].organization is orgs[0] else None,
+        logo=orgs[0].logo if listings[0].organization is orgs[0] else None,
     )
 
 

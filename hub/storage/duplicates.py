@@ -5,10 +5,10 @@ hub.catalogue.dedup)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.dedup import (
@@ -88,10 +88,21 @@ def rank(priority: int | None, posted_at: datetime | None, pk: int) -> Rank:
 
 
 async def _candidates(
-    conn: AsyncConnection, partner: PartnerRecord
+    conn: AsyncConnection, partner: PartnerRecord, starts: list[datetime | None]
 ) -> list[tuple[int, int, Comparable, Rank]]:
-    """Every open listing of the other partners as (pk, the pk of the listing shown for its
-    mission, what the decision reads, its rank), in pk order."""
+    """Every open listing of the other partners that can start on the days of `starts` as
+    (pk, the pk of the listing shown for its mission, what the decision reads, its rank), in
+    pk order."""
+    dated = [start for start in starts if start is not None]
+    when = []
+    if dated:  # a margin wider than a day either side of Paris calendar days
+        when.append(
+            missions.c.start_at.between(
+                min(dated) - timedelta(days=3), max(dated) + timedelta(days=3)
+            )
+        )
+    if len(dated) < len(starts):
+        when.append(missions.c.start_at.is_(None))
     rows = (
         await conn.execute(
             select(
@@ -118,6 +129,7 @@ async def _candidates(
             .where(
                 missions.c.partner_pk != partner.pk,
                 missions.c.status == MissionStatus.OPEN.value,
+                or_(*when),
             )
             .order_by(missions.c.pk)
         )
@@ -172,7 +184,8 @@ async def link_duplicates(
     by `rank` among the written one and the roots it matches (values both databases agree on);
     when it is the written one, the whole cluster is pointed at it.
     """
-    pool = await _candidates(conn, partner) if written else []
+    starts = [prepared.draft.start_at for _, prepared, _ in written]
+    pool = await _candidates(conn, partner, starts) if written else []
     root_of = {cpk: root for cpk, root, _, _ in pool}
     rank_of = {cpk: r for cpk, _, _, r in pool}
     roots_before = dict(root_of)
