@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from sqlalchemy import update
 from starlette.testclient import TestClient
 
+from hub.cli import main
 from hub.settings import Settings
-from hub.storage.db import make_engine
-from hub.storage.tables import partners
-from tests.conftest import Clients, GraphQL, run
+from tests.conftest import Clients, GraphQL
 from tests.test_push import Partner, item
 
 
@@ -135,28 +133,22 @@ def test_a_copy_never_takes_over_after_a_close_and_republish(
     ]
 
 
-def _rank(settings: Settings, name: str, priority: int) -> None:
-    async def go() -> None:
-        engine = make_engine(settings)
-        try:
-            async with engine.begin() as conn:
-                await conn.execute(
-                    update(partners).where(partners.c.name == name).values(priority=priority)
-                )
-        finally:
-            await engine.dispose()
-
-    run(go())
-
-
 def test_the_operators_partner_order_decides_which_listing_shows(
-    alpha: Partner, beta: Partner, data: GraphQL, settings: Settings
+    alpha: Partner,
+    beta: Partner,
+    data: GraphQL,
+    settings: Settings,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     beta.upsert(mission("b1", applicationUrl="https://beta.example/b1", postedAt="2026-11-05"))
     alpha.upsert(mission("a1", applicationUrl="https://alpha.example/a1", postedAt="2026-11-01"))
     [node] = data(SHOWN)["missions"]["nodes"]
     assert node["externalId"] == "a1"  # unranked partners: the earliest posted shows it
-    _rank(settings, "beta", 1)
+    monkeypatch.setenv("HUB_DATABASE_URL", settings.database_url)
+    assert main(["partners", "priority", "beta", "1"]) == 0  # the operator ranks beta first
+    assert main(["partners", "priority", "gamma", "1"]) == 2  # no such partner: a clear error
+    assert "no partner 'gamma'" in capsys.readouterr().err
     alpha.upsert(mission("a1", applicationUrl="https://alpha.example/a1", title="Tri de dons"))
     [node] = data(SHOWN)["missions"]["nodes"]
     assert node["externalId"] == "b1"  # the operator ranks beta first

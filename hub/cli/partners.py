@@ -50,6 +50,13 @@ async def _partners(args: argparse.Namespace, settings: Settings) -> Any:
                 "config": redacted(added.config),
                 "mapping_version": added.mapping_version,
             }
+        if args.partners_command == "priority":
+            from hub.storage.partners import set_priority
+
+            priority = None if args.priority == "none" else int(args.priority)
+            if not await set_priority(engine, args.name, priority):
+                raise UserInputError(f"no partner {args.name!r} (`partners list` names them)")
+            return {"name": args.name, "priority": priority}
         listed = []
         for record in await MissionRepository(engine).partner_list():
             listed.append(
@@ -110,6 +117,12 @@ def cmd_sync(args: argparse.Namespace) -> int:
     return 0 if all(r.status == "SUCCEEDED" for r in reports) else 1
 
 
+def _rank(value: str) -> str:
+    if value != "none" and not value.lstrip("-").isdigit():
+        raise argparse.ArgumentTypeError("an integer, or none")
+    return value
+
+
 def add_commands(commands: Any) -> None:
     partners = commands.add_parser("partners", help="partner platforms")
     sub = partners.add_subparsers(dest="partners_command", required=True)
@@ -126,6 +139,13 @@ def add_commands(commands: Any) -> None:
     add.add_argument("--display-name")
     add.add_argument("--mapping", help="a declarative mapping file (YAML or JSON)")
     sub.add_parser("list", help="partners, their connectors and last sync")
+    rank = sub.add_parser(
+        "priority",
+        help="which partner's listing a merged mission shows: the lowest rank first, then the "
+        "earliest posted (applies as each merged mission is next written)",
+    )
+    rank.add_argument("name")
+    rank.add_argument("priority", type=_rank, help="an integer (lower shows first), or none")
     mappings.add_commands(sub)
     partners.set_defaults(func=cmd_partners)
     sync = commands.add_parser("sync", help="sync one partner, or all, now; prints the counts")

@@ -19,6 +19,7 @@ __all__ = [
     "record_failure",
     "record_success",
     "set_last_good_snapshot_size",
+    "set_priority",
 ]
 
 
@@ -28,6 +29,16 @@ async def find_partner(engine: AsyncEngine, name: str) -> RowMapping | None:
         return (
             (await conn.execute(select(partners).where(partners.c.name == name))).mappings().first()
         )
+
+
+async def set_priority(engine: AsyncEngine, name: str, priority: int | None) -> bool:
+    """The operator's rank of a partner for merged missions (lower shows first; None: unranked,
+    after every ranked partner). False when there is no such partner."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(partners).where(partners.c.name == name).values(priority=priority)
+        )
+        return bool(result.rowcount)
 
 
 async def pulled_partner_rows(engine: AsyncEngine) -> list[RowMapping]:
