@@ -576,7 +576,9 @@ def test_key_rotation_keeps_old_tokens_valid(
     async def rotate() -> str:
         engine = make_engine(settings)
         try:
-            keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds))
+            # The operator's `keys rotate`, at the hub's time (the key's dates decide what the
+            # JWKS still publishes).
+            keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds), clock=clock)
             await keys.ensure()
             return await keys.rotate()
         finally:

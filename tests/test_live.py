@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncGenerator, Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -138,7 +138,7 @@ def test_a_subscriber_that_falls_behind_is_told_to_resume(settings: Settings, st
 
 
 def test_a_cursor_older_than_the_retention_must_resynchronise(
-    settings: Settings, store: Store, gql: Any
+    settings: Settings, store: Store, gql: Any, clock: ManualClock
 ) -> None:
     store.ingest("alpha", catalogue()["alpha"])
     old = gql("{ missionEvents(first: 1) { pageInfo { endCursor } } }")["data"]["missionEvents"][
@@ -149,7 +149,7 @@ def test_a_cursor_older_than_the_retention_must_resynchronise(
         engine = make_engine(settings)
         try:
             return await MissionRepository(engine).prune_events(
-                datetime.now(UTC) + timedelta(seconds=1)
+                clock.now() + timedelta(seconds=1)  # every event so far is older
             )
         finally:
             await engine.dispose()
