@@ -124,6 +124,43 @@ def test_map_cause_unknown_returns_none(label: str) -> None:
     assert map_cause(label) is None
 
 
+@pytest.mark.parametrize(
+    ("label", "slug"),
+    [
+        ("educationLiteracy", "education"),
+        ("emergencySafety", "prevention-protection"),
+        ("justiceLegal", "gestion-finance-droit"),
+        ("homelessHousing", "solidarite-insertion"),
+        ("healthMedicine", "sante"),
+        ("sportsRecreation", "sport"),
+        ("jobTraining", "emploi"),
+        ("astroPhysique", None),
+    ],
+)
+def test_map_cause_reads_camel_case_enums_as_their_spaced_form(
+    label: str, slug: str | None
+) -> None:
+    assert map_cause(label) == slug
+
+
+@pytest.mark.parametrize(
+    ("label", "slug"),
+    [
+        ("Droit et justice", "gestion-finance-droit"),
+        ("Emploi et insertion professionnelle", "emploi"),
+        ("Secourisme et prévention", "prevention-protection"),
+        ("JOB_TRAINING_AND_EMPLOYMENT", "emploi"),
+        ("Job Training & Employment", "emploi"),
+        ("LAW_AND_LEGAL_ASSISTANCE", "gestion-finance-droit"),
+        ("Law & Legal Assistance", "gestion-finance-droit"),
+        ("EMERGENCY_AND_SAFETY", "prevention-protection"),
+        ("justice et droit", None),
+    ],
+)
+def test_map_cause_french_sector_labels_and_compound_enums(label: str, slug: str | None) -> None:
+    assert map_cause(label) == slug
+
+
 def test_map_cause_has_no_plural_fallback() -> None:
     # Only skills get the stemmed fallback; causes list their variants explicitly.
     assert map_cause("animal") == "animaux"

@@ -170,10 +170,20 @@ def label_key(label: str) -> str:
     return _key(label)
 
 
+_CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
 def map_cause(label: str) -> str | None:
-    """The cause slug for a partner's slug, label or alias; None keeps unknown labels raw."""
-    key = _key(label)
-    return _CAUSE_INDEX.get(key) or _PARTNER_INDEX["cause"].get(key)
+    """The cause slug for a partner's slug, label or alias; None keeps unknown labels raw.
+
+    An enum spelt in camelCase is the same label as its spaced or underscored form
+    ("educationLiteracy" is "Education & Literacy", "EDUCATION_LITERACY").
+    """
+    for key in (_key(label), _key(_CAMEL_BOUNDARY.sub(" ", label))):
+        found = _CAUSE_INDEX.get(key) or _PARTNER_INDEX["cause"].get(key)
+        if found is not None:
+            return found
+    return None
 
 
 def map_skill(label: str) -> str | None:

@@ -40,7 +40,7 @@ FLOOR = {
     "city": 0.98,
     "postal_code": 0.98,
     "remote": 1.0,
-    "causes": 0.90,
+    "causes": 1.0,
     "start_date": 1.0,
     "hours_min": 0.90,
     "hours_max": 0.90,
