@@ -4,6 +4,12 @@ No library reads French and English schedule phrases, so this is the hub's own s
 an amount (a number, a range, or words such as "une demi-journée"), a unit (hours, half-days,
 days, evenings) and a period (week, month, day, year). Anything else gives None rather than a
 guess.
+
+A range without a period ("entre 2 et 4 h") stays unread, on purpose: no format the hub pulls
+has a weekly-hours field (API Engagement's `schedule` and Idealist's `expectedTime` are free
+text that also holds "Ponctuel", "One-time", "Flexible"), so nothing says the amount is per
+week rather than the whole mission's length. Read it only once a format's own field is known
+to be weekly hours, in that format's connector.
 """
 
 from __future__ import annotations
