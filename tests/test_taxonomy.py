@@ -317,7 +317,7 @@ def test_real_indexes_have_no_cross_entry_conflicts() -> None:
 
 # --- published partner vocabularies (data/partner_labels.json) ------------------------------
 
-# The published samples beside the repository (/work/shared/formats, see its README).
+# The published samples beside the repository (../shared/formats, see its README).
 OPENAPI = Path(__file__).resolve().parents[2] / "shared/formats/api-engagement/openapi.yaml"
 
 
