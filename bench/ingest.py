@@ -1027,7 +1027,9 @@ def markdown_section(backend: str, url: str, command: str, results: list[dict[st
         f"### {backend} — {sizes_text} missions — {now}",
         "",
         f"Command: `{command}`  ",
-        f"Store: `{url}` (fresh and migrated for each size and for each baseline)  ",
+        # The store's URL without this checkout's path: results speak of the project only.
+        f"Store: `{url.replace(str(ROOT) + '/', '')}` (fresh and migrated for each size and "
+        "for each baseline)  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} shared cores, Python "
         f"{platform.python_version()}; the feed server, the sync process and the database on "
         f"the same box; load average (1 min) at the end of each first sync in the last column.  ",
