@@ -156,6 +156,24 @@ CASES: list[tuple[str, list[MissionRecord], Callable[[MissionRecord], Any], Any]
         "Médecins du Monde",
     ),
     (
+        "organization: lower-case articles over a platform's Title Case",
+        [
+            listing(1, organization=_org("Action Contre La Faim France")),
+            listing(2, organization=_org("Action contre la Faim")),
+        ],
+        lambda g: _name(g),
+        "Action contre la Faim",
+    ),
+    (
+        "organization: a capitalised first article is no Title Case",
+        [
+            listing(1, organization=_org("La Cimade")),
+            listing(2, organization=_org("la Cimade")),
+        ],
+        lambda g: _name(g),
+        "La Cimade",
+    ),
+    (
         "organization: any identifier present",
         [
             listing(1, organization=_org("MdM", rna="W751234567")),

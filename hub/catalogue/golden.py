@@ -11,10 +11,10 @@ title         the cleanest: platform decoration removed (hub.catalogue.text.clea
               cleaning; all capitals or all lower case; an abbreviation; no accents where
               another listing has them; English words where another listing is French); ties
               go to the shown listing
-organization  the full name over an acronym or an all-capitals, accent-less or shorter spelling
-              (same flaws); identifiers (RNA, SIREN, SIRET): the first listing, shown one
-              first, that has each; url and logo: the shown listing's own only (another
-              partner's copy never restyles it)
+organization  the full name over an acronym or an all-capitals, Title Case ("Contre La"),
+              accent-less or shorter spelling (same flaws); identifiers (RNA, SIREN, SIRET):
+              the first listing, shown one first, that has each; url and logo: the shown
+              listing's own only (another partner's copy never restyles it)
 locations     the most precise: a street over a postal code over a city over none; for a FULLY
               remote mission none as soon as one listing gives none (the address a remote
               listing shows is the association's own)
@@ -104,12 +104,18 @@ def _best_title(listings: Sequence[MissionRecord]) -> str:
     return tidy[best] or listings[best].title
 
 
+_ARTICLES = frozenset({"le", "la", "les", "de", "du", "des", "et", "au", "aux", "d", "l"})
+
+
 def _name_flaws(name: str, accented_elsewhere: bool) -> tuple[int, int]:
     words = name.split()
     acronym = len(words) == 1 and len(name) <= 6 and not name.islower()
     letters = [c for c in name if c.isalpha()]
     shouting = bool(letters) and name.upper() == name and len(words) > 1
-    flaws = acronym + shouting + (accented_elsewhere and not _has_accents(name))
+    # Every word capitalised, French articles too ("Action Contre La Faim"): a platform's
+    # Title Case, as all capitals is; an association writes its articles in lower case.
+    title_case = not shouting and any(w[:1].isupper() and w.lower() in _ARTICLES for w in words[1:])
+    flaws = acronym + shouting + title_case + (accented_elsewhere and not _has_accents(name))
     return flaws, -len(name)
 
 
