@@ -75,3 +75,21 @@ def test_ranges(text: str, expected: tuple[float, float]) -> None:
 )
 def test_no_amount_per_period_is_none(text: str | None) -> None:
     assert hours_per_week(text) is None
+
+
+# A description that states the hours in a sentence is read like a schedule field (VolunteerMatch
+# has no such field); one that says only how often ("une fois par semaine") gives no amount.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Vous lisez des histoires aux enfants. Disponibilité demandée : 2 à 3 heures par "
+            "semaine. Mission proposée par Lire et faire lire, à Limoges.",
+            (2.0, 3.0),
+        ),
+        ("You tutor adults online. Time commitment: 1-2 hours a week.", (1.0, 2.0)),
+        ("Vous lisez des histoires aux enfants, une fois par semaine.", None),
+    ],
+)
+def test_hours_stated_in_a_description(text: str, expected: tuple[float, float] | None) -> None:
+    assert hours_per_week(text) == expected
