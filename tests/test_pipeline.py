@@ -140,6 +140,17 @@ def test_an_hour_range_in_the_schedule_sets_both_ends(
     assert (draft.hours_per_week_min, draft.hours_per_week_max) == hours
 
 
+def test_hours_stated_only_in_the_description_are_read_from_it() -> None:
+    text = "Accompagner des jeunes dans leur recherche d'emploi, 2 à 3 heures par semaine."
+    draft = ok(replace(GOOD, schedule_label=None, description=text)).draft
+    assert (draft.hours_per_week_min, draft.hours_per_week_max) == (2.0, 3.0)
+    # The schedule wins over the description; no period in the description, no guess.
+    both = ok(replace(GOOD, schedule_label="1 h par semaine", description=text)).draft
+    assert (both.hours_per_week_min, both.hours_per_week_max) == (1.0, 1.0)
+    vague = ok(replace(GOOD, schedule_label=None, description="Une fois par semaine.")).draft
+    assert (vague.hours_per_week_min, vague.hours_per_week_max) == (None, None)
+
+
 def test_four_digit_postal_codes_are_repaired_and_geocoded() -> None:
     [located] = ok(replace(GOOD, locations=[Location(postal_code="6000")])).draft.locations
     assert located.postal_code == "06000"

@@ -178,7 +178,9 @@ def prepare(draft: MissionDraft, labels: taxonomy.LabelMap | None = None) -> Pre
         engagement_type = EngagementType.SKILLS_VOLUNTEERING
     hours_min, hours_max = draft.hours_per_week_min, draft.hours_per_week_max
     if hours_min is None and hours_max is None:
-        parsed = hours_per_week(draft.schedule_label)
+        # The schedule first; many platforms state the weekly time in the description only
+        # ("2 heures par semaine"); hours_per_week reads nothing without a period.
+        parsed = hours_per_week(draft.schedule_label) or hours_per_week(description)
         if parsed is not None:
             hours_min, hours_max = parsed
     organization = draft.organization

@@ -42,8 +42,8 @@ FLOOR = {
     "remote": 1.0,
     "causes": 1.0,
     "start_date": 1.0,
-    "hours_min": 0.90,
-    "hours_max": 0.90,
+    "hours_min": 0.96,
+    "hours_max": 0.96,
     "rna": 0.99,
     "siren": 0.98,
 }
