@@ -36,6 +36,7 @@ __all__ = [
     "kinds_of",
     "label_key",
     "map_cause",
+    "map_labels",
     "map_skill",
     "skill_label",
 ]
@@ -236,3 +237,19 @@ def cause_label(slug: str) -> str:
 def skill_label(slug: str) -> str:
     """The French display label of a skill slug (KeyError if the slug is not canonical)."""
     return _SKILL_LABELS[slug]
+
+
+def map_labels(
+    labels: Iterable[str], mapper: Callable[[str], str | None]
+) -> tuple[list[str], list[str]]:
+    """Slugs in first-seen order, and the labels left unmapped: how the pipeline maps a draft's
+    labels and how a label-mapping change re-maps stored ones."""
+    slugs: list[str] = []
+    left: list[str] = []
+    for label in labels:
+        slug = mapper(label)
+        if slug is None:
+            left.append(label)
+        elif slug not in slugs:
+            slugs.append(slug)
+    return slugs, left

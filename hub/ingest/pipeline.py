@@ -10,7 +10,6 @@ import hashlib
 import html
 import re
 from dataclasses import replace
-from typing import Any
 
 import nh3
 import orjson
@@ -111,18 +110,6 @@ def _geocode(location: Location) -> Location:
     )
 
 
-def _map(labels: list[str], mapper: Any) -> tuple[list[str], list[str]]:
-    mapped: list[str] = []
-    unmapped: list[str] = []
-    for label in labels:
-        slug = mapper(label)
-        if slug is None:
-            unmapped.append(label)
-        elif slug not in mapped:
-            mapped.append(slug)
-    return mapped, unmapped
-
-
 def _check(draft: MissionDraft) -> str | None:
     if not draft.external_id or not draft.external_id.strip():
         return "missing id (externalId)"
@@ -171,8 +158,8 @@ def prepare(draft: MissionDraft, labels: taxonomy.LabelMap | None = None) -> Pre
         html_to_text(description_html) if description_html else None
     )
     labels = labels or taxonomy.LabelMap()
-    causes, unmapped_causes = _map(draft.causes, labels.cause)
-    skills, unmapped_skills = _map(draft.skills, labels.skill)
+    causes, unmapped_causes = taxonomy.map_labels(draft.causes, labels.cause)
+    skills, unmapped_skills = taxonomy.map_labels(draft.skills, labels.skill)
     engagement_type = draft.engagement_type
     if engagement_type is EngagementType.VOLUNTEERING and "benevolat-competences" in causes:
         engagement_type = EngagementType.SKILLS_VOLUNTEERING

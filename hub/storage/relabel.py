@@ -9,13 +9,14 @@ the next sync of that mission then writes it once more, with the same causes.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.catalogue import taxonomy
 from hub.catalogue.match_state import MatchState
 from hub.catalogue.model import EngagementType, EventType
 from hub.catalogue.taxonomy import LabelMap
@@ -26,21 +27,6 @@ from hub.storage.writer import WriteBatch, WriteOutcome, WriteResult
 __all__ = ["relabel_missions"]
 
 _CHUNK = 500
-
-
-def _mapped(
-    labels: Iterable[str], mapper: Callable[[str], str | None]
-) -> tuple[list[str], list[str]]:
-    """Slugs in first-seen order, and the labels left unmapped (as the pipeline maps them)."""
-    slugs: list[str] = []
-    left: list[str] = []
-    for label in labels:
-        slug = mapper(label)
-        if slug is None:
-            left.append(label)
-        elif slug not in slugs:
-            slugs.append(slug)
-    return slugs, left
 
 
 async def _children(
@@ -107,8 +93,8 @@ async def _relabel_chunk(
     for row in rows:
         raw = dict(row.raw or {})
         labels = maps[row.partner_pk]
-        causes, left_causes = _mapped(raw.get("causes", ()), labels.cause)
-        skills, left_skills = _mapped(raw.get("skills", ()), labels.skill)
+        causes, left_causes = taxonomy.map_labels(raw.get("causes", ()), labels.cause)
+        skills, left_skills = taxonomy.map_labels(raw.get("skills", ()), labels.skill)
         if set(causes) == causes_now[row.pk] and set(skills) == skills_now[row.pk]:
             continue
         engagement_type = row.engagement_type
