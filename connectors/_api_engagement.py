@@ -13,12 +13,12 @@ import re
 import unicodedata
 from collections.abc import Mapping
 
+from connectors._identifiers import identifiers
 from connectors._parse import (
     DateOrder,
     Fields,
     Malformed,
     country_code,
-    identifiers,
     parse_lonlat,
     place_point,
     postal_code,

@@ -1,4 +1,5 @@
-"""Reading partner values: dates, booleans, lists, numbers, coordinates, French identifiers.
+"""Reading partner values: dates, booleans, lists, numbers, coordinates (French identifiers:
+connectors._identifiers).
 
 Every connector reads the same kinds of drift (a slash date, "oui", a comma-separated list, a
 "lon,lat" string, a 4-digit postal code), so the rules live here once. Helpers return None for
@@ -12,7 +13,6 @@ import enum
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,11 +21,8 @@ from hub.catalogue.model import GeoSource
 __all__ = [
     "DateOrder",
     "Fields",
-    "Identifiers",
     "Malformed",
     "country_code",
-    "identifiers",
-    "luhn_valid",
     "parse_bool",
     "parse_datetime",
     "parse_float",
@@ -33,11 +30,7 @@ __all__ = [
     "parse_lonlat",
     "place_point",
     "postal_code",
-    "rna",
-    "siren_siret",
     "texts",
-    "valid_siren",
-    "valid_siret",
 ]
 
 
@@ -83,24 +76,9 @@ _COUNTRIES = {
 # Metropolitan France; a point that fits only once swapped was written (lon, lat).
 _FR_LAT = (41.0, 51.5)
 _FR_LON = (-5.5, 10.0)
+
+
 # French identifiers: an RNA is W and 9 characters (the department's 3, then 6 digits).
-_RNA_NAMED = re.compile(r"W[0-9A-Z]{9}")
-_RNA = re.compile(r"W\d[0-9A-Z]\d{7}")
-_LA_POSTE = "356000000"
-_ID_SEPARATORS = re.compile(r"[\s.\-]")
-_NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
-# Words of a field name that say it holds an official identifier, or just some id.
-_ID_WORDS = frozenset(
-    {
-        "rna", "siren", "siret", "waldec", "government", "gouvernement", "gov", "identifier",
-        "identifiers", "identifiant", "identifiants", "registration", "immatriculation",
-        "legal", "juridique", "official", "officiel",
-    }
-)  # fmt: skip
-_PLAIN_ID_WORDS = frozenset({"id", "ids", "number", "numero", "num", "no", "code", "ref"})
-_ORG_WORDS = frozenset({"organization", "organisation", "org", "association", "asso", "structure"})
-
-
 def _type_name(value: object) -> str:
     if isinstance(value, Mapping):
         return "an object"
@@ -265,128 +243,6 @@ def postal_code(value: object, *, french: bool) -> str | None:
     if french and len(text) == 4 and text.isdigit():  # "1000" for 01000: a spreadsheet ate it
         return "0" + text
     return text
-
-
-def rna(value: object) -> str | None:
-    """An RNA number (W and 9 characters), or None: a bad id is dropped, not refused."""
-    text = scalar_text(value)
-    if text is None:
-        return None
-    text = text.replace(" ", "").upper()
-    return text if _RNA_NAMED.fullmatch(text) else None
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn checksum that every SIREN and (but La Poste's) SIRET satisfies."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def valid_siren(digits: str) -> bool:
-    return len(digits) == 9 and digits.isdigit() and luhn_valid(digits)
-
-
-def valid_siret(digits: str) -> bool:
-    """14 digits, Luhn-valid; La Poste's establishments (SIREN 356000000) may fail Luhn, their
-    digits adding up to a multiple of 5 instead (INSEE's exception)."""
-    if len(digits) != 14 or not digits.isdigit():
-        return False
-    if digits.startswith(_LA_POSTE) and sum(map(int, digits)) % 5 == 0:
-        return True
-    return luhn_valid(digits)
-
-
-def siren_siret(siren: object, siret: object) -> tuple[str | None, str | None]:
-    """(SIREN, SIRET) with spaces and dots removed; a SIRET given as SIREN is moved over; a
-    number that fails its checksum is dropped (the record is not refused for it)."""
-    digits = [_compact(scalar_text(v) or "") for v in (siren, siret)]
-    found_siren = digits[0] if valid_siren(digits[0]) else None
-    found_siret = next((d for d in (digits[1], digits[0]) if valid_siret(d)), None)
-    if found_siren is None and found_siret is not None:
-        found_siren = found_siret[:9]
-    return found_siren, found_siret
-
-
-def _compact(text: str) -> str:
-    return _ID_SEPARATORS.sub("", text).upper()
-
-
-@dataclass(frozen=True, slots=True)
-class Identifiers:
-    """An organization's French identifiers, as found in a partner record."""
-
-    rna: str | None = None
-    siren: str | None = None
-    siret: str | None = None
-
-
-def identifiers(
-    organization: Mapping[str, Any] | None = None,
-    record: Mapping[str, Any] | None = None,
-    *,
-    business: bool = True,
-) -> Identifiers:
-    """RNA, SIREN and SIRET from any identifier-like field, whatever the partner named it.
-
-    In `organization` (an organization's own object) a field counts when its name says it is an
-    identifier (rna, siren, siret, government id, identifier, registration number...) or is a
-    plain id, number or code; in `record` (a flat mission record) a plain id counts only when
-    its name starts with the organization's (organizationClientId), the mission's own id never.
-    A value is known by its shape, spaces, dots and dashes removed: W and 9 characters is an RNA
-    (only W, a digit, a character and 7 digits outside a field named rna, so that a word is
-    never one); 14 digits passing the checksum a SIRET, 9 a SIREN. Plain ids give an RNA only
-    (an internal number could pass a checksum by chance), and `business=False` (a foreign
-    organization, whose tax number may look like a SIREN) reads no SIREN or SIRET. What fails
-    is dropped; a field named for its kind wins over a generic one.
-    """
-    found: dict[str, list[tuple[bool, str]]] = {"rna": [], "siren": [], "siret": []}
-    scopes = ((organization, True), (record, False))
-    for fields, own in scopes:
-        for key, value in (fields or {}).items():
-            words = _words(str(key))
-            named = words & _ID_WORDS
-            plain = bool(words & _PLAIN_ID_WORDS) and (own or _owned(str(key)))
-            if not named and not plain:
-                continue
-            hint = next((kind for kind in ("rna", "siren", "siret") if kind in words), None)
-            for item in _flatten(value):
-                text = scalar_text(item)
-                kind = _kind(_compact(text), hint) if text is not None else None
-                if kind is None or (kind != "rna" and (not named or not business)):
-                    continue
-                found[kind].append((hint == kind, _compact(text or "")))
-    best = {kind: _best(values) for kind, values in found.items()}
-    siret = best["siret"]
-    siren = best["siren"] or (siret[:9] if siret else None)
-    return Identifiers(rna=best["rna"], siren=siren, siret=siret)
-
-
-def _words(name: str) -> set[str]:
-    """organizationRNA -> {organization, rna}; registration_number -> {registration, number}."""
-    return {word.lower() for word in _NAME_WORDS.findall(name)}
-
-
-def _owned(name: str) -> bool:
-    first = _NAME_WORDS.findall(name)[:1]
-    return bool(first) and first[0].lower() in _ORG_WORDS
-
-
-def _kind(compact: str, hint: str | None) -> str | None:
-    if _RNA.fullmatch(compact) or (hint == "rna" and _RNA_NAMED.fullmatch(compact)):
-        return "rna"
-    if valid_siret(compact):
-        return "siret"
-    if valid_siren(compact):
-        return "siren"
-    return None
-
-
-def _best(values: list[tuple[bool, str]]) -> str | None:
-    ranked = [value for by_name, value in values if by_name] + [value for _, value in values]
-    return ranked[0] if ranked else None
 
 
 def texts(value: object, *, split_commas: bool = False) -> list[str]:

@@ -10,6 +10,7 @@ from typing import Any
 
 from jmespath.exceptions import JMESPathError
 
+from connectors._identifiers import rna, siren_siret
 from connectors._parse import (
     DateOrder,
     Malformed,
@@ -21,9 +22,7 @@ from connectors._parse import (
     parse_lonlat,
     place_point,
     postal_code,
-    rna,
     scalar_text,
-    siren_siret,
     texts,
 )
 from connectors.contract import Close, Outcome, Refused

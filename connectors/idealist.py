@@ -9,13 +9,13 @@ from urllib.parse import quote
 
 from connectors._errors import FatalError
 from connectors._http import Http
+from connectors._identifiers import identifiers
 from connectors._paging import SinceCursor
 from connectors._parse import (
     DateOrder,
     Fields,
     Malformed,
     country_code,
-    identifiers,
     place_point,
     postal_code,
     scalar_text,

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors import ConnectorConfig, get_connector
-from connectors._parse import Identifiers, identifiers, valid_siren, valid_siret
+from connectors._identifiers import Identifiers, identifiers, valid_siren, valid_siret
 from hub.catalogue.model import MissionDraft, OrganizationDraft
 from hub.storage.tables import organizations
 from tests.conftest import Store, run

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from connectors._identifiers import rna, siren_siret
 from connectors._parse import (
     DateOrder,
     Malformed,
@@ -17,8 +18,6 @@ from connectors._parse import (
     parse_lonlat,
     place_point,
     postal_code,
-    rna,
-    siren_siret,
     texts,
 )
 from hub.catalogue.model import GeoSource
