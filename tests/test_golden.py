@@ -174,6 +174,23 @@ CASES: list[tuple[str, list[MissionRecord], Callable[[MissionRecord], Any], Any]
         "La Cimade",
     ),
     (
+        "organization: among the names the listings published, not the shared record's",
+        [
+            # One record shared through an RNA keeps the first partner's spelling; each
+            # listing kept the name its partner published.
+            listing(
+                1, organization=_org("MDM", rna="W751234567"), raw={"organization_name": "MDM"}
+            ),
+            listing(
+                2,
+                organization=_org("MDM", rna="W751234567"),
+                raw={"organization_name": "Médecins du Monde"},
+            ),
+        ],
+        _name,
+        "Médecins du Monde",
+    ),
+    (
         "organization: any identifier present",
         [
             listing(1, organization=_org("MdM", rna="W751234567")),
@@ -274,6 +291,14 @@ def test_a_lone_listing_is_shown_as_published() -> None:
     one = listing(1, title="[Urgent] Tri des dons")
     assert golden(one, []) is one
     assert dataclasses.replace(one) == golden(one, [])
+
+
+def test_a_lone_listing_shows_the_organization_name_its_partner_published() -> None:
+    shared = _org("Croix-Rouge francaise", rna="W751234567")  # another partner's spelling
+    one = listing(1, organization=shared, raw={"organization_name": "Croix-Rouge française"})
+    shown = golden(one, [])
+    assert _name(shown) == "Croix-Rouge française"
+    assert _org_of(shown).id == shared.id and _org_of(shown).rna == "W751234567"
 
 
 def _draft(ext: str, **kw: Any) -> MissionDraft:

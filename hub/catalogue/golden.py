@@ -123,15 +123,21 @@ def _best_organization(listings: Sequence[MissionRecord]) -> OrganizationRecord 
     orgs = [m.organization for m in listings if m.organization is not None]
     if not orgs:
         return None
-    accented = any(_has_accents(o.name) for o in orgs)
-    named = min(orgs, key=lambda o: _name_flaws(o.name, accented))
+    # Each listing's own published name (kept in `raw`), else its organization record's.
+    names = [
+        str(m.raw.get("organization_name") or m.organization.name)
+        for m in listings
+        if m.organization is not None
+    ]
+    accented = any(_has_accents(name) for name in names)
+    best_name = min(names, key=lambda name: _name_flaws(name, accented))
 
     def first(attribute: str) -> str | None:
         return next((v for o in orgs if (v := getattr(o, attribute))), None)
 
     return dataclasses.replace(
         orgs[0],
-        name=named.name,
+        name=best_name,
         rna=first("rna"),
         siren=first("siren"),
         siret=first("siret"),
@@ -148,10 +154,21 @@ def _precision(m: MissionRecord) -> int:
     return 1 if m.locations else 0
 
 
+def _own_name(listing: MissionRecord) -> MissionRecord:
+    """A listing alone shows the organization name its partner published, not another
+    partner's spelling of the same organization (records are shared through identifiers)."""
+    published = listing.raw.get("organization_name")
+    if listing.organization is None or not published or published == listing.organization.name:
+        return listing
+    return dataclasses.replace(
+        listing, organization=dataclasses.replace(listing.organization, name=str(published))
+    )
+
+
 def golden(shown: MissionRecord, others: Sequence[MissionRecord]) -> MissionRecord:
     """`shown` with every field taken from the best of `shown` and `others` (the rules above)."""
     if not others:
-        return shown
+        return _own_name(shown)
     listings = [shown, *others]
     if shown.remote is Remote.FULL and any(not m.locations for m in listings):
         locations = []

@@ -200,5 +200,8 @@ def prepare(draft: MissionDraft, labels: taxonomy.LabelMap | None = None) -> Pre
             "skills": clean.raw_skills,
             "unmapped_causes": unmapped_causes,
             "unmapped_skills": unmapped_skills,
+            # The name this listing published: organizations shared through an identifier keep
+            # one record (and its first spelling); the merged mission picks among these names.
+            "organization_name": organization.name if organization is not None else None,
         },
     )

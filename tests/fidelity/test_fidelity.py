@@ -36,7 +36,7 @@ FLOOR = {
     "recall": 0.95,
     "f1": 0.97,
     "title": 0.98,
-    "organization": 0.83,
+    "organization": 0.96,
     "city": 0.98,
     "postal_code": 0.98,
     "remote": 1.0,
