@@ -20,6 +20,7 @@ from hub.catalogue.taxonomy import (
     map_skill,
     skill_label,
 )
+from tests.conftest import require
 
 KEBAB = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -338,8 +339,7 @@ def _mapper(kind: str) -> Callable[[str], str | None]:
 
 
 def test_the_openapi_lists_every_domain_and_each_is_a_hub_cause() -> None:
-    if not OPENAPI.exists():
-        pytest.skip(f"{OPENAPI} (shared formats) is not on this machine")
+    require(OPENAPI.exists(), "the published samples (shared/formats) are not beside the checkout")
     domains = _openapi_values("domain")
     assert domains == API_ENGAGEMENT_DOMAINS
     for slug in domains:
@@ -347,8 +347,7 @@ def test_the_openapi_lists_every_domain_and_each_is_a_hub_cause() -> None:
 
 
 def test_every_api_engagement_activity_maps_to_a_skill_or_is_left_with_a_reason() -> None:
-    if not OPENAPI.exists():
-        pytest.skip(f"{OPENAPI} (shared formats) is not on this machine")
+    require(OPENAPI.exists(), "the published samples (shared/formats) are not beside the checkout")
     activities = _list("api-engagement-activities")
     published = _openapi_values("activities")
     assert len(published) == 50
