@@ -22,7 +22,9 @@ from gql import Client, gql
 from gql.transport.websockets import WebsocketsTransport
 from starlette.testclient import TestClient
 
+from hub.clock import SystemClock
 from hub.settings import Settings
+from hub.web.app import create_app
 from tests.conftest import Clients
 from tests.servers import free_port, poll_until, until
 
@@ -109,16 +111,32 @@ def running(settings: Settings, count: int) -> Iterator[list[Replica]]:
             replica.stop()
 
 
-# `client` ran the hub's start-up in the test first: the signing key exists, and replicas
-# starting side by side load it instead of each making one of their own.
 @pytest.fixture
-def replicas(settings: Settings, client: TestClient) -> Iterator[tuple[Replica, Replica]]:
+def started(settings: Settings) -> None:
+    """The hub's start-up ran once and stopped: the signing key exists, and replicas starting
+    side by side load it instead of each making one of their own. Replicas are separate
+    processes on the machine's clock, so nothing on the test clock may run beside them: an app
+    left running at the test's date would prune their events as older than its retention
+    whenever the machine's date is months before it (CI runs the suite at other dates)."""
+    with TestClient(create_app(settings, SystemClock())):
+        pass
+
+
+@pytest.fixture
+def clients(settings: Settings, started: None) -> Clients:
+    """OAuth clients made on the machine's clock, the replicas' clock (tokens come from a
+    replica, see `tokens`)."""
+    return Clients(settings, None, SystemClock())  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def replicas(settings: Settings, started: None) -> Iterator[tuple[Replica, Replica]]:
     with running(settings, 2) as (a, b):
         yield a, b
 
 
 @pytest.fixture
-def replica(settings: Settings, client: TestClient) -> Iterator[Replica]:
+def replica(settings: Settings, started: None) -> Iterator[Replica]:
     with running(settings, 1) as (one,):
         yield one
 
