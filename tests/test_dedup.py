@@ -341,6 +341,13 @@ ORGANIZATIONS = [
     (("Organisation 01",), ("Autre Organisation 01",), False),
     (("Banque Alimentaire du Rhône",), ("Banque Alimentaire de la Gironde",), False),
     (("Médecins du Monde",), ("Médecins Sans Frontières",), False),
+    # Acronyms skip small words unevenly: first and last initials kept, some in between skipped.
+    (("Solidarités Nouvelles face au Chômage",), ("SNC",), True),
+    (("Nos Quartiers ont du Talent",), ("NQT",), True),
+    (("Nos Quartiers ont du Talent",), ("NQA",), False),  # the last initial must agree
+    (("Nos Quartiers ont du Talent",), ("QT",), False),  # and the first
+    (("Secours Catholique",), ("SC",), True),
+    (("Solidarités Nouvelles face au Chômage",), ("SF",), False),  # two letters: exact only
     (("Croix-Rouge française", "W751234567"), ("CRF", "w751234567"), True),
     (("Les Restos du Cœur", "W751234567"), ("Les Restos du Cœur", "W691234567"), False),
     (("Entraide Lyon", None, "123456789"), ("Amis de Lyon", None, None, "12345678900012"), True),
