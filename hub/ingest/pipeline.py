@@ -15,7 +15,7 @@ import nh3
 import orjson
 
 from hub.catalogue import geo, taxonomy
-from hub.catalogue.hours import hours_per_week
+from hub.catalogue.hours import hours_per_week, schedule_hours
 from hub.catalogue.model import (
     EngagementType,
     GeoSource,
@@ -166,8 +166,13 @@ def prepare(draft: MissionDraft, labels: taxonomy.LabelMap | None = None) -> Pre
     hours_min, hours_max = draft.hours_per_week_min, draft.hours_per_week_max
     if hours_min is None and hours_max is None:
         # The schedule first; many platforms state the weekly time in the description only
-        # ("2 heures par semaine"); hours_per_week reads nothing without a period.
-        parsed = hours_per_week(draft.schedule_label) or hours_per_week(description)
+        # ("2 heures par semaine"); a bare amount in the schedule ("entre 2 et 4 h") comes
+        # after a description's explicit amount per period.
+        parsed = (
+            hours_per_week(draft.schedule_label)
+            or hours_per_week(description)
+            or schedule_hours(draft.schedule_label)
+        )
         if parsed is not None:
             hours_min, hours_max = parsed
     organization = draft.organization
