@@ -407,3 +407,27 @@ def test_listings_name_every_partners_listing(store: Store, data: GraphQL) -> No
     store.close("pb", ["b0"])
     [node] = data(query)["missions"]["nodes"]
     assert [listing["externalId"] for listing in node["listings"]] == ["a0"]
+
+
+def test_a_merged_mission_is_found_by_any_listings_causes_and_skills(
+    store: Store, data: GraphQL
+) -> None:
+    case = CASES[0]
+    store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[])])
+    store.ingest("pb", [replace(_draft(case, "b", 0), causes=["Éducation"], skills=["Comptable"])])
+    query = """query($f: MissionFilterInput) { missions(filter: $f) { totalCount
+               nodes { externalId causes { value } skills { slug } } } }"""
+    for criterion in ({"causes": ["EDUCATION"]}, {"skills": ["comptabilite"]}):
+        found = data(query, {"f": criterion})["missions"]
+        # The shown listing, once, with the union its golden record shows.
+        assert found["totalCount"] == 1, criterion
+        [node] = found["nodes"]
+        assert node["externalId"] == "a0"
+        assert {c["value"] for c in node["causes"]} >= {"EDUCATION", "SOLIDARITE_INSERTION"}
+        assert [s["slug"] for s in node["skills"]] == ["comptabilite"]
+    # A closed listing no longer lends its labels.
+    store.close("pb", ["b0"])
+    assert data(query, {"f": {"causes": ["EDUCATION"]}})["missions"]["totalCount"] == 0
+    # Naming partners searches each partner's own listing by its own labels.
+    by_partner = data(query, {"f": {"causes": ["SOLIDARITE_INSERTION"], "partners": ["pa"]}})
+    assert by_partner["missions"]["totalCount"] == 1
