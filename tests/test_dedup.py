@@ -431,3 +431,19 @@ def test_a_merged_mission_is_found_by_any_listings_causes_and_skills(
     # Naming partners searches each partner's own listing by its own labels.
     by_partner = data(query, {"f": {"causes": ["SOLIDARITE_INSERTION"], "partners": ["pa"]}})
     assert by_partner["missions"]["totalCount"] == 1
+
+
+def test_facets_count_a_merged_mission_under_every_listings_labels(
+    store: Store, data: GraphQL
+) -> None:
+    case = CASES[0]
+    store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[])])
+    store.ingest("pb", [replace(_draft(case, "b", 0), causes=["Éducation"], skills=["Comptable"])])
+    query = (
+        """{ missions { totalCount facets { causes { value count } skills { value count } } } }"""
+    )
+    found = data(query)["missions"]
+    assert found["totalCount"] == 1
+    causes = {f["value"]: f["count"] for f in found["facets"]["causes"]}
+    assert causes == {"education": 1, "solidarite-insertion": 1}
+    assert found["facets"]["skills"] == [{"value": "comptabilite", "count": 1}]

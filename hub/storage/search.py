@@ -28,6 +28,7 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
+    union,
     text,
 )
 
@@ -46,7 +47,14 @@ from hub.storage.tables import (
     partners,
 )
 
-__all__ = ["CompiledOrder", "compile_filter", "compile_order", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "CompiledOrder",
+    "cluster_labels",
+    "compile_filter",
+    "compile_order",
+    "decode_cursor",
+    "encode_cursor",
+]
 
 _FAR = 1.0e9  # the distance of a mission with no point (fully remote, included on request)
 
@@ -144,6 +152,20 @@ def _any_child_in_cluster(table: Any, column: str, values: tuple[str, ...]) -> C
         )
         .correlate(missions)
     )
+
+
+def cluster_labels(table: Any, column: str) -> Any:
+    """(mission_pk, value) for every listing's own labels and, under the listing shown for a
+    merged mission, those of the open listings merged into it: what the facets of a collapsed
+    search count, as `_any_child_in_cluster` is what its filters match."""
+    member = missions.alias("member")
+    own = select(table.c.mission_pk.label("mission_pk"), table.c[column].label("value"))
+    lent = (
+        select(member.c.canonical_pk.label("mission_pk"), table.c[column].label("value"))
+        .join(member, member.c.pk == table.c.mission_pk)
+        .where(member.c.canonical_pk.is_not(None), member.c.status == MissionStatus.OPEN.value)
+    )
+    return union(own, lent).subquery()
 
 
 def _partner_in(names: tuple[str, ...]) -> ColumnElement[bool]:
