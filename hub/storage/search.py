@@ -28,8 +28,8 @@ from sqlalchemy import (
     literal_column,
     or_,
     select,
-    union,
     text,
+    union,
 )
 
 from hub.catalogue.filters import COMPARISONS, Comparison, MissionFilter, MissionOrder, Near, Policy
