@@ -14,10 +14,12 @@ from typing import Any
 from sqlalchemy import select
 
 from hub.catalogue.dedup import organization_identity, paris_day, same_organization, title_key
+from hub.catalogue.filters import MissionFilter
 from hub.catalogue.model import Location, MissionDraft, OrganizationDraft, Remote
+from hub.live.matching import Matcher
 from hub.settings import Settings
 from hub.storage.db import make_engine
-from hub.storage.tables import missions, partners
+from hub.storage.tables import mission_events, missions, partners
 from tests.conftest import GraphQL, Store
 
 LYON_3 = Location(street="12 rue Servient", postal_code="69003", city="Lyon")
@@ -447,3 +449,58 @@ def test_facets_count_a_merged_mission_under_every_listings_labels(
     causes = {f["value"]: f["count"] for f in found["facets"]["causes"]}
     assert causes == {"education": 1, "solidarite-insertion": 1}
     assert found["facets"]["skills"] == [{"value": "comptabilite", "count": 1}]
+
+
+def _events_of(settings: Settings, external_id: str) -> list[tuple[str, Any, Any]]:
+    """(type, previous state, state) of every event of one listing, oldest first."""
+
+    async def go() -> list[tuple[str, Any, Any]]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(mission_events.c.type, mission_events.c.previous, mission_events.c.state)
+                    .join(missions, missions.c.pk == mission_events.c.mission_pk)
+                    .where(missions.c.external_id == external_id)
+                    .order_by(mission_events.c.seq)
+                )
+                return [tuple(row) for row in rows]
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(go())
+
+
+def test_subscribers_judge_a_merged_mission_by_every_listings_labels(
+    store: Store, settings: Settings
+) -> None:
+    # Subscriptions and webhooks judge the event log's states as searches judge the rows: a
+    # merged mission enters a cause's feed when a listing with that cause joins it, and leaves
+    # it when that listing closes.
+    education = Matcher(MissionFilter(causes=("education",)))
+    case = CASES[0]
+    store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[])])
+    store.ingest("pb", [replace(_draft(case, "b", 0), causes=["Éducation"], skills=["Comptable"])])
+    store.close("pb", ["b0"])
+    seen = [
+        (kind, education.matches(before), education.matches(after))
+        for kind, before, after in _events_of(settings, "a0")
+    ]
+    assert seen == [
+        ("PUBLISHED", False, False),  # alone: solidarity only
+        ("UPDATED", False, True),  # b0 joins with education: entering
+        ("UPDATED", True, False),  # b0 closes: leaving
+    ]
+
+
+def test_a_listing_promoted_in_place_of_a_closed_one_is_announced(
+    store: Store, settings: Settings
+) -> None:
+    case = CASES[0]
+    store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"])])
+    store.ingest("pb", [replace(_draft(case, "b", 0), causes=["Éducation"])])
+    store.close("pa", ["a0"])
+    kinds = [kind for kind, _, _ in _events_of(settings, "b0")]
+    # b0 was hidden behind a0; once a0 closes it is the one shown, and its subscribers hear it.
+    assert kinds == ["PUBLISHED", "UPDATED"]
+    assert _canonical(settings)["b0"][1] is None

@@ -260,8 +260,9 @@ async def link_duplicates(
     return sorted(touched - {pk for pk, _, _ in written})
 
 
-async def promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> None:
-    """When a listing closes, the best ranked of its open duplicates becomes the one shown."""
+async def promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> list[int]:
+    """When a listing closes, the best ranked of its open duplicates becomes the one shown;
+    returns the listings now shown."""
     rows = (
         await conn.execute(
             select(
@@ -280,9 +281,11 @@ async def promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> No
     for row in rows:
         groups.setdefault(row.canonical_pk, []).append(row)
     updates = []
+    heads = []
     for group in groups.values():
         open_rows = [r for r in group if r.status == MissionStatus.OPEN.value] or group
         head = min(open_rows, key=lambda r: rank(r.priority, r.posted_at, r.pk)).pk
+        heads.append(head)
         updates += [{"b_pk": r.pk, "b_canonical": None if r.pk == head else head} for r in group]
     if updates:
         await conn.execute(
@@ -291,3 +294,4 @@ async def promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> No
             .values(canonical_pk=bindparam("b_canonical")),
             updates,
         )
+    return heads

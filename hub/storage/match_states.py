@@ -1,4 +1,5 @@
-"""Stored match states, recomputed from the missions when `MatchState` gains or loses a field.
+"""Stored match states, recomputed from the missions when `MatchState` gains or loses a field,
+and the labels of a merged mission's shown listing.
 
 The writer stores `MatchState.derive(...)` with each mission; a new filter that needs a field the
 states did not carry would otherwise need a hand backfill. `refresh` runs after every migration:
@@ -15,6 +16,7 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.match_state import FINGERPRINT, MatchState
+from hub.catalogue.model import MissionStatus
 from hub.storage.tables import (
     hub_state,
     mission_causes,
@@ -24,7 +26,7 @@ from hub.storage.tables import (
     partners,
 )
 
-__all__ = ["refresh"]
+__all__ = ["merge_cluster_labels", "refresh"]
 
 _KEY = "match_state_fingerprint"
 _CHUNK = 500
@@ -90,14 +92,18 @@ async def refresh(conn: AsyncConnection, force: bool = False) -> int:
         if not rows:
             break
         states = await _states(conn, list(rows))
-        await conn.execute(
-            update(missions)
-            .where(missions.c.pk == bindparam("b_pk"))
-            .values(match_state=bindparam("b_state")),
-            [{"b_pk": pk, "b_state": state.to_json()} for pk, state in states.items()],
-        )
+        await _store(conn, {pk: state.to_json() for pk, state in states.items()})
         done += len(rows)
         last = rows[-1]["pk"]
+    shown = (
+        await conn.execute(
+            select(missions.c.canonical_pk)
+            .where(missions.c.canonical_pk.is_not(None))
+            .distinct()
+            .order_by(missions.c.canonical_pk)
+        )
+    ).scalars()
+    await merge_cluster_labels(conn, list(shown))
     if stored is None:
         await conn.execute(insert(hub_state).values(key=_KEY, value=FINGERPRINT))
     else:
@@ -105,3 +111,70 @@ async def refresh(conn: AsyncConnection, force: bool = False) -> int:
             update(hub_state).where(hub_state.c.key == _KEY).values(value=FINGERPRINT)
         )
     return done
+
+
+async def merge_cluster_labels(
+    conn: AsyncConnection, pks: list[int]
+) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
+    """Give each open listing shown for a merged mission (among `pks`) the union of its open
+    listings' causes and skills in its stored state, as its golden record shows them and
+    searches find them (hub.storage.search), so that subscriptions and webhooks judge what
+    searches judge. Returns {pk: (state before, state after)} for the states it changed."""
+    changed: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    for start in range(0, len(pks), _CHUNK):
+        chunk = pks[start : start + _CHUNK]
+        heads = dict(
+            (
+                await conn.execute(
+                    select(missions.c.pk, missions.c.match_state).where(
+                        missions.c.pk.in_(chunk),
+                        missions.c.canonical_pk.is_(None),
+                        missions.c.status == MissionStatus.OPEN.value,
+                    )
+                )
+            ).all()
+        )
+        if not heads:
+            continue
+        member_of = {pk: pk for pk in heads}
+        for pk, head in await conn.execute(
+            select(missions.c.pk, missions.c.canonical_pk).where(
+                missions.c.canonical_pk.in_(list(heads)),
+                missions.c.status == MissionStatus.OPEN.value,
+            )
+        ):
+            member_of[pk] = head
+        labels: dict[str, defaultdict[int, set[str]]] = {
+            "causes": defaultdict(set),
+            "skills": defaultdict(set),
+        }
+        for name, table, column in (
+            ("causes", mission_causes, mission_causes.c.cause),
+            ("skills", mission_skills, mission_skills.c.skill),
+        ):
+            for pk, value in await conn.execute(
+                select(table.c.mission_pk, column).where(table.c.mission_pk.in_(list(member_of)))
+            ):
+                labels[name][member_of[pk]].add(value)
+        updates: dict[int, dict[str, Any]] = {}
+        for pk, stored in heads.items():
+            state = MatchState.from_json(stored).replace(
+                causes=tuple(sorted(labels["causes"][pk])),
+                skills=tuple(sorted(labels["skills"][pk])),
+            )
+            after = state.to_json()
+            if after != MatchState.from_json(stored).to_json():
+                changed[pk] = (stored, after)
+                updates[pk] = after
+        await _store(conn, updates)
+    return changed
+
+
+async def _store(conn: AsyncConnection, states: dict[int, dict[str, Any]]) -> None:
+    if states:
+        await conn.execute(
+            update(missions)
+            .where(missions.c.pk == bindparam("b_pk"))
+            .values(match_state=bindparam("b_state")),
+            [{"b_pk": pk, "b_state": state} for pk, state in states.items()],
+        )

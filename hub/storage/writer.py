@@ -22,6 +22,7 @@ from hub.catalogue.model import EventType, MissionDraft, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
 from hub.storage.duplicates import link_duplicates, promote_duplicates
 from hub.storage.events import Event, append_events
+from hub.storage.match_states import merge_cluster_labels
 from hub.storage.organizations import org_key, resolve_organizations
 from hub.storage.tables import (
     mission_causes,
@@ -228,6 +229,7 @@ async def upsert_missions(
                 missions.c.content_hash,
                 missions.c.status,
                 missions.c.match_state,
+                missions.c.canonical_pk,
             ).where(missions.c.partner_pk == partner.pk, missions.c.external_id.in_(chunk))
         )
         existing.update({row.external_id: row for row in rows})
@@ -305,14 +307,19 @@ async def upsert_missions(
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
     merged = await link_duplicates(conn, partner, linked, frozenset(row.pk for row, _ in changed))
     # A merged mission shows its golden record: a listing joining, leaving or changing in its
-    # cluster changes what the shown listing's subscribers see.
+    # cluster changes what the shown listing's subscribers see, its labels included.
+    relabelled = await merge_cluster_labels(conn, sorted({*merged, *(pk for pk, _ in written)}))
+    events = [
+        (pk, kind, before, relabelled[pk][1] if pk in relabelled else after)
+        for pk, kind, before, after in events
+    ]
     for chunk in _chunks(merged):
         for pk, state in await conn.execute(
             select(missions.c.pk, missions.c.match_state).where(
                 missions.c.pk.in_(chunk), missions.c.status == MissionStatus.OPEN.value
             )
         ):
-            events.append((pk, EventType.UPDATED, state, state))
+            events.append((pk, EventType.UPDATED, relabelled.get(pk, (state, state))[0], state))
     out.event_seqs = await append_events(conn, events, now)
     reported: set[str] = set()
     for prepared in batch:
@@ -343,6 +350,7 @@ async def close_missions(
                 missions.c.external_id,
                 missions.c.status,
                 missions.c.match_state,
+                missions.c.canonical_pk,
             ).where(missions.c.partner_pk == partner.pk, missions.c.external_id.in_(chunk))
         )
         found.update({row.external_id: row for row in rows})
@@ -365,12 +373,24 @@ async def close_missions(
             ),
             [{"b_pk": row.pk, "b_state": states[row.pk]} for row in to_close],
         )
-        await promote_duplicates(conn, [row.pk for row in to_close])
-        out.event_seqs = await append_events(
-            conn,
-            [(row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close],
-            now,
-        )
+        promoted = await promote_duplicates(conn, [row.pk for row in to_close])
+        # The merged missions these listings leave show fewer labels; a listing promoted in
+        # place of a closed one now shows its cluster's (and its subscribers hear of it).
+        left = {row.canonical_pk for row in to_close if row.canonical_pk is not None}
+        relabelled = await merge_cluster_labels(conn, sorted(left | set(promoted)))
+        closed: list[Event] = [
+            (row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close
+        ]
+        closed += [(pk, EventType.UPDATED, *pair) for pk, pair in relabelled.items()]
+        unchanged = sorted(set(promoted) - set(relabelled))
+        for chunk in _chunks(unchanged):
+            for pk, state in await conn.execute(
+                select(missions.c.pk, missions.c.match_state).where(
+                    missions.c.pk.in_(chunk), missions.c.status == MissionStatus.OPEN.value
+                )
+            ):
+                closed.append((pk, EventType.UPDATED, state, state))
+        out.event_seqs = await append_events(conn, closed, now)
     for ext in external_ids:
         row = found.get(ext)
         if row is None:
