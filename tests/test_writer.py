@@ -13,7 +13,7 @@ from hub.catalogue.model import Location, MissionDraft, OrganizationDraft
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.tables import mission_events, missions, organizations
-from tests.conftest import Store
+from tests.conftest import GraphQL, Store
 
 
 def draft(ext: str, **kw: Any) -> MissionDraft:
@@ -153,4 +153,28 @@ def test_a_listing_joining_or_changing_in_a_cluster_updates_the_shown_one(
         ("1", "UPDATED"),  # p's listing shows the merged record, which q's listing joined
         ("9", "UPDATED"),
         ("1", "UPDATED"),  # and changed
+    ]
+
+
+def test_locations_read_back_exactly_in_their_order(store: Store, data: GraphQL) -> None:
+    # Children come back as JSON built by the database; SQLite would round a REAL in JSON to 15
+    # digits, so floats travel as text of their 17 digits.
+    spots = [
+        Location(
+            city="Lyon",
+            postal_code="69001",
+            latitude=45.76400470000001,
+            longitude=4.835658999999999,
+        ),
+        Location(city="Paris", postal_code="75011", latitude=48.8589, longitude=2.3795),
+        Location(city="Partout"),
+    ]
+    store.ingest("p", [draft("1", locations=spots)])
+    [node] = data("{ missions { nodes { locations { city latitude longitude } } } }")["missions"][
+        "nodes"
+    ]
+    assert node["locations"] == [
+        {"city": "Lyon", "latitude": 45.76400470000001, "longitude": 4.835658999999999},
+        {"city": "Paris", "latitude": 48.8589, "longitude": 2.3795},
+        {"city": "Partout", "latitude": None, "longitude": None},
     ]

@@ -6,7 +6,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import select
+import orjson
+from sqlalchemy import (
+    Column,
+    Float,
+    ScalarSelect,
+    Select,
+    Table,
+    case,
+    func,
+    literal_column,
+    select,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from hub.catalogue import taxonomy
@@ -60,6 +72,27 @@ class RecordReader:
             self._partners_at = self.clock.monotonic()
         return self._partners
 
+    def _children(self, pks: list[int]) -> Select[Any]:
+        """The missions' organizations (joined) and their locations, causes and skills, each
+        a JSON array built by the database: one round trip instead of four."""
+        return (
+            select(
+                missions.c.pk,
+                *(c.label(f"org_{c.name}") for c in organizations.c if c.name in _ORG_FIELDS),
+                _json_array(
+                    self.dialect,
+                    mission_locations,
+                    [c for c in mission_locations.c if c.name in _LOCATION_FIELDS],
+                ).label("locations"),
+                _json_array(self.dialect, mission_causes, [mission_causes.c.cause]).label("causes"),
+                _json_array(self.dialect, mission_skills, [mission_skills.c.skill]).label("skills"),
+            )
+            .select_from(
+                missions.outerjoin(organizations, organizations.c.pk == missions.c.organization_pk)
+            )
+            .where(missions.c.pk.in_(pks))
+        )
+
     async def _records(
         self, conn: AsyncConnection, rows: Sequence[Any], merge: bool = True
     ) -> list[MissionRecord]:
@@ -67,21 +100,25 @@ class RecordReader:
             return []
         pks = [row["pk"] for row in rows]
         partner_map = await self._partner_map(conn, {row["partner_pk"] for row in rows})
-        org_pks = {row["organization_pk"] for row in rows if row["organization_pk"] is not None}
         orgs: dict[int, OrganizationRecord] = {}
-        if org_pks:
-            org_rows = await conn.execute(
-                select(organizations).where(organizations.c.pk.in_(org_pks))
-            )
-            orgs = {row["pk"]: organization_record(row) for row in org_rows.mappings()}
-        locations: dict[int, list[LocationRecord]] = {pk: [] for pk in pks}
-        loc_rows = await conn.execute(
-            select(mission_locations)
-            .where(mission_locations.c.mission_pk.in_(pks))
-            .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
-        )
-        for loc in loc_rows.mappings():
-            locations[loc["mission_pk"]].append(
+        locations: dict[int, list[LocationRecord]] = {}
+        causes: dict[int, list[str]] = {}
+        skills: dict[int, list[SkillRecord]] = {}
+        # One statement for every mission's organization and children (as JSON arrays).
+        for child in await conn.execute(self._children(pks)):
+            pk = child.pk
+            if child.org_pk is not None:
+                orgs[child.org_pk] = OrganizationRecord(
+                    pk=child.org_pk,
+                    id=child.org_id,
+                    name=child.org_name,
+                    rna=child.org_rna,
+                    siren=child.org_siren,
+                    siret=child.org_siret,
+                    url=child.org_url,
+                    logo=child.org_logo,
+                )
+            locations[pk] = [
                 LocationRecord(
                     street=loc["street"],
                     postal_code=loc["postal_code"],
@@ -89,25 +126,17 @@ class RecordReader:
                     department_code=loc["department_code"],
                     region=loc["region"],
                     country=loc["country"],
-                    latitude=loc["latitude"],
-                    longitude=loc["longitude"],
+                    latitude=_float(loc["latitude"]),
+                    longitude=_float(loc["longitude"]),
                     geo_source=GeoSource(loc["geo_source"]),
                 )
-            )
-        causes: dict[int, list[str]] = {pk: [] for pk in pks}
-        for mission_pk, cause in await conn.execute(
-            select(mission_causes.c.mission_pk, mission_causes.c.cause).where(
-                mission_causes.c.mission_pk.in_(pks)
-            )
-        ):
-            causes[mission_pk].append(cause)
-        skills: dict[int, list[SkillRecord]] = {pk: [] for pk in pks}
-        for mission_pk, skill in await conn.execute(
-            select(mission_skills.c.mission_pk, mission_skills.c.skill).where(
-                mission_skills.c.mission_pk.in_(pks)
-            )
-        ):
-            skills[mission_pk].append(SkillRecord(skill, taxonomy.skill_label(skill)))
+                for loc in sorted(_json_list(child.locations), key=lambda loc: loc["position"])
+            ]
+            causes[pk] = _json_list(child.causes)
+            skills[pk] = [
+                SkillRecord(skill, taxonomy.skill_label(skill))
+                for skill in _json_list(child.skills)
+            ]
         # Other listings of the same mission: its duplicates, or its canonical listing.
         also: dict[int, set[int]] = {pk: set() for pk in pks}
         canonical_of = {row["pk"]: row["canonical_pk"] for row in rows if row["canonical_pk"]}
@@ -123,10 +152,14 @@ class RecordReader:
             missions.c.application_url,
             missions.c.posted_at,
         )
-        related = [
-            *await conn.execute(select(*columns).where(missions.c.canonical_pk.in_(family))),
-            *await conn.execute(select(*columns).where(missions.c.pk.in_(family))),
-        ]
+        related = list(
+            await conn.execute(
+                union_all(
+                    select(*columns).where(missions.c.canonical_pk.in_(family)),
+                    select(*columns).where(missions.c.pk.in_(family)),
+                )
+            )
+        )
         by_root: dict[int, set[int]] = {}
         cluster: dict[int, dict[int, Any]] = {}  # root -> pk -> the listing's row
         for item in related:
@@ -190,6 +223,61 @@ class RecordReader:
         ):
             others.setdefault(row["canonical_pk"], []).append(record)
         return [golden(r, others.get(r.pk, [])) for r in records]
+
+
+_ORG_FIELDS = ("pk", "id", "name", "rna", "siren", "siret", "url", "logo")
+_LOCATION_FIELDS = (
+    "position",
+    "street",
+    "postal_code",
+    "city",
+    "department_code",
+    "region",
+    "country",
+    "latitude",
+    "longitude",
+    "geo_source",
+)
+
+
+def _json_array(dialect: str, table: Table, columns: list[Column[Any]]) -> ScalarSelect[Any]:
+    """The rows of `table` that belong to the mission, as a JSON array: of values for one
+    column, of objects keyed by column name for several."""
+    if len(columns) == 1:
+        item: Any = columns[0]
+    else:
+        build = func.json_object if dialect == "sqlite" else func.json_build_object
+        pairs: list[Any] = []
+        for c in columns:
+            pairs += [literal_column(f"'{c.name}'"), _exact(dialect, c)]
+        item = build(*pairs)
+    aggregate = func.json_group_array(item) if dialect == "sqlite" else func.json_agg(item)
+    return (
+        select(aggregate)
+        .where(table.c.mission_pk == missions.c.pk)
+        .correlate(missions)
+        .scalar_subquery()
+    )
+
+
+def _exact(dialect: str, column: Column[Any]) -> Any:
+    """SQLite writes a REAL into JSON with 15 significant digits (45.76400470000001 comes back
+    45.7640047): a float goes as the text of its 17 digits, which reads back exactly."""
+    if dialect != "sqlite" or not isinstance(column.type, Float):
+        return column
+    return case((column.is_(None), None), else_=func.printf("%!.17g", column))
+
+
+def _float(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+def _json_list(value: Any) -> list[Any]:
+    """A JSON array from the database: text (SQLite, asyncpg's json), or NULL for none
+    (PostgreSQL's json_agg over no rows)."""
+    if value is None:
+        return []
+    return orjson.loads(value) if isinstance(value, str | bytes) else list(value)
 
 
 def partner_health(row: Any, last_run: dict[str, Any] | None) -> str:
