@@ -1,0 +1,250 @@
+"""Recommending missions to an employee: the profile, the weights and the reasons of a score.
+
+Hard constraints (remote preference, radius, availability, status) decide which missions are
+candidates; soft ones add to a score. The database computes the score's terms (hub/storage/
+recommendations.py) so that it can order and page the whole candidate set; this module says
+what each term is worth and turns the terms of one result into reasons a person can read,
+whose weights add up to the score.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from hub.catalogue import taxonomy
+from hub.catalogue.filters import Near
+from hub.catalogue.model import Remote
+from hub.catalogue.records import MissionRecord
+from hub.catalogue.skill_relations import Closeness, closeness
+from hub.errors import FilterError
+
+__all__ = [
+    "Affinity",
+    "EmployeeProfile",
+    "Reason",
+    "ReasonKind",
+    "RecommendationPage",
+    "Recommended",
+    "RemotePreference",
+    "Terms",
+    "Weights",
+    "explain",
+    "remote_weight",
+    "skill_affinities",
+    "soon_window",
+]
+
+
+class RemotePreference(enum.StrEnum):
+    REMOTE_ONLY = "REMOTE_ONLY"
+    ON_SITE_ONLY = "ON_SITE_ONLY"
+    ANY = "ANY"
+
+
+class ReasonKind(enum.StrEnum):
+    SKILL = "SKILL"
+    RELATED_SKILL = "RELATED_SKILL"
+    CAUSE = "CAUSE"
+    DISTANCE = "DISTANCE"
+    REMOTE = "REMOTE"
+    TIME_FITS = "TIME_FITS"
+    STARTS_SOON = "STARTS_SOON"
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeProfile:
+    """What an employee offers and wants; every field is optional."""
+
+    skills: tuple[str, ...] = ()
+    causes: tuple[str, ...] = ()
+    near: Near | None = None
+    remote: RemotePreference = RemotePreference.ANY
+    hours_per_week: float | None = None
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    languages: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = [s for s in self.skills if s not in taxonomy.SKILL_SLUGS]
+        if unknown:
+            raise FilterError(
+                f"profile.skills: unknown skill {unknown[0]!r}; the `skills` query lists them"
+            )
+        if self.hours_per_week is not None and not 0 < self.hours_per_week <= 168:
+            raise FilterError(
+                f"profile.hoursPerWeek must be above 0 and at most 168, got {self.hours_per_week}"
+            )
+        if (
+            self.available_from is not None
+            and self.available_until is not None
+            and self.available_until < self.available_from
+        ):
+            raise FilterError("profile.availableUntil must not be before availableFrom")
+
+    def fingerprint(self) -> str:
+        """Short digest of the profile: a cursor is refused for another profile's ranking."""
+        return hashlib.sha256(repr(self).encode()).hexdigest()[:12]
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """What each reason adds to a score (from the HUB_RECOMMEND_* settings)."""
+
+    skill: float = 3.0
+    related_skill_share: float = 0.6
+    family_skill_share: float = 0.25
+    cause: float = 1.5
+    distance: float = 1.0
+    remote: float = 1.0
+    remote_possible: float = 0.5
+    time_fits: float = 0.5
+    starts_soon: float = 0.3
+    starts_soon_days: int = 30
+
+
+@dataclass(frozen=True, slots=True)
+class Affinity:
+    """What a mission's skill is worth to this employee, and through which of their skills."""
+
+    weight: float
+    closeness: Closeness | None  # None: the employee has this very skill
+    via: str | None = None
+
+
+def skill_affinities(skills: tuple[str, ...], weights: Weights) -> dict[str, Affinity]:
+    """Every skill worth something to an employee with `skills`: theirs at the full skill weight,
+    explicitly related ones and same-family ones at their shares. The best affinity wins; ties
+    go to the employee's first skill, so the reason names one skill, always the same."""
+    share = {
+        Closeness.RELATED: weights.related_skill_share,
+        Closeness.FAMILY: weights.family_skill_share,
+    }
+    found: dict[str, Affinity] = {s: Affinity(weights.skill, None) for s in skills}
+    for own in skills:
+        for skill in taxonomy.SKILLS:
+            if skill.slug in skills:
+                continue
+            close = closeness(own, skill.slug)
+            if close is None or share[close] <= 0:
+                continue
+            weight = weights.skill * share[close]
+            best = found.get(skill.slug)
+            if best is None or weight > best.weight:
+                found[skill.slug] = Affinity(weight, close, own)
+    return found
+
+
+def soon_window(
+    profile: EmployeeProfile, now: datetime, weights: Weights
+) -> tuple[datetime, datetime]:
+    """A mission starting within this window "starts soon": from when the employee is free."""
+    start = max(now, profile.available_from) if profile.available_from else now
+    return start, start + timedelta(days=weights.starts_soon_days)
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    """The score's terms as the database computed them for one mission."""
+
+    skill: float
+    cause: float
+    reach: float  # distance or remote, whichever is worth more
+    distance_km: float | None  # to the nearest located address, when the profile has a point
+    time: float
+    soon: float
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    kind: ReasonKind
+    detail: str
+    weight: float
+
+
+@dataclass(slots=True)
+class Recommended:
+    mission: MissionRecord
+    score: float
+    reasons: list[Reason] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RecommendationPage:
+    items: list[Recommended]
+    cursors: list[str]
+    has_next_page: bool
+    has_previous_page: bool
+
+
+def _hours(low: float | None, high: float | None) -> str:
+    if low is not None and high is not None and high != low:
+        return f"{low:g}-{high:g} h"
+    return f"{low if low is not None else high:g} h"
+
+
+def explain(
+    mission: MissionRecord, terms: Terms, profile: EmployeeProfile, weights: Weights
+) -> list[Reason]:
+    """The reasons of one result's score, best first; their weights add up to the score."""
+    reasons: list[Reason] = []
+    if terms.skill > 0:
+        affinities = skill_affinities(profile.skills, weights)
+        for skill in mission.skills:
+            found = affinities.get(skill.slug)
+            if found is None:
+                continue
+            if found.closeness is None:
+                reasons.append(Reason(ReasonKind.SKILL, skill.label, found.weight))
+                continue
+            own = taxonomy.skill_label(found.via or "")
+            how = (
+                f"related to your skill {own}"
+                if found.closeness is Closeness.RELATED
+                else f"same family as your skill {own}"
+            )
+            reasons.append(Reason(ReasonKind.RELATED_SKILL, f"{skill.label}, {how}", found.weight))
+    if terms.cause > 0:
+        matched = [taxonomy.cause_label(c) for c in mission.causes if c in profile.causes]
+        reasons.append(Reason(ReasonKind.CAUSE, ", ".join(matched), terms.cause))
+    if terms.reach > 0:
+        reasons.append(_reach(mission, terms, profile, weights))
+    if terms.time > 0:
+        commitment = mission.commitment
+        asked = _hours(commitment.hours_per_week_min, commitment.hours_per_week_max)
+        detail = f"asks {asked} a week; you offer {profile.hours_per_week:g} h"
+        reasons.append(Reason(ReasonKind.TIME_FITS, detail, terms.time))
+    if terms.soon > 0 and mission.start_at is not None:
+        detail = f"starts on {mission.start_at.date().isoformat()}"
+        reasons.append(Reason(ReasonKind.STARTS_SOON, detail, terms.soon))
+    reasons.sort(key=lambda r: -r.weight)
+    return reasons
+
+
+def _reach(
+    mission: MissionRecord, terms: Terms, profile: EmployeeProfile, weights: Weights
+) -> Reason:
+    """DISTANCE or REMOTE: the one of the two the database counted (the larger)."""
+    near = profile.near
+    distance = terms.distance_km
+    if near is not None and distance is not None and distance <= near.radius_km:
+        by_distance = weights.distance * (1 - distance / near.radius_km)
+        remote = remote_weight(mission.remote, profile.remote, weights)
+        if by_distance >= remote:
+            return Reason(ReasonKind.DISTANCE, f"{distance:.1f} km away", terms.reach)
+    detail = "fully remote" if mission.remote is Remote.FULL else "can partly be done remotely"
+    return Reason(ReasonKind.REMOTE, detail, terms.reach)
+
+
+def remote_weight(remote: Remote, preference: RemotePreference, weights: Weights) -> float:
+    """What working from home is worth: nothing to an employee who wants to be on site."""
+    if preference is RemotePreference.ON_SITE_ONLY:
+        return 0.0
+    return {
+        Remote.FULL: weights.remote,
+        Remote.POSSIBLE: weights.remote_possible,
+        Remote.NONE: 0.0,
+    }[remote]

@@ -1,0 +1,237 @@
+"""Recommended missions for an employee profile: candidates, score and keyset paging in SQL.
+
+Candidates come from indexed conditions: open, visible under the company's policy, the
+profile's hard constraints (remote preference, radius, availability), and, when the profile
+names skills or causes, at least one close skill or shared cause (mission_skills and
+mission_causes are indexed by value). The database scores each candidate, orders them by
+(score, pk) and returns one page: the catalogue never travels to Python, only the page does.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from sqlalchemy import ColumnElement, Float, and_, case, exists, func, literal, or_, select, true
+
+from hub.catalogue.filters import MissionFilter, Policy
+from hub.catalogue.model import Remote
+from hub.catalogue.ranking import (
+    EmployeeProfile,
+    RecommendationPage,
+    Recommended,
+    RemotePreference,
+    Terms,
+    Weights,
+    explain,
+    remote_weight,
+    skill_affinities,
+    soon_window,
+)
+from hub.errors import BadCursor
+from hub.storage import search
+from hub.storage.rows import MISSION_COLUMNS, RecordReader
+from hub.storage.tables import UTCDateTime, mission_causes, mission_skills, missions
+
+__all__ = ["RecommendationReads"]
+
+_ALLOWED = {
+    RemotePreference.REMOTE_ONLY: (Remote.FULL, Remote.POSSIBLE),
+    RemotePreference.ON_SITE_ONLY: (Remote.NONE, Remote.POSSIBLE),
+    RemotePreference.ANY: (),
+}
+
+
+def _number(value: float) -> ColumnElement[float]:
+    return literal(value, Float)
+
+
+def _larger(dialect: str, a: ColumnElement[float], b: ColumnElement[float]) -> Any:
+    return func.max(a, b) if dialect == "sqlite" else func.greatest(a, b)
+
+
+def _conditions(
+    dialect: str, profile: EmployeeProfile, weights: Weights, policy: Policy | None
+) -> list[ColumnElement[bool]]:
+    """The hard constraints, the company's policy, and the relevance gate."""
+    flt = MissionFilter(
+        remote=_ALLOWED[profile.remote],
+        available_from=profile.available_from,
+        available_until=profile.available_until,
+    )
+    found = list(search.compile_filter(dialect, flt, policy).values())
+    near = profile.near
+    if near is not None and profile.remote is not RemotePreference.REMOTE_ONLY:
+        # The radius holds for the missions the employee would travel to: on-site ones, and
+        # part-remote ones when they want to be on site.
+        within = search.near_condition(dialect, near)
+        if profile.remote is RemotePreference.ANY:
+            within = or_(missions.c.remote.in_([Remote.FULL, Remote.POSSIBLE]), within)
+        found.append(within)
+    gate: list[ColumnElement[bool]] = []
+    if profile.skills:
+        close = list(skill_affinities(profile.skills, weights))
+        gate.append(
+            exists()
+            .where(mission_skills.c.mission_pk == missions.c.pk, mission_skills.c.skill.in_(close))
+            .correlate(missions)
+        )
+    if profile.causes:
+        gate.append(_cause_match(profile.causes))
+    if gate:
+        found.append(or_(*gate))
+    return found
+
+
+def _cause_match(causes: tuple[str, ...]) -> ColumnElement[bool]:
+    return (
+        exists()
+        .where(mission_causes.c.mission_pk == missions.c.pk, mission_causes.c.cause.in_(causes))
+        .correlate(missions)
+    )
+
+
+def _skill_term(profile: EmployeeProfile, weights: Weights) -> ColumnElement[float]:
+    affinities = skill_affinities(profile.skills, weights)
+    if not affinities:
+        return _number(0.0)
+    worth = case(
+        {slug: _number(a.weight) for slug, a in affinities.items()},
+        value=mission_skills.c.skill,
+        else_=_number(0.0),
+    )
+    total = (
+        select(func.sum(worth))
+        .where(
+            mission_skills.c.mission_pk == missions.c.pk,
+            mission_skills.c.skill.in_(list(affinities)),
+        )
+        .correlate(missions)
+        .scalar_subquery()
+    )
+    return func.coalesce(total, _number(0.0))
+
+
+def _terms(
+    dialect: str, profile: EmployeeProfile, weights: Weights, now: datetime
+) -> dict[str, ColumnElement[Any]]:
+    """Each term of the score as a column of the candidate row."""
+    terms: dict[str, ColumnElement[Any]] = {"skill": _skill_term(profile, weights)}
+    terms["cause"] = (
+        case((_cause_match(profile.causes), _number(weights.cause)), else_=_number(0.0))
+        if profile.causes
+        else _number(0.0)
+    )
+    terms["distance"] = (
+        search.nearest_distance(dialect, profile.near) if profile.near else _number(search._FAR)
+    )
+    remote = case(
+        *(
+            (missions.c.remote == mode.value, _number(remote_weight(mode, profile.remote, weights)))
+            for mode in Remote
+        ),
+        else_=_number(0.0),
+    )
+    terms["remote"] = remote
+    hours = profile.hours_per_week
+    asked = func.coalesce(missions.c.hours_per_week_min, missions.c.hours_per_week_max)
+    terms["time"] = (
+        case((asked <= hours, _number(weights.time_fits)), else_=_number(0.0))
+        if hours is not None
+        else _number(0.0)
+    )
+    start, end = soon_window(profile, now, weights)
+    terms["soon"] = case(
+        (
+            missions.c.start_at.between(literal(start, UTCDateTime), literal(end, UTCDateTime)),
+            _number(weights.starts_soon),
+        ),
+        else_=_number(0.0),
+    )
+    return terms
+
+
+def _encode(profile: EmployeeProfile, now: datetime, score: float, pk: int) -> str:
+    payload = {"r": profile.fingerprint(), "n": now.isoformat(), "k": [score, pk]}
+    return base64.urlsafe_b64encode(orjson.dumps(payload)).decode().rstrip("=")
+
+
+def _decode(cursor: str, profile: EmployeeProfile) -> tuple[datetime, float, int]:
+    """The (now, score, pk) a cursor names; refused when it ranks another profile."""
+    try:
+        payload = orjson.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+        score, pk = payload["k"]
+        now = datetime.fromisoformat(payload["n"])
+        fingerprint = payload["r"]
+        if not isinstance(score, int | float) or not isinstance(pk, int) or now.tzinfo is None:
+            raise BadCursor("after: malformed cursor")
+    except (binascii.Error, ValueError, TypeError, KeyError, orjson.JSONDecodeError) as exc:
+        raise BadCursor("after: malformed cursor") from exc
+    if fingerprint != profile.fingerprint():
+        raise BadCursor("after: this cursor belongs to another profile's recommendations")
+    return now.astimezone(UTC), float(score), pk
+
+
+class RecommendationReads(RecordReader):
+    """Missions ranked for one employee profile, under the company's policy."""
+
+    async def recommend(
+        self,
+        profile: EmployeeProfile,
+        weights: Weights,
+        first: int,
+        after: str | None,
+        policy: Policy | None = None,
+    ) -> RecommendationPage:
+        now = self.clock.now()
+        position: tuple[float, int] | None = None
+        if after is not None:
+            now, score_at, pk_at = _decode(after, profile)
+            position = (score_at, pk_at)
+        columns = _terms(self.dialect, profile, weights, now)
+        candidates = (
+            select(missions.c.pk.label("pk"), *(c.label(n) for n, c in columns.items()))
+            .where(and_(true(), *_conditions(self.dialect, profile, weights, policy)))
+            .subquery("candidates")
+        )
+        cols = candidates.c
+        by_distance = _number(0.0)
+        if profile.near is not None:
+            radius = profile.near.radius_km
+            by_distance = case(
+                (cols.distance <= radius, weights.distance * (1 - cols.distance / radius)),
+                else_=_number(0.0),
+            )
+        reach = _larger(self.dialect, by_distance, cols.remote)
+        score = (cols.skill + cols.cause + reach + cols.time + cols.soon).label("score")
+        stmt = select(*MISSION_COLUMNS, cols.skill, cols.cause, cols.distance, cols.time)
+        stmt = stmt.add_columns(cols.soon, reach.label("reach"), score)
+        stmt = stmt.join_from(candidates, missions, missions.c.pk == cols.pk)
+        if position is not None:
+            score_at, pk_at = position
+            stmt = stmt.where(or_(score < score_at, and_(score == score_at, missions.c.pk < pk_at)))
+        stmt = stmt.order_by(score.desc(), missions.c.pk.desc()).limit(first + 1)
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(stmt)).mappings().all()
+            records = await self._records(conn, rows[:first])
+        items: list[Recommended] = []
+        cursors: list[str] = []
+        for row, record in zip(rows, records, strict=False):
+            terms = Terms(
+                skill=row["skill"],
+                cause=row["cause"],
+                reach=row["reach"],
+                distance_km=row["distance"] if row["distance"] < search._FAR else None,
+                time=row["time"],
+                soon=row["soon"],
+                score=row["score"],
+            )
+            if terms.distance_km is not None:
+                record.distance_km = terms.distance_km
+            reasons = explain(record, terms, profile, weights)
+            items.append(Recommended(record, terms.score, reasons))
+            cursors.append(_encode(profile, now, terms.score, record.pk))
+        return RecommendationPage(items, cursors, len(rows) > first, after is not None)
