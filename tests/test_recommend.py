@@ -86,6 +86,8 @@ MISSIONS = [
     _m("R9", ["jardinage"], ["environnement"]),
     # Own skill, in Lyon but part remote: reachable from home unless on site is wanted.
     _m("R10", ["comptabilité"], [], remote=Remote.POSSIBLE, locations=LYON),
+    # Three skills of the accountant's family, fully remote: the best counts, the others less.
+    _m("R11", ["achats", "logistique", "qualité"], [], remote=Remote.FULL),
 ]  # fmt: skip
 
 
@@ -123,7 +125,7 @@ def test_every_reason_is_named_and_the_weights_add_up_to_the_score(
     results = recommend(data, ACCOUNTANT)
     by_id = {r["mission"]["externalId"]: r for r in results}
     assert ids(results)[0] == "R1"
-    assert set(by_id) == {"R1", "R2", "R3", "R4", "R6", "R7", "R10"}
+    assert set(by_id) == {"R1", "R2", "R3", "R4", "R6", "R7", "R10", "R11"}
     best = reasons(by_id["R1"])
     assert best["SKILL"] == ["Comptabilité"]
     assert best["CAUSE"] == ["Solidarité et insertion"]
@@ -158,6 +160,17 @@ def test_every_reason_is_named_and_the_weights_add_up_to_the_score(
     assert related[0] > family[0]
 
 
+def test_a_long_list_of_loosely_close_skills_does_not_outrank_one_close_skill(
+    catalogue: Store, data: GraphQL
+) -> None:
+    by_id = {ids([r])[0]: r for r in recommend(data, ACCOUNTANT)}
+    many = by_id["R11"]["match"]["reasons"]
+    skills = [r["weight"] for r in many if r["kind"] == "RELATED_SKILL"]
+    assert len(skills) == 3
+    assert skills[1] == skills[2] == pytest.approx(skills[0] * 0.25)
+    assert by_id["R11"]["match"]["score"] < by_id["R2"]["match"]["score"]  # one related skill
+
+
 def test_distance_falls_with_the_km(catalogue: Store, data: GraphQL) -> None:
     near = recommend(data, {"causes": ["SOLIDARITE_INSERTION"], "near": PARIS})
     far = recommend(
@@ -175,8 +188,8 @@ def test_a_profile_without_skills_or_causes_ranks_by_reach_and_time(
     catalogue: Store, data: GraphQL
 ) -> None:
     results = recommend(data, {"remote": "REMOTE_ONLY"})
-    assert ids(results)[:2] == ["R3", "R2"]  # fully remote, newest first on a tie
-    assert set(ids(results)) == {"R2", "R3", "R10"}
+    assert ids(results)[:3] == ["R11", "R3", "R2"]  # fully remote, the last received first
+    assert set(ids(results)) == {"R2", "R3", "R10", "R11"}
 
 
 # --- hard constraints ------------------------------------------------------------------------
@@ -184,7 +197,7 @@ def test_a_profile_without_skills_or_causes_ranks_by_reach_and_time(
 
 def test_remote_only_leaves_out_on_site_missions(catalogue: Store, data: GraphQL) -> None:
     found = ids(recommend(data, {**ACCOUNTANT, "remote": "REMOTE_ONLY"}))
-    assert set(found) == {"R2", "R3", "R10"}
+    assert set(found) == {"R2", "R3", "R10", "R11"}
 
 
 def test_on_site_only_leaves_out_remote_missions_and_holds_part_remote_ones_to_the_radius(

@@ -34,6 +34,7 @@ __all__ = [
     "explain",
     "remote_weight",
     "skill_affinities",
+    "skill_reasons",
     "soon_window",
 ]
 
@@ -96,6 +97,7 @@ class Weights:
     skill: float = 3.0
     related_skill_share: float = 0.6
     family_skill_share: float = 0.25
+    extra_skill_share: float = 0.25
     cause: float = 1.5
     distance: float = 1.0
     remote: float = 1.0
@@ -192,21 +194,7 @@ def explain(
     """The reasons of one result's score, best first; their weights add up to the score."""
     reasons: list[Reason] = []
     if terms.skill > 0:
-        affinities = skill_affinities(profile.skills, weights)
-        for skill in mission.skills:
-            found = affinities.get(skill.slug)
-            if found is None:
-                continue
-            if found.closeness is None:
-                reasons.append(Reason(ReasonKind.SKILL, skill.label, found.weight))
-                continue
-            own = taxonomy.skill_label(found.via or "")
-            how = (
-                f"related to your skill {own}"
-                if found.closeness is Closeness.RELATED
-                else f"same family as your skill {own}"
-            )
-            reasons.append(Reason(ReasonKind.RELATED_SKILL, f"{skill.label}, {how}", found.weight))
+        reasons += skill_reasons(mission, profile, weights)
     if terms.cause > 0:
         matched = [taxonomy.cause_label(c) for c in mission.causes if c in profile.causes]
         reasons.append(Reason(ReasonKind.CAUSE, ", ".join(matched), terms.cause))
@@ -221,6 +209,32 @@ def explain(
         detail = f"starts on {mission.start_at.date().isoformat()}"
         reasons.append(Reason(ReasonKind.STARTS_SOON, detail, terms.soon))
     reasons.sort(key=lambda r: -r.weight)
+    return reasons
+
+
+def skill_reasons(
+    mission: MissionRecord, profile: EmployeeProfile, weights: Weights
+) -> list[Reason]:
+    """One reason for each of the mission's skills close to the employee's: the best counts
+    whole, each other one `extra_skill_share` of its weight (the SQL term says the same)."""
+    affinities = skill_affinities(profile.skills, weights)
+    close = [
+        (skill, affinities[skill.slug]) for skill in mission.skills if skill.slug in affinities
+    ]
+    close.sort(key=lambda pair: -pair[1].weight)  # stable: the mission's order on a tie
+    reasons: list[Reason] = []
+    for rank, (skill, found) in enumerate(close):
+        weight = found.weight if rank == 0 else found.weight * weights.extra_skill_share
+        if found.closeness is None:
+            reasons.append(Reason(ReasonKind.SKILL, skill.label, weight))
+            continue
+        own = taxonomy.skill_label(found.via or "")
+        how = (
+            f"related to your skill {own}"
+            if found.closeness is Closeness.RELATED
+            else f"same family as your skill {own}"
+        )
+        reasons.append(Reason(ReasonKind.RELATED_SKILL, f"{skill.label}, {how}", weight))
     return reasons
 
 

@@ -103,8 +103,10 @@ def _skill_term(profile: EmployeeProfile, weights: Weights) -> ColumnElement[flo
         value=mission_skills.c.skill,
         else_=_number(0.0),
     )
+    # The best skill counts whole, each other one its share (see ranking.skill_reasons).
+    best = func.max(worth)
     total = (
-        select(func.sum(worth))
+        select(best + weights.extra_skill_share * (func.sum(worth) - best))
         .where(
             mission_skills.c.mission_pk == missions.c.pk,
             mission_skills.c.skill.in_(list(affinities)),
