@@ -14,7 +14,7 @@ import pytest
 from starlette.testclient import TestClient
 
 from hub.catalogue.filters import Policy
-from hub.catalogue.model import Location, MissionDraft, Remote
+from hub.catalogue.model import EngagementType, Location, MissionDraft, Remote
 from hub.catalogue.skill_relations import Closeness, closeness, related_skills
 from hub.clock import ManualClock
 from hub.settings import Settings
@@ -64,6 +64,7 @@ def _m(external_id: str, skills: list[str], causes: list[str], **kw: Any) -> Mis
 
 
 LYON = [Location(postal_code="69001", city="Lyon")]
+CIVIC_SERVICE = EngagementType.CIVIC_SERVICE
 MISSIONS = [
     # Everything fits: own skill, cause, 2 km, 2-4 h, starts in ten days.
     _m("R1", ["comptabilité"], ["solidarite-insertion"], hours_per_week_min=2,
@@ -88,6 +89,8 @@ MISSIONS = [
     _m("R10", ["comptabilité"], [], remote=Remote.POSSIBLE, locations=LYON),
     # Three skills of the accountant's family, fully remote: the best counts, the others less.
     _m("R11", ["achats", "logistique", "qualité"], [], remote=Remote.FULL),
+    # Own skill, but a civic service: for people aged 16 to 25, not for employees.
+    _m("R12", ["comptabilité"], ["solidarite-insertion"], engagement_type=CIVIC_SERVICE),
 ]  # fmt: skip
 
 
@@ -218,9 +221,11 @@ def test_availability_leaves_out_missions_outside_the_window(
     assert {"R1", "R2", "R10"} <= found
 
 
-def test_closed_and_out_of_radius_missions_never_come(catalogue: Store, data: GraphQL) -> None:
+def test_closed_out_of_radius_and_civic_service_missions_never_come(
+    catalogue: Store, data: GraphQL
+) -> None:
     found = set(ids(recommend(data, ACCOUNTANT)))
-    assert not found & {"R5", "R8", "R9"}
+    assert not found & {"R5", "R8", "R9", "R12"}
     assert "R5" in ids(recommend(data, {**ACCOUNTANT, "near": None}))
 
 

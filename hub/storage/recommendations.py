@@ -18,7 +18,7 @@ import orjson
 from sqlalchemy import ColumnElement, Float, and_, case, exists, func, literal, or_, select, true
 
 from hub.catalogue.filters import MissionFilter, Policy
-from hub.catalogue.model import Remote
+from hub.catalogue.model import EngagementType, Remote
 from hub.catalogue.ranking import (
     EmployeeProfile,
     RecommendationPage,
@@ -44,6 +44,10 @@ _ALLOWED = {
     RemotePreference.ANY: (),
 }
 
+# A civic service (service civique) is a contract for people aged 16 to 25, never something a
+# company's employee can take up; every other kind of engagement is.
+_FOR_EMPLOYEES = tuple(e for e in EngagementType if e is not EngagementType.CIVIC_SERVICE)
+
 
 def _number(value: float) -> ColumnElement[float]:
     return literal(value, Float)
@@ -58,6 +62,7 @@ def _conditions(
 ) -> list[ColumnElement[bool]]:
     """The hard constraints, the company's policy, and the relevance gate."""
     flt = MissionFilter(
+        engagement_types=_FOR_EMPLOYEES,
         remote=_ALLOWED[profile.remote],
         available_from=profile.available_from,
         available_until=profile.available_until,
