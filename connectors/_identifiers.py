@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from connectors._parse import _flatten, scalar_text
+from hub.catalogue.identifiers import RNA_PATTERN, luhn_valid, valid_siren, valid_siret
 
 __all__ = [
     "Identifiers",
@@ -21,9 +22,8 @@ __all__ = [
     "valid_siret",
 ]
 
-_RNA_NAMED = re.compile(r"W[0-9A-Z]{9}")
+_RNA_NAMED = RNA_PATTERN
 _RNA = re.compile(r"W\d[0-9A-Z]\d{7}")
-_LA_POSTE = "356000000"
 _ID_SEPARATORS = re.compile(r"[\s.\-]")
 _NAME_WORDS = re.compile(r"[A-Z]?[a-z]+|[A-Z]+(?![a-z])|\d+")
 # Words of a field name that say it holds an official identifier, or just some id.
@@ -45,29 +45,6 @@ def rna(value: object) -> str | None:
         return None
     text = text.replace(" ", "").upper()
     return text if _RNA_NAMED.fullmatch(text) else None
-
-
-def luhn_valid(digits: str) -> bool:
-    """The Luhn checksum that every SIREN and (but La Poste's) SIRET satisfies."""
-    total = 0
-    for position, char in enumerate(reversed(digits)):
-        value = int(char) * (2 if position % 2 else 1)
-        total += value - 9 if value > 9 else value
-    return total % 10 == 0
-
-
-def valid_siren(digits: str) -> bool:
-    return len(digits) == 9 and digits.isdigit() and luhn_valid(digits)
-
-
-def valid_siret(digits: str) -> bool:
-    """14 digits, Luhn-valid; La Poste's establishments (SIREN 356000000) may fail Luhn, their
-    digits adding up to a multiple of 5 instead (INSEE's exception)."""
-    if len(digits) != 14 or not digits.isdigit():
-        return False
-    if digits.startswith(_LA_POSTE) and sum(map(int, digits)) % 5 == 0:
-        return True
-    return luhn_valid(digits)
 
 
 def siren_siret(siren: object, siret: object) -> tuple[str | None, str | None]:

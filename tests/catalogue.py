@@ -25,8 +25,8 @@ def d(y: int, m: int, day: int) -> datetime:
 
 
 CODE_SOLIDAIRE = OrganizationDraft(name="Code Solidaire", rna="W751000001")
-EPICERIE = OrganizationDraft(name="Épicerie du Coin", rna="W691000002", siren="123456789")
-FESTIVAL = OrganizationDraft(name="Festival des Lumières Partagées", siren="987654321")
+EPICERIE = OrganizationDraft(name="Épicerie du Coin", rna="W691000002", siren="123456782")
+FESTIVAL = OrganizationDraft(name="Festival des Lumières Partagées", siren="987654324")
 
 
 def _m(external_id: str, title: str, **kw: object) -> MissionDraft:

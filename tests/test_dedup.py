@@ -341,6 +341,13 @@ ORGANIZATIONS = [
     (("Organisation 01",), ("Autre Organisation 01",), False),
     (("Banque Alimentaire du Rhône",), ("Banque Alimentaire de la Gironde",), False),
     (("Médecins du Monde",), ("Médecins Sans Frontières",), False),
+    # Acronyms skip small words unevenly: first and last initials kept, some in between skipped.
+    (("Solidarités Nouvelles face au Chômage",), ("SNC",), True),
+    (("Nos Quartiers ont du Talent",), ("NQT",), True),
+    (("Nos Quartiers ont du Talent",), ("NQA",), False),  # the last initial must agree
+    (("Nos Quartiers ont du Talent",), ("QT",), False),  # and the first
+    (("Secours Catholique",), ("SC",), True),
+    (("Solidarités Nouvelles face au Chômage",), ("SF",), False),  # two letters: exact only
     (("Croix-Rouge française", "W751234567"), ("CRF", "w751234567"), True),
     (("Les Restos du Cœur", "W751234567"), ("Les Restos du Cœur", "W691234567"), False),
     (("Entraide Lyon", None, "123456789"), ("Amis de Lyon", None, None, "12345678900012"), True),
@@ -400,3 +407,43 @@ def test_listings_name_every_partners_listing(store: Store, data: GraphQL) -> No
     store.close("pb", ["b0"])
     [node] = data(query)["missions"]["nodes"]
     assert [listing["externalId"] for listing in node["listings"]] == ["a0"]
+
+
+def test_a_merged_mission_is_found_by_any_listings_causes_and_skills(
+    store: Store, data: GraphQL
+) -> None:
+    case = CASES[0]
+    store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[])])
+    store.ingest("pb", [replace(_draft(case, "b", 0), causes=["Éducation"], skills=["Comptable"])])
+    query = """query($f: MissionFilterInput) { missions(filter: $f) { totalCount
+               nodes { externalId causes { value } skills { slug } } } }"""
+    for criterion in ({"causes": ["EDUCATION"]}, {"skills": ["comptabilite"]}):
+        found = data(query, {"f": criterion})["missions"]
+        # The shown listing, once, with the union its golden record shows.
+        assert found["totalCount"] == 1, criterion
+        [node] = found["nodes"]
+        assert node["externalId"] == "a0"
+        assert {c["value"] for c in node["causes"]} >= {"EDUCATION", "SOLIDARITE_INSERTION"}
+        assert [s["slug"] for s in node["skills"]] == ["comptabilite"]
+    # A closed listing no longer lends its labels.
+    store.close("pb", ["b0"])
+    assert data(query, {"f": {"causes": ["EDUCATION"]}})["missions"]["totalCount"] == 0
+    # Naming partners searches each partner's own listing by its own labels.
+    by_partner = data(query, {"f": {"causes": ["SOLIDARITE_INSERTION"], "partners": ["pa"]}})
+    assert by_partner["missions"]["totalCount"] == 1
+
+
+def test_facets_count_a_merged_mission_under_every_listings_labels(
+    store: Store, data: GraphQL
+) -> None:
+    case = CASES[0]
+    store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[])])
+    store.ingest("pb", [replace(_draft(case, "b", 0), causes=["Éducation"], skills=["Comptable"])])
+    query = (
+        """{ missions { totalCount facets { causes { value count } skills { value count } } } }"""
+    )
+    found = data(query)["missions"]
+    assert found["totalCount"] == 1
+    causes = {f["value"]: f["count"] for f in found["facets"]["causes"]}
+    assert causes == {"education": 1, "solidarite-insertion": 1}
+    assert found["facets"]["skills"] == [{"value": "comptabilite", "count": 1}]

@@ -165,6 +165,15 @@ CASES: list[tuple[str, list[MissionRecord], Callable[[MissionRecord], Any], Any]
         "Action contre la Faim",
     ),
     (
+        "organization: the name over the legal form a platform puts first",
+        [
+            listing(1, organization=_org("Association Lire et faire lire")),
+            listing(2, organization=_org("Lire et faire lire")),
+        ],
+        lambda g: _name(g),
+        "Lire et faire lire",
+    ),
+    (
         "organization: a capitalised first article is no Title Case",
         [
             listing(1, organization=_org("La Cimade")),

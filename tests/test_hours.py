@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from hub.catalogue.hours import hours_per_week
+from hub.catalogue.hours import hours_per_week, schedule_hours
 
 
 @pytest.mark.parametrize(
@@ -93,3 +93,30 @@ def test_no_amount_per_period_is_none(text: str | None) -> None:
 )
 def test_hours_stated_in_a_description(text: str, expected: tuple[float, float] | None) -> None:
     assert hours_per_week(text) == expected
+
+
+# A schedule field is the mission's rhythm: an amount of hours alone in it is per week.
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("entre 2 et 4 h", (2.0, 4.0)),
+        ("2 à 4 heures", (2.0, 4.0)),
+        ("3h", (3.0, 3.0)),
+        ("2–4 hours", (2.0, 4.0)),
+        ("environ 2 heures", (2.0, 2.0)),
+        ("3 h à 5 h par semaine", (3.0, 5.0)),  # an amount per period reads as everywhere
+        ("une demi-journée par semaine", (3.5, 3.5)),
+    ],
+)
+def test_a_schedule_of_hours_alone_is_per_week(text: str, expected: tuple[float, float]) -> None:
+    assert schedule_hours(text) == expected
+
+
+# Only an amount of hours alone: days state a mission's length, a time of day is no amount, and
+# a schedule that says more than the amount is read as any text is (a period is needed).
+@pytest.mark.parametrize(
+    "text",
+    [None, "", "Flexible", "3 jours", "10h30", "2 à 4 heures, selon vos disponibilités"],
+)
+def test_a_schedule_that_is_not_hours_alone_needs_a_period(text: str | None) -> None:
+    assert schedule_hours(text) is None

@@ -130,7 +130,8 @@ def test_hours_per_week_come_from_the_schedule_text_when_not_given() -> None:
         ("entre 2 et 4 h par semaine", (2.0, 4.0)),
         ("2-4 hours a week", (2.0, 4.0)),
         ("3 h par semaine", (3.0, 3.0)),
-        ("entre 2 et 4 h", (None, None)),  # no period: no guess
+        ("entre 2 et 4 h", (2.0, 4.0)),  # hours alone: the schedule field implies the week
+        ("3 jours", (None, None)),  # days alone state a length, not a rhythm: no guess
     ],
 )
 def test_an_hour_range_in_the_schedule_sets_both_ends(

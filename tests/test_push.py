@@ -208,3 +208,30 @@ def test_partner_writes_are_audited(alpha: Partner, settings: Settings) -> None:
     events = run(go())
     assert [event for event, _ in events] == ["partner.upsert", "partner.close"]
     assert events[0][1]["counts"]["refused"] == 1 and events[0][1]["partner"] == "alpha"
+
+
+def test_organization_identifiers_are_checked_and_a_bad_one_refuses_its_item_only(
+    alpha: Partner, data: Any
+) -> None:
+    good = {"name": "Entraide Rennes", "siren": "732 829 320", "siret": "73282932000074"}
+    result = alpha.upsert(
+        item("ok", organization=good),
+        item("bad-siren", organization={"name": "Entraide", "siren": "123456789"}),
+        item("bad-siret", organization={"name": "Entraide", "siret": "73282932000075"}),
+        item("bad-rna", organization={"name": "Entraide", "rna": "W12"}),
+        item(
+            "other",
+            organization={"name": "Entraide", "siren": "732829320", "siret": "55208131766522"},
+        ),
+    )
+    assert statuses(result) == ["CREATED", "REFUSED", "REFUSED", "REFUSED", "REFUSED"]
+    reasons = [r["errors"][0]["message"] for r in result["results"][1:]]
+    assert "SIREN '123456789' is not 9 digits passing the Luhn check" in reasons[0]
+    assert "SIRET '73282932000075'" in reasons[1]
+    assert "RNA 'W12'" in reasons[2]
+    assert "not an establishment of SIREN" in reasons[3]
+    # The good one is stored with its identifiers written without separators.
+    shown = data(
+        '{ mission(id: "%s") { organization { siren siret } } }' % mission_id("alpha", "ok")
+    )
+    assert shown["mission"]["organization"] == {"siren": "732829320", "siret": "73282932000074"}

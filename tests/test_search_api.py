@@ -400,7 +400,7 @@ def test_mission_and_node_by_id(seeded: Store, data: GraphQL) -> None:
     assert mission["organization"] == {
         "name": "Épicerie du Coin",
         "rna": "W691000002",
-        "siren": "123456789",
+        "siren": "123456782",
     }
     assert result["node"] == {"__typename": "Mission", "id": a2, "externalId": "A2"}
 

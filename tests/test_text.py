@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hub.catalogue.text import fold, search_text, stem, tokens
 
 
 def test_fold_strips_case_accents_and_ligatures() -> None:
     assert fold("Mémoire ÉCOLE Œuvre Noël") == "memoire ecole oeuvre noel"
+
+
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae", "ß": "ss", "ø": "o", "đ": "d", "ł": "l"})
+
+
+def _fold_by_definition(value: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", value.lower().translate(_LIGATURES))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+# fold works character by character from a table; it must equal the definition (NFKD of the
+# whole text, combining marks dropped), whatever the text: decomposed accents, ligatures, marks
+# on their own, any script.
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=40)
+    | st.sampled_from(
+        ["Éé\u0301 œuvre ŒUVRE", "ﬁ ½ ² ™", "e\u0301\u0327", "Łódź Øresund Straße", "\u0301"]
+    )
+)
+def test_fold_is_nfkd_without_marks(text: str) -> None:
+    assert fold(text) == _fold_by_definition(text)
 
 
 @pytest.mark.parametrize(

@@ -100,19 +100,19 @@ def test_organizations_merge_on_any_shared_identifier(store: Store, settings: Se
         "p",
         [
             draft("1", organization=OrganizationDraft(name="Les Amis", rna="W123456789")),
-            draft("2", organization=OrganizationDraft(name="LES AMIS asso", siren="111222333")),
+            draft("2", organization=OrganizationDraft(name="LES AMIS asso", siren="111222337")),
         ],
     )
     store.ingest(
         "q",
         [
             draft("1", organization=OrganizationDraft(name="Amis", rna="W123456789")),
-            draft("2", organization=OrganizationDraft(name="Autre", siret="11122233300011")),
+            draft("2", organization=OrganizationDraft(name="Autre", siret="11122233700011")),
             draft("3", organization=OrganizationDraft(name="les amis")),  # no id: same name
         ],
     )
     orgs = rows(settings, select(organizations.c.name, organizations.c.siret).order_by("pk"))
-    # q's SIRET belongs to the legal unit of SIREN 111222333: the same organization, which q's
+    # q's SIRET belongs to the legal unit of SIREN 111222337: the same organization, which q's
     # write does not change (p created it). A name alone links to q's own organizations only.
     assert orgs == [("Les Amis", None), ("LES AMIS asso", None), ("les amis", None)]
     linked = rows(

@@ -312,8 +312,24 @@ def _names_agree(a: OrganizationIdentity, b: OrganizationIdentity) -> bool:
         for name in one.names:
             if len(name) == 1:
                 [word] = name
-                if 2 <= len(word) <= 6 and word.isalpha() and word in other.initials:
+                if 2 <= len(word) <= 6 and word.isalpha() and _acronym_of(word, other.initials):
                     return True
+    return False
+
+
+def _acronym_of(word: str, initials: frozenset[str]) -> bool:
+    """The word is one of the initials, or (three letters at least) it keeps the first and last
+    initials and skips some in between, as acronyms skip small words unevenly: "SNC" ~
+    "Solidarités Nouvelles face au Chômage" (snfac), "NQT" ~ "Nos Quartiers ont du Talent"."""
+    if word in initials:
+        return True
+    if len(word) < 3:
+        return False
+    for full in initials:
+        if full[0] == word[0] and full[-1] == word[-1]:
+            letters = iter(full)
+            if all(letter in letters for letter in word):
+                return True
     return False
 
 

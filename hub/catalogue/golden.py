@@ -12,7 +12,8 @@ title         the cleanest: platform decoration removed (hub.catalogue.text.clea
               another listing has them; English words where another listing is French); ties
               go to the shown listing
 organization  the full name over an acronym or an all-capitals, Title Case ("Contre La"),
-              accent-less or shorter spelling (same flaws); identifiers (RNA, SIREN, SIRET):
+              legal form first ("Association X"), accent-less or shorter spelling (same
+              flaws); identifiers (RNA, SIREN, SIRET):
               the first listing, shown one first, that has each; url and logo: the shown
               listing's own only (another partner's copy never restyles it)
 locations     the most precise: a street over a postal code over a city over none; for a FULLY
@@ -105,6 +106,7 @@ def _best_title(listings: Sequence[MissionRecord]) -> str:
 
 
 _ARTICLES = frozenset({"le", "la", "les", "de", "du", "des", "et", "au", "aux", "d", "l"})
+_LEGAL_FORMS = frozenset({"association", "asso", "assoc"})
 
 
 def _name_flaws(name: str, accented_elsewhere: bool) -> tuple[int, int]:
@@ -115,7 +117,16 @@ def _name_flaws(name: str, accented_elsewhere: bool) -> tuple[int, int]:
     # Every word capitalised, French articles too ("Action Contre La Faim"): a platform's
     # Title Case, as all capitals is; an association writes its articles in lower case.
     title_case = not shouting and any(w[:1].isupper() and w.lower() in _ARTICLES for w in words[1:])
-    flaws = acronym + shouting + title_case + (accented_elsewhere and not _has_accents(name))
+    # A legal form in front of the name ("Association Lire et faire lire"): a platform's
+    # habit of filing organizations by form, not the name the association goes by.
+    legal_form = len(words) > 1 and words[0].lower() in _LEGAL_FORMS
+    flaws = (
+        acronym
+        + shouting
+        + title_case
+        + legal_form
+        + (accented_elsewhere and not _has_accents(name))
+    )
     return flaws, -len(name)
 
 

@@ -5,11 +5,12 @@ an amount (a number, a range, or words such as "une demi-journée"), a unit (hou
 days, evenings) and a period (week, month, day, year). Anything else gives None rather than a
 guess.
 
-A range without a period ("entre 2 et 4 h") stays unread, on purpose: no format the hub pulls
-has a weekly-hours field (API Engagement's `schedule` and Idealist's `expectedTime` are free
-text that also holds "Ponctuel", "One-time", "Flexible"), so nothing says the amount is per
-week rather than the whole mission's length. Read it only once a format's own field is known
-to be weekly hours, in that format's connector.
+A schedule field is a mission's rhythm (API Engagement's `schedule`: "Rythme de la mission",
+Idealist's `expectedTime`): when it holds nothing but an amount of hours ("entre 2 et 4 h",
+"3h"), the week is implied and `schedule_hours` reads it per week. Anywhere else (a
+description, or a schedule that says more than the amount) an amount without a period stays
+unread, since "2 à 4 heures" in a sentence may be the whole mission's length; days without a
+period ("3 jours") are read nowhere, being the usual way to state a mission's length.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import re
 
 from hub.catalogue.text import fold
 
-__all__ = ["DAY_HOURS", "HALF_DAY_HOURS", "hours_per_week"]
+__all__ = ["DAY_HOURS", "HALF_DAY_HOURS", "hours_per_week", "schedule_hours"]
 
 HALF_DAY_HOURS = 3.5  # a French working half-day
 DAY_HOURS = 7.0  # a French working day (35-hour week)
@@ -54,6 +55,11 @@ _PATTERN = re.compile(
     rf"(?:(?:a|-|to|ou|or|et|and)\s*(?P<high>{_NUMBER}))?\s*(?P<unit>{_UNIT})\b"
     rf"(?:\s*(?:par|per|/|a|every|chaque|each|une|la|le|by)\s*)*\s*(?P<period>{_PERIOD})\b"
 )
+# A schedule that is only an amount of hours: "entre 2 et 4 h", "2 à 4 heures", "3h", "environ 2h".
+_BARE_HOURS = re.compile(
+    rf"^(?:entre |environ |about |around )?(?P<low>{_NUMBER})\s*(?:h|heures?|hrs?|hours?)?\s*"
+    rf"(?:(?:a|-|to|et|and)\s*(?P<high>{_NUMBER}))?\s*(?:h|heures?|hrs?|hours?)\.?$"
+)
 _SPACES = re.compile(r"[\s'’_]+")
 _HOURS_MINUTES = re.compile(r"\b(\d+)\s*h\s*(\d{2})\b")
 
@@ -87,3 +93,24 @@ def hours_per_week(text: str | None) -> tuple[float, float] | None:
     if high < low:
         low, high = high, low
     return round(low, 2), round(high, 2)
+
+
+def schedule_hours(text: str | None) -> tuple[float, float] | None:
+    """(min, max) hours per week from a schedule field: an amount per period, or an amount of
+    hours alone, the week being implied by the field (see the module's docstring).
+
+    >>> schedule_hours("entre 2 et 4 h")
+    (2.0, 4.0)
+    >>> schedule_hours("2 à 4 heures, selon vos disponibilités") is None
+    True
+    """
+    stated = hours_per_week(text)
+    if stated is not None or not text:
+        return stated
+    normal = _SPACES.sub(" ", fold(text)).strip().replace("\u2013", "-").replace("\u2014", "-")
+    match = _BARE_HOURS.match(normal)
+    if match is None:
+        return None
+    low = _number(match["low"])
+    high = _number(match["high"]) if match["high"] else low
+    return (round(min(low, high), 2), round(max(low, high), 2))

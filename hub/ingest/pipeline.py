@@ -15,7 +15,8 @@ import nh3
 import orjson
 
 from hub.catalogue import geo, taxonomy
-from hub.catalogue.hours import hours_per_week
+from hub.catalogue.hours import hours_per_week, schedule_hours
+from hub.catalogue.identifiers import compact_identifiers, identifier_problem
 from hub.catalogue.model import (
     EngagementType,
     GeoSource,
@@ -132,6 +133,11 @@ def _check(draft: MissionDraft) -> str | None:
     for hours in (draft.hours_per_week_min, draft.hours_per_week_max):
         if hours is not None and not 0 <= hours <= 168:
             return f"hours per week out of range: {hours}"
+    if draft.organization is not None:
+        org = draft.organization
+        problem = identifier_problem(org.rna, org.siren, org.siret)
+        if problem is not None:
+            return problem
     for location in draft.locations:
         if location.latitude is not None and not -90 <= location.latitude <= 90:
             return f"latitude out of range: {location.latitude}"
@@ -150,6 +156,8 @@ def _hash(draft: MissionDraft, causes: list[str], skills: list[str]) -> str:
 def prepare(draft: MissionDraft, labels: taxonomy.LabelMap | None = None) -> Prepared | Refusal:
     """Validate and enrich one draft; never raises for bad data, refuses with a reason. Labels
     go through the operator's `labels` (the partner's map, then global synonyms) first."""
+    if draft.organization is not None:
+        draft = replace(draft, organization=compact_identifiers(draft.organization))
     problem = _check(draft)
     if problem is not None:
         return Refusal(draft.external_id or None, problem)
@@ -166,8 +174,13 @@ def prepare(draft: MissionDraft, labels: taxonomy.LabelMap | None = None) -> Pre
     hours_min, hours_max = draft.hours_per_week_min, draft.hours_per_week_max
     if hours_min is None and hours_max is None:
         # The schedule first; many platforms state the weekly time in the description only
-        # ("2 heures par semaine"); hours_per_week reads nothing without a period.
-        parsed = hours_per_week(draft.schedule_label) or hours_per_week(description)
+        # ("2 heures par semaine"); a bare amount in the schedule ("entre 2 et 4 h") comes
+        # after a description's explicit amount per period.
+        parsed = (
+            hours_per_week(draft.schedule_label)
+            or hours_per_week(description)
+            or schedule_hours(draft.schedule_label)
+        )
         if parsed is not None:
             hours_min, hours_max = parsed
     organization = draft.organization

@@ -137,22 +137,25 @@ class CatalogueReads(RecordReader):
                 .order_by(func.count(distinct(missions.c.pk)).desc(), column)
             )
 
+        def labels(table: Any, column: str, dimension: str) -> Select[Any]:
+            # A collapsed search counts a merged mission under every open listing's labels.
+            source = (
+                search.cluster_labels(table, column)
+                if "duplicates" in conditions
+                else select(table.c.mission_pk, table.c[column].label("value")).subquery()
+            )
+            return grouped(
+                source.c.value,
+                dimension,
+                select(source.c.value, counted).join(
+                    missions, missions.c.pk == source.c.mission_pk
+                ),
+            )
+
         counted = func.count(distinct(missions.c.pk))
         queries = {
-            "causes": grouped(
-                mission_causes.c.cause,
-                "causes",
-                select(mission_causes.c.cause, counted).join(
-                    missions, missions.c.pk == mission_causes.c.mission_pk
-                ),
-            ),
-            "skills": grouped(
-                mission_skills.c.skill,
-                "skills",
-                select(mission_skills.c.skill, counted).join(
-                    missions, missions.c.pk == mission_skills.c.mission_pk
-                ),
-            ),
+            "causes": labels(mission_causes, "cause", "causes"),
+            "skills": labels(mission_skills, "skill", "skills"),
             "remote": grouped(missions.c.remote, "remote", select(missions.c.remote, counted)),
             "departments": grouped(
                 mission_locations.c.department_code,

@@ -29,10 +29,12 @@ from sqlalchemy import (
     or_,
     select,
     text,
+    union,
 )
 
 from hub.catalogue.filters import COMPARISONS, Comparison, MissionFilter, MissionOrder, Near, Policy
 from hub.catalogue.geo import EARTH_RADIUS_KM
+from hub.catalogue.model import MissionStatus
 from hub.catalogue.text import tokens
 from hub.errors import BadCursor, FilterError
 from hub.storage.tables import (
@@ -45,7 +47,14 @@ from hub.storage.tables import (
     partners,
 )
 
-__all__ = ["CompiledOrder", "compile_filter", "compile_order", "decode_cursor", "encode_cursor"]
+__all__ = [
+    "CompiledOrder",
+    "cluster_labels",
+    "compile_filter",
+    "compile_order",
+    "decode_cursor",
+    "encode_cursor",
+]
 
 _FAR = 1.0e9  # the distance of a mission with no point (fully remote, included on request)
 
@@ -127,6 +136,38 @@ def _any_child(table: Any, column: str, values: tuple[str, ...]) -> ColumnElemen
     )
 
 
+def _any_child_in_cluster(table: Any, column: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """A child row of the listing, or of an open listing merged into it: a merged mission shows
+    the union of its listings' causes and skills (hub.catalogue.golden) and is found by them."""
+    member = missions.alias("member")
+    members = select(member.c.pk).where(
+        member.c.canonical_pk == missions.c.pk,
+        member.c.status == MissionStatus.OPEN.value,
+    )
+    return (
+        exists()
+        .where(
+            or_(table.c.mission_pk == missions.c.pk, table.c.mission_pk.in_(members)),
+            table.c[column].in_(values),
+        )
+        .correlate(missions)
+    )
+
+
+def cluster_labels(table: Any, column: str) -> Any:
+    """(mission_pk, value) for every listing's own labels and, under the listing shown for a
+    merged mission, those of the open listings merged into it: what the facets of a collapsed
+    search count, as `_any_child_in_cluster` is what its filters match."""
+    member = missions.alias("member")
+    own = select(table.c.mission_pk.label("mission_pk"), table.c[column].label("value"))
+    lent = (
+        select(member.c.canonical_pk.label("mission_pk"), table.c[column].label("value"))
+        .join(member, member.c.pk == table.c.mission_pk)
+        .where(member.c.canonical_pk.is_not(None), member.c.status == MissionStatus.OPEN.value)
+    )
+    return union(own, lent).subquery()
+
+
 def _partner_in(names: tuple[str, ...]) -> ColumnElement[bool]:
     return missions.c.partner_pk.in_(
         select(partners.c.pk).where(partners.c.name.in_(names)).correlate(None)
@@ -160,8 +201,10 @@ def compile_filter(
     unless the search names partners: then each named partner's own listing is what counts.
     """
     c: dict[str, ColumnElement[bool]] = {}
-    if collapse and not flt.partners and not (policy is not None and policy.partners):
+    merged = collapse and not flt.partners and not (policy is not None and policy.partners)
+    if merged:
         c["duplicates"] = missions.c.canonical_pk.is_(None)
+    union = _any_child_in_cluster if merged else _any_child
     if flt.status:
         c["status"] = missions.c.status.in_([s.value for s in flt.status])
     if flt.text is not None:
@@ -169,9 +212,9 @@ def compile_filter(
         if words:
             c["text"] = _text_condition(dialect, words)
     if flt.causes:
-        c["causes"] = _any_child(mission_causes, "cause", flt.causes)
+        c["causes"] = union(mission_causes, "cause", flt.causes)
     if flt.skills:
-        c["skills"] = _any_child(mission_skills, "skill", flt.skills)
+        c["skills"] = union(mission_skills, "skill", flt.skills)
     if flt.remote:
         c["remote"] = missions.c.remote.in_([r.value for r in flt.remote])
     if flt.near is not None:
@@ -204,7 +247,7 @@ def compile_filter(
     if policy is not None and not policy.is_open:
         parts: list[ColumnElement[bool]] = []
         if policy.causes:
-            parts.append(_any_child(mission_causes, "cause", policy.causes))
+            parts.append(union(mission_causes, "cause", policy.causes))
         if policy.partners:
             parts.append(_partner_in(policy.partners))
         if policy.engagement_types:

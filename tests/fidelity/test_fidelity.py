@@ -27,23 +27,24 @@ from tests.fidelity.observe import observe
 from tests.fidelity.partners import DATA, Partner, served
 from tests.fidelity.score import FIELDS, load_truth, observation_of, render, score
 
-# Floor measured on 2026-12-04, raised with the dedup rules and the golden record; raise it when
+# Floor measured on 2026-12-04, raised with the dedup rules, the golden record, acronyms that
+# skip small words, the legal form before a name and hours alone in a schedule field; raise it when
 # the rules improve, never lower it.
 # (The lower of SQLite's and PostgreSQL's figures, rounded down to two decimals: the two backends
 # do not merge exactly the same pairs, see README.md.)
 FLOOR = {
     "precision": 1.0,
-    "recall": 0.95,
-    "f1": 0.97,
+    "recall": 0.96,
+    "f1": 0.98,
     "title": 0.98,
-    "organization": 0.96,
+    "organization": 0.97,
     "city": 0.98,
     "postal_code": 0.98,
     "remote": 1.0,
     "causes": 1.0,
     "start_date": 1.0,
-    "hours_min": 0.96,
-    "hours_max": 0.96,
+    "hours_min": 0.99,
+    "hours_max": 0.99,
     "rna": 0.99,
     "siren": 0.98,
 }
