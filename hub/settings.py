@@ -203,6 +203,13 @@ class Settings(BaseSettings):
         description="Share of its weight each close skill of a mission adds after the best one: "
         "a mission is about its main skill, and a long list of skills should not outrank it.",
     )
+    recommend_named_skill_share: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Share of the skill weight for a title that names one of the employee's "
+        "skills (its label or a synonym) the partner did not list.",
+    )
     recommend_cause_weight: float = Field(
         default=1.5, ge=0, description="Score for serving one of the employee's causes."
     )

@@ -115,6 +115,7 @@ def weights_of(settings: Settings) -> Weights:
         related_skill_share=settings.recommend_related_skill_share,
         family_skill_share=settings.recommend_family_skill_share,
         extra_skill_share=settings.recommend_extra_skill_share,
+        named_skill_share=settings.recommend_named_skill_share,
         cause=settings.recommend_cause_weight,
         distance=settings.recommend_distance_weight,
         remote=settings.recommend_remote_weight,

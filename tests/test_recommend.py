@@ -53,9 +53,9 @@ def _m(external_id: str, skills: list[str], causes: list[str], **kw: Any) -> Mis
     kw.setdefault("remote", Remote.NONE)
     if kw["remote"] is not Remote.FULL:
         kw.setdefault("locations", [Location(postal_code="75011", city="Paris")])
+    kw.setdefault("title", f"Mission {external_id}")
     return MissionDraft(
         external_id=external_id,
-        title=f"Mission {external_id}",
         application_url=f"https://partner.example/{external_id}",
         skills=skills,
         causes=causes,
@@ -89,6 +89,8 @@ MISSIONS = [
     _m("R10", ["comptabilité"], [], remote=Remote.POSSIBLE, locations=LYON),
     # Three skills of the accountant's family, fully remote: the best counts, the others less.
     _m("R11", ["achats", "logistique", "qualité"], [], remote=Remote.FULL),
+    # No skill the hub knows ("Accompagnement"), but the title names the accountant's trade.
+    _m("R13", ["Accompagnement"], [], title="Tenue de comptabilité d'une association"),
     # Own skill, but a civic service: for people aged 16 to 25, not for employees.
     _m("R12", ["comptabilité"], ["solidarite-insertion"], engagement_type=CIVIC_SERVICE),
 ]  # fmt: skip
@@ -128,7 +130,7 @@ def test_every_reason_is_named_and_the_weights_add_up_to_the_score(
     results = recommend(data, ACCOUNTANT)
     by_id = {r["mission"]["externalId"]: r for r in results}
     assert ids(results)[0] == "R1"
-    assert set(by_id) == {"R1", "R2", "R3", "R4", "R6", "R7", "R10", "R11"}
+    assert set(by_id) == {"R1", "R2", "R3", "R4", "R6", "R7", "R10", "R11", "R13"}
     best = reasons(by_id["R1"])
     assert best["SKILL"] == ["Comptabilité"]
     assert best["CAUSE"] == ["Solidarité et insertion"]
@@ -174,6 +176,17 @@ def test_a_long_list_of_loosely_close_skills_does_not_outrank_one_close_skill(
     assert by_id["R11"]["match"]["score"] < by_id["R2"]["match"]["score"]  # one related skill
 
 
+def test_a_title_naming_the_skill_counts_when_the_partner_did_not_list_it(
+    catalogue: Store, data: GraphQL
+) -> None:
+    by_id = {ids([r])[0]: r for r in recommend(data, ACCOUNTANT)}
+    named = [r for r in by_id["R13"]["match"]["reasons"] if r["kind"] == "SKILL"]
+    assert named == [
+        {"kind": "SKILL", "detail": "Comptabilité, named in the title", "weight": 3.0 * 0.6}
+    ]
+    assert "R13" not in ids(recommend(data, {**ACCOUNTANT, "skills": ["cuisine"]}))
+
+
 def test_distance_falls_with_the_km(catalogue: Store, data: GraphQL) -> None:
     near = recommend(data, {"causes": ["SOLIDARITE_INSERTION"], "near": PARIS})
     far = recommend(
@@ -207,7 +220,7 @@ def test_on_site_only_leaves_out_remote_missions_and_holds_part_remote_ones_to_t
     catalogue: Store, data: GraphQL
 ) -> None:
     results = recommend(data, {**ACCOUNTANT, "remote": "ON_SITE_ONLY"})
-    assert set(ids(results)) == {"R1", "R4", "R6", "R7"}
+    assert set(ids(results)) == {"R1", "R4", "R6", "R7", "R13"}
     assert all("REMOTE" not in reasons(r) for r in results)
 
 

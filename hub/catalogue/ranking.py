@@ -19,6 +19,7 @@ from hub.catalogue.filters import Near
 from hub.catalogue.model import Remote
 from hub.catalogue.records import MissionRecord
 from hub.catalogue.skill_relations import Closeness, closeness
+from hub.catalogue.text import tokens
 from hub.errors import FilterError
 
 __all__ = [
@@ -32,8 +33,10 @@ __all__ = [
     "Terms",
     "Weights",
     "explain",
+    "named_in",
     "remote_weight",
     "skill_affinities",
+    "skill_phrases",
     "skill_reasons",
     "soon_window",
 ]
@@ -98,6 +101,7 @@ class Weights:
     related_skill_share: float = 0.6
     family_skill_share: float = 0.25
     extra_skill_share: float = 0.25
+    named_skill_share: float = 0.6
     cause: float = 1.5
     distance: float = 1.0
     remote: float = 1.0
@@ -139,6 +143,27 @@ def skill_affinities(skills: tuple[str, ...], weights: Weights) -> dict[str, Aff
     return found
 
 
+def skill_phrases(slug: str) -> tuple[str, ...]:
+    """A skill's label and synonyms as the title index writes words (" accueil du public "),
+    to be looked for in a mission's `title_terms`."""
+    return _PHRASES[slug]
+
+
+def named_in(slug: str, title_terms: str) -> bool:
+    """Whether a title (as indexed) names the skill by its label or one of its synonyms."""
+    return any(phrase in title_terms for phrase in skill_phrases(slug))
+
+
+_PHRASES = {
+    skill.slug: tuple(
+        dict.fromkeys(
+            f" {' '.join(words)} " for words in map(tokens, (skill.label, *skill.synonyms)) if words
+        )
+    )
+    for skill in taxonomy.SKILLS
+}
+
+
 def soon_window(
     profile: EmployeeProfile, now: datetime, weights: Weights
 ) -> tuple[datetime, datetime]:
@@ -152,12 +177,14 @@ class Terms:
     """The score's terms as the database computed them for one mission."""
 
     skill: float
+    named: float  # one of the employee's skills named in the title, not among the mission's
     cause: float
     reach: float  # distance or remote, whichever is worth more
     distance_km: float | None  # to the nearest located address, when the profile has a point
     time: float
     soon: float
     score: float
+    title_terms: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +222,10 @@ def explain(
     reasons: list[Reason] = []
     if terms.skill > 0:
         reasons += skill_reasons(mission, profile, weights)
+    if terms.named > 0:
+        named = next(s for s in profile.skills if named_in(s, terms.title_terms))
+        detail = f"{taxonomy.skill_label(named)}, named in the title"
+        reasons.append(Reason(ReasonKind.SKILL, detail, terms.named))
     if terms.cause > 0:
         matched = [taxonomy.cause_label(c) for c in mission.causes if c in profile.causes]
         reasons.append(Reason(ReasonKind.CAUSE, ", ".join(matched), terms.cause))

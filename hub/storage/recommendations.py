@@ -29,6 +29,7 @@ from hub.catalogue.ranking import (
     explain,
     remote_weight,
     skill_affinities,
+    skill_phrases,
     soon_window,
 )
 from hub.errors import BadCursor
@@ -84,6 +85,8 @@ def _conditions(
             .where(mission_skills.c.mission_pk == missions.c.pk, mission_skills.c.skill.in_(close))
             .correlate(missions)
         )
+    if profile.skills:
+        gate.append(_named(profile))
     if profile.causes:
         gate.append(_cause_match(profile.causes))
     if gate:
@@ -97,6 +100,30 @@ def _cause_match(causes: tuple[str, ...]) -> ColumnElement[bool]:
         .where(mission_causes.c.mission_pk == missions.c.pk, mission_causes.c.cause.in_(causes))
         .correlate(missions)
     )
+
+
+def _named(profile: EmployeeProfile) -> ColumnElement[bool]:
+    """The title names one of the employee's skills: partners' skill labels are often missing
+    or vague ("Accueil", "Accompagnement") where the title says the work."""
+    phrases = {phrase for slug in profile.skills for phrase in skill_phrases(slug)}
+    return or_(*(missions.c.title_terms.contains(phrase, autoescape=True) for phrase in phrases))
+
+
+def _named_term(profile: EmployeeProfile, weights: Weights) -> ColumnElement[float]:
+    """A share of the skill weight for a title naming the employee's skill, when the mission
+    does not list that skill already (then the skill term counts it)."""
+    if not profile.skills:
+        return _number(0.0)
+    listed = (
+        exists()
+        .where(
+            mission_skills.c.mission_pk == missions.c.pk,
+            mission_skills.c.skill.in_(profile.skills),
+        )
+        .correlate(missions)
+    )
+    worth = _number(weights.skill * weights.named_skill_share)
+    return case((and_(_named(profile), ~listed), worth), else_=_number(0.0))
 
 
 def _skill_term(profile: EmployeeProfile, weights: Weights) -> ColumnElement[float]:
@@ -126,7 +153,10 @@ def _terms(
     dialect: str, profile: EmployeeProfile, weights: Weights, now: datetime
 ) -> dict[str, ColumnElement[Any]]:
     """Each term of the score as a column of the candidate row."""
-    terms: dict[str, ColumnElement[Any]] = {"skill": _skill_term(profile, weights)}
+    terms: dict[str, ColumnElement[Any]] = {
+        "skill": _skill_term(profile, weights),
+        "named": _named_term(profile, weights),
+    }
     terms["cause"] = (
         case((_cause_match(profile.causes), _number(weights.cause)), else_=_number(0.0))
         if profile.causes
@@ -213,9 +243,13 @@ class RecommendationReads(RecordReader):
                 else_=_number(0.0),
             )
         reach = _larger(self.dialect, by_distance, cols.remote)
-        score = (cols.skill + cols.cause + reach + cols.time + cols.soon).label("score")
-        stmt = select(*MISSION_COLUMNS, cols.skill, cols.cause, cols.distance, cols.time)
-        stmt = stmt.add_columns(cols.soon, reach.label("reach"), score)
+        score = (cols.skill + cols.named + cols.cause + reach + cols.time + cols.soon).label(
+            "score"
+        )
+        term_columns = [cols[name] for name in columns]
+        stmt = select(
+            *MISSION_COLUMNS, missions.c.title_terms, *term_columns, reach.label("reach"), score
+        )
         stmt = stmt.join_from(candidates, missions, missions.c.pk == cols.pk)
         if position is not None:
             score_at, pk_at = position
@@ -229,12 +263,14 @@ class RecommendationReads(RecordReader):
         for row, record in zip(rows, records, strict=False):
             terms = Terms(
                 skill=row["skill"],
+                named=row["named"],
                 cause=row["cause"],
                 reach=row["reach"],
                 distance_km=row["distance"] if row["distance"] < search._FAR else None,
                 time=row["time"],
                 soon=row["soon"],
                 score=row["score"],
+                title_terms=row["title_terms"],
             )
             if terms.distance_km is not None:
                 record.distance_km = terms.distance_km
