@@ -240,6 +240,11 @@ class Settings(BaseSettings):
         description="Score for starting within recommend_starts_soon_days of when the employee "
         "is available.",
     )
+    recommend_language_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="Score for a mission written in a language the employee gave.",
+    )
     recommend_starts_soon_days: int = Field(
         default=30, ge=1, le=366, description="What `starts soon` means, in days."
     )

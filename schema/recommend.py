@@ -50,6 +50,8 @@ ReasonKindEnum = describe_values(
         "REMOTE": "It can be done from home.",
         "TIME_FITS": "It asks at most the hours per week the employee offers.",
         "STARTS_SOON": "It starts soon after the employee is available.",
+        "LANGUAGE": "It is written in a language the employee gave (French or English, told "
+        "from the text).",
     },
 )
 
@@ -86,8 +88,8 @@ class EmployeeProfileInput:
     )
     languages: list[str] | None = strawberry.field(
         default=None,
-        description="Languages they speak (ISO 639-1). Missions carry no language yet: "
-        "accepted, and not used for now.",
+        description="Languages they read (ISO 639-1 codes: fr, en): a mission written in one "
+        "of them scores higher.",
     )
 
 
@@ -104,7 +106,7 @@ def to_profile(value: EmployeeProfileInput) -> EmployeeProfile:
         hours_per_week=value.hours_per_week,
         available_from=day_start(value.available_from),
         available_until=day_end(value.available_until),
-        languages=tuple(value.languages or ()),
+        languages=tuple(dict.fromkeys(code.strip().lower() for code in value.languages or ())),
     )
 
 
@@ -123,6 +125,7 @@ def weights_of(settings: Settings) -> Weights:
         time_fits=settings.recommend_time_fits_weight,
         starts_soon=settings.recommend_starts_soon_weight,
         starts_soon_days=settings.recommend_starts_soon_days,
+        language=settings.recommend_language_weight,
     )
 
 

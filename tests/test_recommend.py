@@ -187,6 +187,32 @@ def test_a_title_naming_the_skill_counts_when_the_partner_did_not_list_it(
     assert "R13" not in ids(recommend(data, {**ACCOUNTANT, "skills": ["cuisine"]}))
 
 
+def test_a_mission_in_a_language_the_employee_reads_scores_higher(
+    catalogue: Store, data: GraphQL
+) -> None:
+    english = "We are looking for a volunteer to keep the accounts of the association."
+    catalogue.ingest(
+        "beta",
+        [
+            _m("EN", ["accounting"], [], remote=Remote.FULL, description=english),
+            _m("FR", ["comptabilité"], [], remote=Remote.FULL, description="Tenue des comptes."),
+        ],
+    )
+
+    def language(languages: list[str]) -> dict[str, list[str]]:
+        profile = {"skills": ["comptabilite"], "remote": "REMOTE_ONLY", "languages": languages}
+        found = recommend(data, profile)
+        return {
+            ids([r])[0]: reasons(r).get("LANGUAGE", [])
+            for r in found
+            if ids([r])[0] in {"EN", "FR"}
+        }
+
+    assert language(["en"]) == {"EN": ["written in English"], "FR": []}
+    assert language(["FR"]) == {"EN": [], "FR": ["written in French"]}
+    assert language([]) == {"EN": [], "FR": []}
+
+
 def test_distance_falls_with_the_km(catalogue: Store, data: GraphQL) -> None:
     near = recommend(data, {"causes": ["SOLIDARITE_INSERTION"], "near": PARIS})
     far = recommend(

@@ -23,6 +23,9 @@ from hub.catalogue.text import tokens
 from hub.errors import FilterError
 
 __all__ = [
+    "ENGLISH_AT_LEAST",
+    "ENGLISH_MARKERS",
+    "LANGUAGE_NAMES",
     "Affinity",
     "EmployeeProfile",
     "Reason",
@@ -56,6 +59,7 @@ class ReasonKind(enum.StrEnum):
     REMOTE = "REMOTE"
     TIME_FITS = "TIME_FITS"
     STARTS_SOON = "STARTS_SOON"
+    LANGUAGE = "LANGUAGE"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +112,7 @@ class Weights:
     remote_possible: float = 0.5
     time_fits: float = 0.5
     starts_soon: float = 0.3
+    language: float = 0.5
     starts_soon_days: int = 30
 
 
@@ -164,6 +169,14 @@ _PHRASES = {
 }
 
 
+# The hub's partners write in French or in English. A text is English when it has at least two
+# of English's commonest short words, none of them French (as the search index writes them:
+# folded, between spaces); else French. One is not enough: an English word shows up in French.
+ENGLISH_MARKERS = (" the ", " and ", " for ", " with ", " you ", " your ", " we ", " of ", " to ")
+ENGLISH_AT_LEAST = 2
+LANGUAGE_NAMES = {"fr": "French", "en": "English"}
+
+
 def soon_window(
     profile: EmployeeProfile, now: datetime, weights: Weights
 ) -> tuple[datetime, datetime]:
@@ -185,6 +198,8 @@ class Terms:
     soon: float
     score: float
     title_terms: str = ""
+    language: float = 0.0
+    written_in: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,6 +254,9 @@ def explain(
     if terms.soon > 0 and mission.start_at is not None:
         detail = f"starts on {mission.start_at.date().isoformat()}"
         reasons.append(Reason(ReasonKind.STARTS_SOON, detail, terms.soon))
+    if terms.language > 0:
+        name = LANGUAGE_NAMES.get(terms.written_in, terms.written_in)
+        reasons.append(Reason(ReasonKind.LANGUAGE, f"written in {name}", terms.language))
     reasons.sort(key=lambda r: -r.weight)
     return reasons
 

@@ -20,6 +20,8 @@ from sqlalchemy import ColumnElement, Float, and_, case, exists, func, literal, 
 from hub.catalogue.filters import MissionFilter, Policy
 from hub.catalogue.model import EngagementType, Remote
 from hub.catalogue.ranking import (
+    ENGLISH_AT_LEAST,
+    ENGLISH_MARKERS,
     EmployeeProfile,
     RecommendationPage,
     Recommended,
@@ -188,7 +190,26 @@ def _terms(
         ),
         else_=_number(0.0),
     )
+    terms["written_in"] = _written_in()
+    terms["language"] = (
+        case(
+            (terms["written_in"].in_(profile.languages), _number(weights.language)),
+            else_=_number(0.0),
+        )
+        if profile.languages
+        else _number(0.0)
+    )
     return terms
+
+
+def _written_in() -> ColumnElement[str]:
+    """ "en" or "fr": the language of the mission's indexed text (ranking.ENGLISH_MARKERS)."""
+    padded = literal(" ") + missions.c.search_text + literal(" ")
+    found = sum(
+        (case((padded.contains(marker), 1), else_=0) for marker in ENGLISH_MARKERS),
+        start=literal(0),
+    )
+    return case((found >= ENGLISH_AT_LEAST, literal("en")), else_=literal("fr"))
 
 
 def _encode(profile: EmployeeProfile, now: datetime, score: float, pk: int) -> str:
@@ -243,9 +264,9 @@ class RecommendationReads(RecordReader):
                 else_=_number(0.0),
             )
         reach = _larger(self.dialect, by_distance, cols.remote)
-        score = (cols.skill + cols.named + cols.cause + reach + cols.time + cols.soon).label(
-            "score"
-        )
+        score = (
+            cols.skill + cols.named + cols.cause + reach + cols.time + cols.soon + cols.language
+        ).label("score")
         term_columns = [cols[name] for name in columns]
         stmt = select(
             *MISSION_COLUMNS, missions.c.title_terms, *term_columns, reach.label("reach"), score
@@ -271,6 +292,8 @@ class RecommendationReads(RecordReader):
                 soon=row["soon"],
                 score=row["score"],
                 title_terms=row["title_terms"],
+                language=row["language"],
+                written_in=row["written_in"],
             )
             if terms.distance_km is not None:
                 record.distance_km = terms.distance_km
