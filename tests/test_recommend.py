@@ -91,6 +91,8 @@ MISSIONS = [
     _m("R11", ["achats", "logistique", "qualité"], [], remote=Remote.FULL),
     # No skill the hub knows ("Accompagnement"), but the title names the accountant's trade.
     _m("R13", ["Accompagnement"], [], title="Tenue de comptabilité d'une association"),
+    # Own skill, cause and place, but no place left.
+    _m("R14", ["comptabilité"], ["solidarite-insertion"], places_total=2, places_remaining=0),
     # Own skill, but a civic service: for people aged 16 to 25, not for employees.
     _m("R12", ["comptabilité"], ["solidarite-insertion"], engagement_type=CIVIC_SERVICE),
 ]  # fmt: skip
@@ -145,7 +147,8 @@ def test_every_reason_is_named_and_the_weights_add_up_to_the_score(
         "Achats, same family as your skill Comptabilité"
     ]
     assert set(reasons(by_id["R4"])) == {"CAUSE", "DISTANCE"}
-    assert reasons(by_id["R10"])["REMOTE"] == ["can partly be done remotely"]
+    # Part remote from beyond the radius: it comes, but its remote part is not reach.
+    assert set(reasons(by_id["R10"])) == {"SKILL"}
     for result in results:
         weights = [r["weight"] for r in result["match"]["reasons"]]
         assert sum(weights) == pytest.approx(result["match"]["score"])
@@ -238,8 +241,10 @@ def test_a_profile_without_skills_or_causes_ranks_by_reach_and_time(
 
 
 def test_remote_only_leaves_out_on_site_missions(catalogue: Store, data: GraphQL) -> None:
-    found = ids(recommend(data, {**ACCOUNTANT, "remote": "REMOTE_ONLY"}))
-    assert set(found) == {"R2", "R3", "R10", "R11"}
+    results = recommend(data, {**ACCOUNTANT, "remote": "REMOTE_ONLY"})
+    assert set(ids(results)) == {"R2", "R3", "R10", "R11"}
+    part_remote = next(r for r in results if ids([r]) == ["R10"])
+    assert reasons(part_remote)["REMOTE"] == ["can partly be done remotely"]
 
 
 def test_on_site_only_leaves_out_remote_missions_and_holds_part_remote_ones_to_the_radius(
@@ -260,11 +265,11 @@ def test_availability_leaves_out_missions_outside_the_window(
     assert {"R1", "R2", "R10"} <= found
 
 
-def test_closed_out_of_radius_and_civic_service_missions_never_come(
+def test_closed_full_out_of_radius_and_civic_service_missions_never_come(
     catalogue: Store, data: GraphQL
 ) -> None:
     found = set(ids(recommend(data, ACCOUNTANT)))
-    assert not found & {"R5", "R8", "R9", "R12"}
+    assert not found & {"R5", "R8", "R9", "R12", "R14"}
     assert "R5" in ids(recommend(data, {**ACCOUNTANT, "near": None}))
 
 

@@ -71,6 +71,8 @@ def _conditions(
         available_until=profile.available_until,
     )
     found = list(search.compile_filter(dialect, flt, policy).values())
+    # A mission with no place left cannot take the employee (an unknown count can).
+    found.append(or_(missions.c.places_remaining.is_(None), missions.c.places_remaining > 0))
     near = profile.near
     if near is not None and profile.remote is not RemotePreference.REMOTE_ONLY:
         # The radius holds for the missions the employee would travel to: on-site ones, and
@@ -175,6 +177,7 @@ def _terms(
         else_=_number(0.0),
     )
     terms["remote"] = remote
+    terms["remote_mode"] = missions.c.remote
     hours = profile.hours_per_week
     asked = func.coalesce(missions.c.hours_per_week_min, missions.c.hours_per_week_max)
     terms["time"] = (
@@ -210,6 +213,25 @@ def _written_in() -> ColumnElement[str]:
         start=literal(0),
     )
     return case((found >= ENGLISH_AT_LEAST, literal("en")), else_=literal("fr"))
+
+
+def _reach(profile: EmployeeProfile, weights: Weights, cols: Any) -> tuple[Any, Any]:
+    """The distance and remote terms of a candidate; the score counts the larger."""
+    near = profile.near
+    if near is None:
+        return _number(0.0), cols.remote
+    radius = near.radius_km
+    by_distance = case(
+        (cols.distance <= radius, weights.distance * (1 - cols.distance / radius)),
+        else_=_number(0.0),
+    )
+    remote = cols.remote
+    if profile.remote is RemotePreference.ANY:
+        # Part remote is partly on site: from beyond the radius, working from home for the
+        # rest does not make the mission reachable (it still comes, as the radius allows).
+        far = and_(cols.remote_mode == Remote.POSSIBLE.value, cols.distance > radius)
+        remote = case((far, _number(0.0)), else_=cols.remote)
+    return by_distance, remote
 
 
 def _encode(profile: EmployeeProfile, now: datetime, score: float, pk: int) -> str:
@@ -256,14 +278,7 @@ class RecommendationReads(RecordReader):
             .subquery("candidates")
         )
         cols = candidates.c
-        by_distance = _number(0.0)
-        if profile.near is not None:
-            radius = profile.near.radius_km
-            by_distance = case(
-                (cols.distance <= radius, weights.distance * (1 - cols.distance / radius)),
-                else_=_number(0.0),
-            )
-        reach = _larger(self.dialect, by_distance, cols.remote)
+        reach = _larger(self.dialect, *_reach(profile, weights, cols))
         score = (
             cols.skill + cols.named + cols.cause + reach + cols.time + cols.soon + cols.language
         ).label("score")
