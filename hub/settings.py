@@ -208,7 +208,7 @@ class Settings(BaseSettings):
         ge=0,
         le=1,
         description="Share of the skill weight for a title that names one of the employee's "
-        "skills (its label or a synonym) the partner did not list.",
+        "skills (its label or a synonym), whether the partner listed it or not.",
     )
     recommend_cause_weight: float = Field(
         default=1.5, ge=0, description="Score for serving one of the employee's causes."

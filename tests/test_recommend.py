@@ -179,14 +179,17 @@ def test_a_long_list_of_loosely_close_skills_does_not_outrank_one_close_skill(
     assert by_id["R11"]["match"]["score"] < by_id["R2"]["match"]["score"]  # one related skill
 
 
-def test_a_title_naming_the_skill_counts_when_the_partner_did_not_list_it(
+def test_a_title_naming_the_skill_counts_whether_the_partner_listed_it_or_not(
     catalogue: Store, data: GraphQL
 ) -> None:
+    title = "Comptabilité d'une ressourcerie"
+    catalogue.ingest("beta", [_m("LISTED", ["comptabilité"], [], title=title)])
     by_id = {ids([r])[0]: r for r in recommend(data, ACCOUNTANT)}
-    named = [r for r in by_id["R13"]["match"]["reasons"] if r["kind"] == "SKILL"]
-    assert named == [
-        {"kind": "SKILL", "detail": "Comptabilité, named in the title", "weight": 3.0 * 0.6}
-    ]
+    named = {"kind": "SKILL", "detail": "Comptabilité, named in the title", "weight": 3.0 * 0.6}
+    assert [r for r in by_id["R13"]["match"]["reasons"] if r["kind"] == "SKILL"] == [named]
+    listed = [r for r in by_id["LISTED"]["match"]["reasons"] if r["kind"] == "SKILL"]
+    assert listed == [{"kind": "SKILL", "detail": "Comptabilité", "weight": 3.0}, named]
+    assert by_id["LISTED"]["match"]["score"] > by_id["R6"]["match"]["score"]  # listed only
     assert "R13" not in ids(recommend(data, {**ACCOUNTANT, "skills": ["cuisine"]}))
 
 

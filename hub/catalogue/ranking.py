@@ -190,7 +190,7 @@ class Terms:
     """The score's terms as the database computed them for one mission."""
 
     skill: float
-    named: float  # one of the employee's skills named in the title, not among the mission's
+    named: float  # one of the employee's skills named in the title
     cause: float
     reach: float  # distance or remote, whichever is worth more
     distance_km: float | None  # to the nearest located address, when the profile has a point

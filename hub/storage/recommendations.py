@@ -114,20 +114,12 @@ def _named(profile: EmployeeProfile) -> ColumnElement[bool]:
 
 
 def _named_term(profile: EmployeeProfile, weights: Weights) -> ColumnElement[float]:
-    """A share of the skill weight for a title naming the employee's skill, when the mission
-    does not list that skill already (then the skill term counts it)."""
+    """A share of the skill weight for a title naming one of the employee's skills, listed by
+    the partner or not: a title says the mission's main work, a list of skills may only touch it."""
     if not profile.skills:
         return _number(0.0)
-    listed = (
-        exists()
-        .where(
-            mission_skills.c.mission_pk == missions.c.pk,
-            mission_skills.c.skill.in_(profile.skills),
-        )
-        .correlate(missions)
-    )
     worth = _number(weights.skill * weights.named_skill_share)
-    return case((and_(_named(profile), ~listed), worth), else_=_number(0.0))
+    return case((_named(profile), worth), else_=_number(0.0))
 
 
 def _skill_term(profile: EmployeeProfile, weights: Weights) -> ColumnElement[float]:
