@@ -89,7 +89,6 @@ def _conditions(
             .where(mission_skills.c.mission_pk == missions.c.pk, mission_skills.c.skill.in_(close))
             .correlate(missions)
         )
-    if profile.skills:
         gate.append(_named(profile))
     if profile.causes:
         gate.append(_cause_match(profile.causes))
@@ -109,7 +108,7 @@ def _cause_match(causes: tuple[str, ...]) -> ColumnElement[bool]:
 def _named(profile: EmployeeProfile) -> ColumnElement[bool]:
     """The title names one of the employee's skills: partners' skill labels are often missing
     or vague ("Accueil", "Accompagnement") where the title says the work."""
-    phrases = {phrase for slug in profile.skills for phrase in skill_phrases(slug)}
+    phrases = sorted({phrase for slug in profile.skills for phrase in skill_phrases(slug)})
     return or_(*(missions.c.title_terms.contains(phrase, autoescape=True) for phrase in phrases))
 
 
