@@ -19,7 +19,7 @@ from hub.catalogue.skill_relations import Closeness, closeness, related_skills
 from hub.clock import ManualClock
 from hub.settings import Settings
 from hub.web.app import create_app
-from tests.conftest import Clients, GraphQL, Store
+from tests.conftest import ROOT, Clients, GraphQL, Store
 
 RECOMMEND = """
 query Recommend($profile: EmployeeProfileInput!, $first: Int, $after: String) {
@@ -395,3 +395,11 @@ def test_the_skills_query_shows_related_skills(data: GraphQL) -> None:
     accounting = next(s for s in skills if s["slug"] == "comptabilite")
     assert accounting["family"] == "Gestion et organisation"
     assert {"finance", "gestion-administrative"} <= {s["slug"] for s in accounting["related"]}
+
+
+def test_the_example_operation_runs_within_the_hub_limits(catalogue: Store, data: GraphQL) -> None:
+    example = ROOT / "schema" / "operations" / "employee-recommendations.graphql"
+    found = data(example.read_text(encoding="utf-8"), {"profile": ACCOUNTANT, "first": 10})
+    edges = found["recommendedMissions"]["edges"]
+    assert edges[0]["node"]["mission"]["listings"][0]["partner"]["name"] == "alpha"
+    assert edges[0]["node"]["match"]["reasons"]
