@@ -176,6 +176,78 @@ class Settings(BaseSettings):
     token_address_rate_limit_burst: int = Field(
         default=100, ge=1, description="Token requests one source address may make at once."
     )
+    # recommendedMissions: what each reason adds to a mission's score (docs/intranets.md).
+    recommend_skill_weight: float = Field(
+        default=3.0,
+        ge=0,
+        description="Score a mission gains for each skill it asks for that the employee has.",
+    )
+    recommend_related_skill_share: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Share of the skill weight for a skill explicitly related to one the "
+        "employee has (the professions overlap).",
+    )
+    recommend_family_skill_share: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Share of the skill weight for a skill of the same family as one the "
+        "employee has.",
+    )
+    recommend_extra_skill_share: float = Field(
+        default=0.25,
+        ge=0,
+        le=1,
+        description="Share of its weight each close skill of a mission adds after the best one: "
+        "a mission is about its main skill, and a long list of skills should not outrank it.",
+    )
+    recommend_named_skill_share: float = Field(
+        default=0.6,
+        ge=0,
+        le=1,
+        description="Share of the skill weight for a title that names one of the employee's "
+        "skills (its label or a synonym), whether the partner listed it or not.",
+    )
+    recommend_cause_weight: float = Field(
+        default=1.5, ge=0, description="Score for serving one of the employee's causes."
+    )
+    recommend_distance_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Score for a location at the employee's point, falling to 0 at the radius.",
+    )
+    recommend_remote_weight: float = Field(
+        default=1.0,
+        ge=0,
+        description="Score for a fully remote mission (unless the employee wants on-site only).",
+    )
+    recommend_remote_possible_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="Score for a mission that can partly be done remotely (unless the employee "
+        "wants on-site only).",
+    )
+    recommend_time_fits_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="Score for asking at most the hours per week the employee offers.",
+    )
+    recommend_starts_soon_weight: float = Field(
+        default=0.3,
+        ge=0,
+        description="Score for starting within recommend_starts_soon_days of when the employee "
+        "is available.",
+    )
+    recommend_language_weight: float = Field(
+        default=0.5,
+        ge=0,
+        description="Score for a mission written in a language the employee gave.",
+    )
+    recommend_starts_soon_days: int = Field(
+        default=30, ge=1, le=366, description="What `starts soon` means, in days."
+    )
 
     @field_validator("database_url")
     @classmethod

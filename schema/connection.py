@@ -2,13 +2,33 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import strawberry
 
+from hub.catalogue.ranking import RecommendationPage
 from hub.catalogue.records import Page
 from hub.storage.repository import SearchQuery
 from schema.types import Mission
 
-__all__ = ["FacetCount", "MissionConnection", "MissionEdge", "MissionFacets", "PageInfo"]
+__all__ = [
+    "After",
+    "FacetCount",
+    "MissionConnection",
+    "MissionEdge",
+    "MissionFacets",
+    "PageInfo",
+    "PageSize",
+]
+
+
+# The paging arguments of a connection field, described once.
+PageSize = Annotated[
+    int | None, strawberry.argument(description="Page size: 20 when omitted, at most 100.")
+]
+After = Annotated[
+    str | None, strawberry.argument(description="The `endCursor` of the previous page.")
+]
 
 
 @strawberry.type(description="Relay page information.")
@@ -19,6 +39,17 @@ class PageInfo:
     end_cursor: str | None = strawberry.field(
         description="Cursor of the last result: pass it as `after` for the next page."
     )
+
+    @staticmethod
+    def of(page: Page | RecommendationPage) -> PageInfo:
+        """The page information of a keyset page of missions or of recommendations."""
+        cursors = page.cursors
+        return PageInfo(
+            has_next_page=page.has_next_page,
+            has_previous_page=page.has_previous_page,
+            start_cursor=cursors[0] if cursors else None,
+            end_cursor=cursors[-1] if cursors else None,
+        )
 
 
 @strawberry.type(description="One result and its cursor.")
@@ -67,13 +98,7 @@ class MissionConnection:
 
     @strawberry.field(description="Relay page information.")
     def page_info(self) -> PageInfo:
-        cursors = self.page.cursors
-        return PageInfo(
-            has_next_page=self.page.has_next_page,
-            has_previous_page=self.page.has_previous_page,
-            start_cursor=cursors[0] if cursors else None,
-            end_cursor=cursors[-1] if cursors else None,
-        )
+        return PageInfo.of(self.page)
 
     @strawberry.field(description="Missions matching the filter, over all pages.")
     async def total_count(self) -> int:

@@ -18,7 +18,14 @@ from schema.types import (
     describe_values,
 )
 
-__all__ = ["MissionFilterInput", "MissionOrderEnum", "NearInput", "to_filter"]
+__all__ = [
+    "MissionFilterInput",
+    "MissionOrderEnum",
+    "NearInput",
+    "day_end",
+    "day_start",
+    "to_filter",
+]
 
 MissionOrderEnum = describe_values(
     strawberry.enum(
@@ -101,6 +108,16 @@ class MissionFilterInput:
     )
 
 
+def day_start(day: date | None) -> datetime | None:
+    """The first instant of a day (UTC): where an availability window opens."""
+    return datetime.combine(day, time.min, UTC) if day else None
+
+
+def day_end(day: date | None) -> datetime | None:
+    """The last instant of a day (UTC): where an availability window closes."""
+    return datetime.combine(day, time.max, UTC) if day else None
+
+
 def _utc(value: datetime) -> datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
@@ -136,14 +153,8 @@ def to_filter(value: MissionFilterInput | None) -> MissionFilter:
         partners=tuple(value.partners or ()),
         organizations=(str(value.organization),) if value.organization else (),
         engagement_types=tuple(EngagementType(e) for e in value.engagement_types or ()),
-        available_from=(
-            datetime.combine(value.available_from, time.min, UTC) if value.available_from else None
-        ),
-        available_until=(
-            datetime.combine(value.available_until, time.max, UTC)
-            if value.available_until
-            else None
-        ),
+        available_from=day_start(value.available_from),
+        available_until=day_end(value.available_until),
         max_hours_per_week=value.max_hours_per_week,
         open_to_minors=value.open_to_minors,
         updated_since=_utc(value.updated_since) if value.updated_since else None,

@@ -20,6 +20,7 @@ from schema.connection import MissionConnection
 from schema.context import Context
 from schema.inputs import MissionFilterInput, MissionOrderEnum, to_filter
 from schema.permissions import CanRead, CanWrite
+from schema.recommend import RecommendQuery
 from schema.subscription import MissionEventConnection, event_page
 from schema.types import (
     CauseInfo,
@@ -84,7 +85,7 @@ def _own_partner(info: Info[Context, None]) -> str:
 
 
 @strawberry.type(description="Read the merged catalogue of volunteering missions.")
-class Query:
+class Query(RecommendQuery):
     @strawberry.field(
         permission_classes=[CanRead],
         description="Search missions: a Relay connection with counts and facets.",

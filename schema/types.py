@@ -15,6 +15,7 @@ from hub.auth.caller import READ
 from hub.catalogue import taxonomy
 from hub.catalogue.model import CommitmentKind, EngagementType, GeoSource, MissionStatus, Remote
 from hub.catalogue.records import MissionRecord, OrganizationRecord, PartnerRecord
+from hub.catalogue.skill_relations import related_skills
 from schema.context import Context
 
 __all__ = [
@@ -154,6 +155,17 @@ class CauseInfo:
 class Skill:
     slug: str = strawberry.field(description="Stable identifier, used in filters.")
     label: str = strawberry.field(description="French display label.")
+
+    @strawberry.field(description='The family it is listed under ("Numérique"...).')
+    def family(self) -> str:
+        return taxonomy.skill_family(self.slug)
+
+    @strawberry.field(
+        description="Skills explicitly related to it: the professions overlap, so "
+        "recommendations count one for the other."
+    )
+    def related(self) -> list[Skill]:
+        return [Skill(slug=s, label=taxonomy.skill_label(s)) for s in related_skills(self.slug)]
 
 
 @strawberry.type(description="Where a mission takes place.")

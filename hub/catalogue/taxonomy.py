@@ -38,6 +38,7 @@ __all__ = [
     "map_cause",
     "map_labels",
     "map_skill",
+    "skill_family",
     "skill_label",
 ]
 
@@ -163,6 +164,7 @@ for _kind, _slugs in (("cause", CAUSE_SLUGS), ("skill", SKILL_SLUGS)):
         raise ValueError(f"partner_labels.json maps onto unknown {_kind} slugs")
 _CAUSE_LABELS = {cause.slug: cause.label for cause in CAUSES}
 _SKILL_LABELS = {skill.slug: skill.label for skill in SKILLS}
+_SKILL_FAMILIES = {skill.slug: skill.family for skill in SKILLS}
 
 
 def label_key(label: str) -> str:
@@ -237,6 +239,11 @@ def cause_label(slug: str) -> str:
 def skill_label(slug: str) -> str:
     """The French display label of a skill slug (KeyError if the slug is not canonical)."""
     return _SKILL_LABELS[slug]
+
+
+def skill_family(slug: str) -> str:
+    """The family a skill slug is listed under (KeyError if the slug is not canonical)."""
+    return _SKILL_FAMILIES[slug]
 
 
 def map_labels(

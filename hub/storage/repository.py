@@ -6,6 +6,7 @@ from __future__ import annotations
 from hub.errors import FilterError
 from hub.storage.catalogue_reads import CatalogueReads, FacetCount, Facets, SearchQuery
 from hub.storage.event_reads import CursorExpired, EventLogReads, EventRow
+from hub.storage.recommendations import RecommendationReads
 
 __all__ = [
     "CursorExpired",
@@ -18,7 +19,7 @@ __all__ = [
 ]
 
 
-class MissionRepository(CatalogueReads, EventLogReads):
+class MissionRepository(CatalogueReads, EventLogReads, RecommendationReads):
     """Reads over one engine; each call takes its own connection from the pool. The caller's
     policy is applied here, so that every entry point sees the same restriction."""
 
