@@ -48,7 +48,8 @@ class EventLogReads(RecordReader):
             return await self.pruned_through(conn)
 
     async def events_after(self, seq: int, limit: int) -> list[EventRow]:
-        """The log after position `seq`, oldest first, missions loaded once for the batch."""
+        """The mission events after position `seq`, oldest first, missions loaded once for the
+        batch."""
         async with self.engine.connect() as conn:
             if seq < await self.pruned_through(conn):
                 raise CursorExpired(
@@ -66,6 +67,9 @@ class EventLogReads(RecordReader):
                         mission_events.c.mission_pk,
                     )
                     .where(mission_events.c.seq > seq)
+                    # Engagement events share the log; they are read by their own readers
+                    # (hub.storage.engagement_reads), under their own isolation.
+                    .where(mission_events.c.engagement_pk.is_(None))
                     .order_by(mission_events.c.seq)
                     .limit(limit)
                 )
