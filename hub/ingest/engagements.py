@@ -4,177 +4,54 @@ only adapt their inputs to it."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.catalogue.filters import Policy
-from hub.clock import Clock
 from hub.engagement import (
     ACTIVE,
     Contact,
-    ContactCipher,
     EngagementRecord,
     EngagementStatus,
-    Listing,
     Move,
-    check_hours,
     new_token,
     refusal,
-    tracked_url,
 )
 from hub.errors import NotFoundError, UserInputError
-from hub.ingest.service import Publish
-from hub.storage import append_audit
+from hub.ingest.engagement_base import (
+    EMAIL,
+    MESSAGE_MAX,
+    Caller,
+    Click,
+    EngagementBase,
+    Interest,
+    ItemOutcome,
+    UpdateItem,
+    checked_hours,
+    checked_ref,
+    checked_text,
+    choose_listing,
+    label_values,
+)
 from hub.storage.engagements import (
     Owner,
     active_engagement,
-    by_employee,
     by_id,
-    by_token,
     change_engagement,
-    contacts_kept_since,
-    erase_contacts,
     insert_engagement,
     listings_of,
-    mark_clicked,
     mission_facts,
     new_engagement_id,
     renew_link,
-    set_costs,
 )
-from hub.storage.repository import MissionRepository
 
 __all__ = ["Click", "EngagementWriter", "Interest", "ItemOutcome", "UpdateItem"]
 
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-_LABEL_MAX = 100
-_REF_MAX = 200
-_MESSAGE_MAX = 2000
 
-
-class Caller(Protocol):
-    """Who writes, as hub.auth.Caller says (this layer does not import hub.auth)."""
-
-    @property
-    def client_pk(self) -> int: ...
-    @property
-    def client_id(self) -> str: ...
-    @property
-    def partner(self) -> str | None: ...
-    @property
-    def policy(self) -> Policy: ...
-
-
-@dataclass(frozen=True, slots=True)
-class Interest:
-    engagement: EngagementRecord
-    link: str  # the tracked application link to give the employee
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateItem:
-    engagement_id: str
-    status: EngagementStatus | None = None
-    hours_given: float | None = None
-    note: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ItemOutcome:
-    engagement_id: str
-    outcome: str  # UPDATED, UNCHANGED, REFUSED, NOT_FOUND
-    reason: str | None = None
-    engagement: EngagementRecord | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Click:
-    """Where a tracked link leads, or why it leads nowhere (`status` is the HTTP status)."""
-
-    url: str | None
-    status: int
-    reason: str | None = None
-
-
-def _text(value: str | None, name: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    value = value.strip()
-    if len(value) > limit:
-        raise UserInputError(f"{name} must be at most {limit} characters")
-    return value or None
-
-
-def _employee(ref: str) -> str:
-    value = _text(ref, "employeeRef", _REF_MAX)
-    if value is None:
-        raise UserInputError("employeeRef must not be empty: the company's pseudonym for them")
-    if value.startswith("erased-"):
-        raise UserInputError("employeeRef may not start with 'erased-' (the hub's erasure mark)")
-    return value
-
-
-def _labels(site: str | None, department: str | None, team: str | None) -> dict[str, Any]:
-    return {
-        "site": _text(site, "site", _LABEL_MAX),
-        "department": _text(department, "department", _LABEL_MAX),
-        "team": _text(team, "team", _LABEL_MAX),
-    }
-
-
-def _hours(value: float | None, name: str) -> float | None:
-    if problem := check_hours(value, name):
-        raise UserInputError(problem)
-    return value
-
-
-def _choose(listings: Sequence[Listing], preferred: Sequence[str], mission_pk: int) -> Listing:
-    """The listing a tracked link leads to: the company's preferred partner's first (its policy's
-    partners, in order), then the one shown; open ones before closed ones."""
-    rank = {name: i for i, name in enumerate(preferred)}
-    order = sorted(
-        range(len(listings)),
-        key=lambda i: (not listings[i].open, rank.get(listings[i].partner, len(rank)), i),
-    )
-    if not order:
-        raise NotFoundError(f"no listing of mission {mission_pk}")
-    return listings[order[0]]
-
-
-class EngagementWriter:
-    def __init__(
-        self,
-        engine: AsyncEngine,
-        clock: Clock,
-        repository: MissionRepository,
-        cipher: ContactCipher,
-        *,
-        link_base: str,
-        link_ttl: timedelta,
-        retention: timedelta,
-        publish: Publish | None = None,
-    ) -> None:
-        self.engine = engine
-        self.clock = clock
-        self.repository = repository
-        self.cipher = cipher
-        self.link_base = link_base.rstrip("/")
-        self.link_ttl = link_ttl
-        self.retention = retention
-        self.publish = publish
-
-    async def _published(self, seqs: list[int]) -> None:
-        if seqs and self.publish is not None:
-            await self.publish(seqs)
-
-    def link(self, token: str) -> str:
-        return f"{self.link_base}/go/{token}"
+class EngagementWriter(EngagementBase):
+    """Sends employees to missions and moves their engagements, each call one transaction."""
 
     async def _mission_pk(self, caller: Caller, mission_id: str, *, open_only: bool) -> int:
         found = await self.repository.missions_by_ids([mission_id], caller.policy)
@@ -204,10 +81,10 @@ class EngagementWriter:
         """An employee's interest: the engagement (the active one of this employee on this
         mission when there is one: asking twice is one interest) and its tracked link."""
         values = {
-            "employee_ref": _employee(employee_ref),
-            "message": _text(message, "message", _MESSAGE_MAX),
-            "hours_planned": _hours(hours_planned, "hoursPlanned"),
-            **_labels(site, department, team),
+            "employee_ref": checked_ref(employee_ref),
+            "message": checked_text(message, "message", MESSAGE_MAX),
+            "hours_planned": checked_hours(hours_planned, "hoursPlanned"),
+            **label_values(site, department, team),
         }
         sealed = self._seal(contact, consent)
         mission_pk = await self._mission_pk(caller, mission_id, open_only=True)
@@ -228,7 +105,7 @@ class EngagementWriter:
                 # Asked again: the same engagement, its link renewed (an old one may have expired).
                 record = await renew_link(conn, active.pk, token, expires)
             else:
-                chosen = _choose(listings, caller.policy.partners, mission_pk)
+                chosen = choose_listing(listings, caller.policy.partners, mission_pk)
                 record, seq = await insert_engagement(
                     conn,
                     {
@@ -261,14 +138,14 @@ class EngagementWriter:
             )
         if not self.cipher.enabled:
             raise UserInputError("contact: this hub takes no contact details (no key is set)")
-        if contact.email is not None and not _EMAIL.match(contact.email):
+        if contact.email is not None and not EMAIL.match(contact.email):
             raise UserInputError("contact.email: not an email address")
         for name, value in (
             ("name", contact.name),
             ("email", contact.email),
             ("phone", contact.phone),
         ):
-            _text(value, f"contact.{name}", 200)
+            checked_text(value, f"contact.{name}", 200)
         return self.cipher.seal(contact)
 
     async def _move(
@@ -299,7 +176,7 @@ class EngagementWriter:
         if not values:
             return ItemOutcome(engagement_id, "UNCHANGED", None, before), None
         after, seq = await change_engagement(
-            conn, before, values, actor, now, _text(note, "note", _MESSAGE_MAX)
+            conn, before, values, actor, now, checked_text(note, "note", MESSAGE_MAX)
         )
         return ItemOutcome(engagement_id, "UPDATED", None, after), seq
 
@@ -367,10 +244,10 @@ class EngagementWriter:
     ) -> EngagementRecord:
         """Hours declared by the company for a mission no partner reports on: the employee's
         active engagement on it is COMPLETED with them, or a new COMPLETED one is recorded."""
-        ref = _employee(employee_ref)
-        if not hours or _hours(hours, "hours") is None:
+        ref = checked_ref(employee_ref)
+        if not hours or checked_hours(hours, "hours") is None:
             raise UserInputError("hours must be above zero")
-        labels = _labels(site, department, team)
+        labels = label_values(site, department, team)
         mission_pk = await self._mission_pk(caller, mission_id, open_only=False)
         now = self.clock.now()
         async with self.engine.begin() as conn:
@@ -392,14 +269,14 @@ class EngagementWriter:
                     raise UserInputError(f"hours: {outcome.reason}")
                 record = outcome.engagement
             else:
-                chosen = _choose(listings, caller.policy.partners, mission_pk)
+                chosen = choose_listing(listings, caller.policy.partners, mission_pk)
                 record, seq = await insert_engagement(
                     conn,
                     {
                         **labels,
                         **await mission_facts(conn, chosen.pk),
                         "employee_ref": ref,
-                        "message": _text(note, "note", _MESSAGE_MAX),
+                        "message": checked_text(note, "note", MESSAGE_MAX),
                         "id": new_engagement_id(),
                         "mission_pk": chosen.pk,
                         "partner_pk": chosen.partner_pk,
@@ -414,99 +291,3 @@ class EngagementWriter:
                 )
         await self._published([seq] if seq is not None else [])
         return record
-
-    async def erase_employee(self, company_pk: int, employee_ref: str) -> int:
-        """The company's erasure request: the employee's contact details and messages go, and
-        the reference becomes one the hub made up (the same on each of their engagements, so
-        counts of distinct employees stay right). Counts and hours stay."""
-        ref = _employee(employee_ref)
-        now = self.clock.now()
-        values = {
-            "employee_ref": f"erased-{secrets.token_hex(12)}",
-            "contact_sealed": None,
-            "contact_erased_at": now,
-            "message": None,
-        }
-        async with self.engine.begin() as conn:
-            found = await by_employee(conn, company_pk, ref)
-            seqs = await erase_contacts(conn, found, values, now)
-        await self._published(seqs)
-        return len(found)
-
-    async def erase_expired_contacts(self) -> int:
-        """Contact details kept longer than the retention after the engagement's last change
-        are erased (the scheduler calls this; reads already hide them)."""
-        now = self.clock.now()
-        values = {"contact_sealed": None, "contact_erased_at": now}
-        async with self.engine.begin() as conn:
-            found = await contacts_kept_since(conn, now - self.retention)
-            seqs = await erase_contacts(conn, found, values, now)
-        await self._published(seqs)
-        return len(found)
-
-    async def read_contact(self, record: EngagementRecord, caller: Caller) -> Contact | None:
-        """The contact details, for the partner whose listing it is; every read is audited."""
-        if record.contact_sealed is None or caller.partner != record.partner:
-            return None
-        now = self.clock.now()
-        if record.updated_at < now - self.retention:
-            return None  # past retention: erased at the next sweep, never shown meanwhile
-        contact = self.cipher.open(record.contact_sealed)
-        await append_audit(
-            self.engine,
-            now,
-            "engagement.contact_read",
-            caller.client_id,
-            {"engagement": record.id, "partner": record.partner},
-        )
-        return contact
-
-    async def click(self, token: str) -> Click:
-        """A tracked link followed: where it leads; the engagement's first click is counted."""
-        now = self.clock.now()
-        async with self.engine.begin() as conn:
-            record = await by_token(conn, token)
-            if record is None:
-                return Click(None, 404, "This link is unknown.")
-            if record.link_expires_at is None or record.link_expires_at <= now:
-                return Click(None, 410, "This link has expired: ask your intranet for a new one.")
-            listing = next(
-                (
-                    x
-                    for x in await listings_of(conn, record.mission_pk)
-                    if x.pk == record.mission_pk
-                ),
-                None,
-            )
-            target = listing.application_url if listing is not None else None
-            if listing is None or target is None or not target.startswith(("https://", "http://")):
-                return Click(None, 404, "This mission has no application page.")
-            await mark_clicked(conn, record.pk, now)
-        url = tracked_url(target, listing.tracking, company=record.company, engagement=record.id)
-        return Click(url, 302)
-
-    async def set_costs(
-        self,
-        company_pk: int,
-        default: float | None,
-        by_site: dict[str, float],
-        by_department: dict[str, float],
-        turnover: float | None,
-    ) -> None:
-        """Replace the company's hourly costs (and turnover, for the tax estimate's cap)."""
-        entries: list[tuple[str, str, float]] = []
-        for kind, label, amount in [
-            ("DEFAULT", "", default),
-            *(("SITE", k, v) for k, v in by_site.items()),
-            *(("DEPARTMENT", k, v) for k, v in by_department.items()),
-            ("TURNOVER", "", turnover),
-        ]:
-            if amount is None:
-                continue
-            if amount != amount or amount < 0:
-                raise UserInputError(f"costs: amounts are zero or more, got {amount}")
-            if kind != "TURNOVER" and amount > 10_000:
-                raise UserInputError(f"costs: an hour costs at most 10000 EUR, got {amount}")
-            entries.append((kind, _text(label, "label", _LABEL_MAX) or "", amount))
-        async with self.engine.begin() as conn:
-            await set_costs(conn, company_pk, entries, self.clock.now())
