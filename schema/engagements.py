@@ -404,7 +404,7 @@ class EngagementsQuery(ReportQuery):
             after_pk=_page_position(after),
         )
         nodes = [Engagement(record=r) for r in found[:size]]
-        end = f"eng:{found[size - 1].pk}" if nodes else after
+        end = f"eng:{nodes[-1].record.pk}" if nodes else after
         return EngagementConnection(
             nodes=nodes,
             page_info=EngagementPageInfo(has_next_page=len(found) > size, end_cursor=end),
