@@ -19,11 +19,11 @@ from tests.conftest import Clients, run
 
 __all__ = [
     "EXPRESS",
-    "Hub",
-    "hub",
     "REPORT",
     "UPDATE",
+    "Hub",
     "engagement_settings",
+    "hub",
     "mission",
 ]
 

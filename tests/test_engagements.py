@@ -85,13 +85,13 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(hub: Hub, store: Store) 
             "hours",
         ),
         (
-            '{ engagementReport(from: "2024-01-01", to: "2026-01-02") { totals { engagements } } }',  # noqa: E501
+            '{ engagementReport(from: "2024-01-01", to: "2026-01-02") { totals { engagements } } }',
             {},
             "BAD_USER_INPUT",
             "at most 731 days",
         ),
         (
-            '{ engagementReport(from: "2026-02-01", to: "2026-01-01") { totals { engagements } } }',  # noqa: E501
+            '{ engagementReport(from: "2026-02-01", to: "2026-01-01") { totals { engagements } } }',
             {},
             "BAD_USER_INPUT",
             "before",
