@@ -19,7 +19,7 @@ from hub.storage.engagements import (
     find_engagements,
     record_of,
 )
-from hub.storage.event_reads import CursorExpired, EventLogReads
+from hub.storage.event_reads import LOG_COLUMNS, EventLogReads
 from hub.storage.labels import partner_pks
 from hub.storage.tables import engagement_history, engagements, mission_events, missions
 
@@ -97,21 +97,12 @@ class EngagementReads(EventLogReads):
     ) -> list[EngagementEventRow]:
         """The engagement events after position `seq` that `owner` may see, oldest first."""
         async with self.engine.connect() as conn:
-            if seq < await self.pruned_through(conn):
-                raise CursorExpired(
-                    "this cursor is older than the event log keeps: list engagements again and "
-                    "follow the events from now on"
-                )
+            await self.check_cursor(
+                conn, seq, "list engagements again and follow the events from now on"
+            )
             rows = (
                 await conn.execute(
-                    select(
-                        mission_events.c.seq,
-                        mission_events.c.type,
-                        mission_events.c.occurred_at,
-                        mission_events.c.previous,
-                        mission_events.c.state,
-                        mission_events.c.engagement_pk,
-                    )
+                    select(*LOG_COLUMNS, mission_events.c.engagement_pk)
                     .join(engagements, engagements.c.pk == mission_events.c.engagement_pk)
                     .where(mission_events.c.seq > seq, owner.condition())
                     .order_by(mission_events.c.seq)

@@ -222,22 +222,17 @@ async def mission_facts(conn: AsyncConnection, mission_pk: int) -> dict[str, Any
     ).scalar_one()
     # A mission's causes and skills are kept unordered: the first by name is its primary one,
     # a stable choice the report documents (hub.engagement.report).
-    cause = (
-        await conn.execute(
-            select(mission_causes.c.cause)
-            .where(mission_causes.c.mission_pk == mission_pk)
-            .order_by(mission_causes.c.cause)
-            .limit(1)
+    cause, skill = [
+        (
+            await conn.execute(
+                select(column).where(table.c.mission_pk == mission_pk).order_by(column).limit(1)
+            )
+        ).scalar_one_or_none()
+        for table, column in (
+            (mission_causes, mission_causes.c.cause),
+            (mission_skills, mission_skills.c.skill),
         )
-    ).scalar_one_or_none()
-    skill = (
-        await conn.execute(
-            select(mission_skills.c.skill)
-            .where(mission_skills.c.mission_pk == mission_pk)
-            .order_by(mission_skills.c.skill)
-            .limit(1)
-        )
-    ).scalar_one_or_none()
+    ]
     return {"organization_pk": org, "cause": cause, "skill": skill}
 
 
