@@ -386,7 +386,9 @@ class EngagementsQuery(ReportQuery):
     async def engagements(
         self,
         info: Info[Context, None],
-        filter: EngagementFilter | None = None,
+        filter: Annotated[
+            EngagementFilter | None, strawberry.argument(description="All of yours when omitted.")
+        ] = None,
         first: Annotated[int | None, strawberry.argument(description="At most 100.")] = None,
         after: Annotated[
             str | None, strawberry.argument(description="The `endCursor` of the previous page.")
@@ -414,7 +416,11 @@ class EngagementsQuery(ReportQuery):
         description="One engagement by id: a company's own (engagements:read), or one on a "
         "partner's listings (partner token); null for any other."
     )
-    async def engagement(self, info: Info[Context, None], id: strawberry.ID) -> Engagement | None:
+    async def engagement(
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The engagement's id.")],
+    ) -> Engagement | None:
         caller = info.context.caller
         if caller is not None and caller.partner is not None:
             CanWrite().has_permission(None, info)
@@ -463,7 +469,7 @@ class EngagementsMutation(ReportMutation):
     async def express_interest(
         self,
         info: Info[Context, None],
-        mission_id: strawberry.ID,
+        mission_id: Annotated[strawberry.ID, strawberry.argument(description="The mission.")],
         employee_ref: Annotated[
             str, strawberry.argument(description="Your pseudonymous reference: never a name.")
         ],
@@ -515,7 +521,10 @@ class EngagementsMutation(ReportMutation):
         description="The employee no longer takes part (before it is completed).",
     )
     async def withdraw_engagement(
-        self, info: Info[Context, None], id: strawberry.ID, note: str | None = None
+        self,
+        info: Info[Context, None],
+        id: Annotated[strawberry.ID, strawberry.argument(description="The engagement.")],
+        note: Annotated[str | None, strawberry.argument(description="Kept in its history.")] = None,
     ) -> Engagement:
         record = await _writer(info).withdraw(company_owner(info).company_pk or 0, str(id), note)
         return Engagement(record=record)
@@ -528,13 +537,13 @@ class EngagementsMutation(ReportMutation):
     async def record_hours(
         self,
         info: Info[Context, None],
-        mission_id: strawberry.ID,
-        employee_ref: str,
-        hours: float,
-        site: str | None = None,
-        department: str | None = None,
-        team: str | None = None,
-        note: str | None = None,
+        mission_id: Annotated[strawberry.ID, strawberry.argument(description="The mission.")],
+        employee_ref: Annotated[str, strawberry.argument(description="Your reference.")],
+        hours: Annotated[float, strawberry.argument(description="Hours given, above zero.")],
+        site: Annotated[str | None, strawberry.argument(description="A label.")] = None,
+        department: Annotated[str | None, strawberry.argument(description="A label.")] = None,
+        team: Annotated[str | None, strawberry.argument(description="A label.")] = None,
+        note: Annotated[str | None, strawberry.argument(description="Kept in history.")] = None,
     ) -> Engagement:
         caller = info.context.caller
         assert caller is not None
@@ -555,7 +564,11 @@ class EngagementsMutation(ReportMutation):
         description="The employee's erasure request (GDPR): their contact details, messages and "
         "reference are erased from every engagement; counts and hours stay for reports.",
     )
-    async def erase_employee(self, info: Info[Context, None], employee_ref: str) -> ErasureResult:
+    async def erase_employee(
+        self,
+        info: Info[Context, None],
+        employee_ref: Annotated[str, strawberry.argument(description="The employee to forget.")],
+    ) -> ErasureResult:
         count = await _writer(info).erase_employee(
             company_owner(info).company_pk or 0, employee_ref
         )
@@ -567,7 +580,11 @@ class EngagementsMutation(ReportMutation):
         "result per item, in order; idempotent; illegal moves are REFUSED with the reason.",
     )
     async def update_engagements(
-        self, info: Info[Context, None], items: list[EngagementUpdateInput]
+        self,
+        info: Info[Context, None],
+        items: Annotated[
+            list[EngagementUpdateInput], strawberry.argument(description="At most 500.")
+        ],
     ) -> list[EngagementUpdateResult]:
         if len(items) > MAX_UPDATES:
             raise UserInputError(f"items: at most {MAX_UPDATES} a call, got {len(items)}")

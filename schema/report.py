@@ -30,6 +30,7 @@ from hub.settings import Settings
 from hub.storage.engagement_reads import EngagementReads
 from schema.context import Context
 from schema.permissions import CanFollowEngagements, CanSendEngagements
+from schema.types import describe_values
 
 __all__ = [
     "EngagementStatusEnum",
@@ -40,11 +41,22 @@ __all__ = [
     "report_rows",
 ]
 
-ReportDimension = strawberry.enum(
-    Dimension,
-    name="EngagementReportDimension",
-    description="What to group a report by. CAUSE and SKILL use each mission's primary one, so "
-    "that every engagement counts in one group only.",
+ReportDimension = describe_values(
+    strawberry.enum(
+        Dimension,
+        name="EngagementReportDimension",
+        description="What to group a report by. CAUSE and SKILL use each mission's primary one, "
+        "so that every engagement counts in one group only.",
+    ),
+    {
+        "CAUSE": "The mission's primary cause (the first by name) when the engagement began.",
+        "PARTNER": "The partner whose listing the employee was sent to.",
+        "ORGANIZATION": "The association, by name.",
+        "SKILL": "The mission's primary skill (the first by name) when the engagement began.",
+        "MONTH": "The month (YYYY-MM, UTC) it counts in: completed, or else expressed.",
+        "SITE": "The employee's site, as you labelled it.",
+        "DEPARTMENT": "The employee's department, as you labelled it.",
+    },
 )
 
 
@@ -170,18 +182,29 @@ def report_rows(report: Report) -> list[list[str]]:
 # --- GraphQL --------------------------------------------------------------------------------
 
 
-EngagementStatusEnum = strawberry.enum(
-    EngagementStatus,
-    name="EngagementStatus",
-    description="INTERESTED → APPLIED → ACCEPTED → COMPLETED, or DECLINED, WITHDRAWN, NO_SHOW "
-    "(final, like COMPLETED). Steps may be skipped forwards, never taken back.",
+EngagementStatusEnum = describe_values(
+    strawberry.enum(
+        EngagementStatus,
+        name="EngagementStatus",
+        description="INTERESTED → APPLIED → ACCEPTED → COMPLETED, or DECLINED, WITHDRAWN, "
+        "NO_SHOW (final, like COMPLETED). Steps may be skipped forwards, never taken back.",
+    ),
+    {
+        "INTERESTED": "The employee expressed interest; the partner has heard of it.",
+        "APPLIED": "The employee applied on the partner's platform.",
+        "ACCEPTED": "The association accepted the employee; hours may be reported from now on.",
+        "COMPLETED": "Done, with the hours given (final; hours may still be corrected).",
+        "DECLINED": "The association declined (final).",
+        "WITHDRAWN": "The employee no longer takes part (final).",
+        "NO_SHOW": "Accepted, but the employee did not come (final).",
+    },
 )
 
 
 @strawberry.type(description="How many engagements have this status.")
 class StatusCount:
-    status: EngagementStatusEnum  # type: ignore[valid-type]
-    count: int
+    status: EngagementStatusEnum = strawberry.field(description="The status.")  # type: ignore[valid-type]
+    count: int = strawberry.field(description="Engagements in it.")
 
 
 @strawberry.type(description="A report's figures for a group, or for the whole period.")
@@ -221,7 +244,7 @@ def _figures(f: Figures) -> ReportFigures:
 
 @strawberry.type(description="One dimension's value of a group.")
 class GroupKey:
-    dimension: ReportDimension  # type: ignore[valid-type]
+    dimension: ReportDimension = strawberry.field(description="The dimension.")  # type: ignore[valid-type]
     value: str | None = strawberry.field(description="Null: engagements without this label.")
 
 
@@ -229,18 +252,20 @@ class GroupKey:
 class ReportGroup:
     key: list[GroupKey] = strawberry.field(description="The group's value of each dimension.")
     label: str = strawberry.field(description="The values joined, for a chart's axis.")
-    figures: ReportFigures
+    figures: ReportFigures = strawberry.field(description="The group's figures.")
 
 
 @strawberry.type(description="The mécénat tax reduction the time given may bring: an ESTIMATE.")
 class TaxEstimate:
     is_estimate: bool = strawberry.field(description="Always true: an accountant decides.")
     amount: float = strawberry.field(description="EUR, over the period as if it were a year.")
-    rate: float
-    reduced_rate: float
-    reduced_rate_threshold: float
-    cap: float
-    turnover_cap_ratio: float
+    rate: float = strawberry.field(description="Share of the eligible value (France: 0.60).")
+    reduced_rate: float = strawberry.field(description="Share above the threshold (0.40).")
+    reduced_rate_threshold: float = strawberry.field(
+        description="Yearly eligible value (EUR) above which the reduced rate applies."
+    )
+    cap: float = strawberry.field(description="Cap (EUR), unless the turnover's is higher.")
+    turnover_cap_ratio: float = strawberry.field(description="Cap as a share of turnover.")
     hourly_ceiling: float = strawberry.field(
         description="Most an hour counts for (salary cap: multiple × social-security ceiling "
         "over a full-time year's hours)."
@@ -249,26 +274,26 @@ class TaxEstimate:
 
 @strawberry.type(description="A chart's series: one value per label, in order.")
 class ChartSeries:
-    name: str
-    data: list[float]
+    name: str = strawberry.field(description="What the series measures.")
+    data: list[float] = strawberry.field(description="One value per label, in order.")
 
 
 @strawberry.type(description="The groups as a chart library takes them.")
 class ReportChart:
-    labels: list[str]
-    series: list[ChartSeries]
+    labels: list[str] = strawberry.field(description="One label per group, in order.")
+    series: list[ChartSeries] = strawberry.field(description="The measures.")
 
 
 @strawberry.type(description="Your engagements over a period, grouped, with their value.")
 class EngagementReport:
     start: date = strawberry.field(description="First day (UTC).")
     end: date = strawberry.field(description="Last day (UTC), included.")
-    group_by: list[ReportDimension]  # type: ignore[valid-type]
+    group_by: list[ReportDimension] = strawberry.field(description="The dimensions.")  # type: ignore[valid-type]
     groups: list[ReportGroup] = strawberry.field(description="Groups; they add up to totals.")
-    totals: ReportFigures
-    tax_reduction: TaxEstimate
-    chart: ReportChart
-    currency: str = "EUR"
+    totals: ReportFigures = strawberry.field(description="Every engagement of the period.")
+    tax_reduction: TaxEstimate = strawberry.field(description="An estimate, labelled as such.")
+    chart: ReportChart = strawberry.field(description="The groups, chart-ready.")
+    currency: str = strawberry.field(default="EUR", description="Of every amount: EUR.")
 
 
 def _chart(report: Report) -> ReportChart:
@@ -300,14 +325,14 @@ def _tax(report: Report, rules: TaxRules) -> TaxEstimate:
 
 @strawberry.input(description="An hourly cost for one site or department.")
 class LabelCost:
-    label: str
-    hourly_cost: float
+    label: str = strawberry.field(description="The site or department, as you label it.")
+    hourly_cost: float = strawberry.field(description="EUR an hour, charges included.")
 
 
 @strawberry.type(description="An hourly cost for one site or department.")
 class LabelCostValue:
-    label: str
-    hourly_cost: float
+    label: str = strawberry.field(description="The site or department.")
+    hourly_cost: float = strawberry.field(description="EUR an hour.")
 
 
 @strawberry.type(description="Your hourly costs, as the report values hours with them.")
@@ -391,10 +416,18 @@ class ReportMutation:
     async def set_engagement_costs(
         self,
         info: Info[Context, None],
-        hourly_cost: float | None = None,
-        by_site: list[LabelCost] | None = None,
-        by_department: list[LabelCost] | None = None,
-        annual_turnover: float | None = None,
+        hourly_cost: Annotated[
+            float | None, strawberry.argument(description="The default cost of an hour (EUR).")
+        ] = None,
+        by_site: Annotated[
+            list[LabelCost] | None, strawberry.argument(description="Costs per site.")
+        ] = None,
+        by_department: Annotated[
+            list[LabelCost] | None, strawberry.argument(description="Costs per department.")
+        ] = None,
+        annual_turnover: Annotated[
+            float | None, strawberry.argument(description="EUR a year, for the tax cap.")
+        ] = None,
     ) -> EngagementCosts:
         ctx = info.context
         assert ctx.caller is not None and ctx.engagement_writer is not None
