@@ -6,7 +6,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from cryptography.fernet import Fernet
+from starlette.testclient import TestClient
+
+from hub.cli import main
 from hub.clock import ManualClock
+from hub.web.app import create_app
 from tests.conftest import Store
 from tests.engagement_helpers import Hub, hub, mission
 
@@ -245,3 +251,25 @@ def test_contact_details_go_after_the_retention_period(
     assert hub.http.portal.call(writer.erase_expired_contacts) == 1  # type: ignore[union-attr]
     assert _engagements(hub, company)[0]["hasContact"] is False
     assert _engagements(hub, company)[0]["employeeRef"] == "emp-1"  # only the contact went
+
+
+def test_contact_keys_rotate_with_a_reseal(
+    hub: Hub, store: Store, clock: ManualClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    company, partner, mission_id = _setup(hub, store)
+    contact = {"consent": True, "email": "camille@acme.fr"}
+    eid = hub.interest(company, mission_id, contact=contact)["engagement"]["id"]
+    old, new = hub.settings.contact_keys[0], Fernet.generate_key().decode()
+    monkeypatch.setenv("HUB_DATABASE_URL", hub.settings.database_url)
+    monkeypatch.setenv("HUB_CONTACT_KEYS", json.dumps([new, old]))
+    assert main(["engagements", "reseal-contacts"]) == 0
+    only_new = hub.settings.model_copy(update={"contact_keys": [new]})
+    with TestClient(create_app(only_new, clock)) as http:
+        response = http.post(
+            "/graphql",
+            json={"query": PARTNER_VIEW, "variables": {"id": eid}},
+            headers={"Authorization": f"Bearer {partner}"},
+        )
+    assert response.json()["data"]["engagement"]["contact"]["email"] == "camille@acme.fr"
+    # The old key alone no longer opens it: shown as nothing, never as an error.
+    assert hub.data(partner, PARTNER_VIEW, id=eid)["engagement"]["contact"] is None

@@ -1,8 +1,8 @@
 """Employees' contact details, encrypted at rest with rotatable keys (Fernet).
 
 The first key of HUB_CONTACT_KEYS encrypts; every key decrypts, so an operator rotates by
-putting a new key first, keeping the old ones until `entraide-hub` has re-encrypted (or the
-retention has erased) what they sealed.
+putting a new key first, running `entraide-hub engagements reseal-contacts` (every kept contact
+sealed again with it), then dropping the old keys.
 """
 
 from __future__ import annotations

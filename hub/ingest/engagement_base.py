@@ -4,6 +4,7 @@ clicks, hourly costs). hub.ingest.engagements adds the loop's moves."""
 
 from __future__ import annotations
 
+import logging
 import re
 import secrets
 from collections.abc import Sequence
@@ -18,6 +19,7 @@ from hub.clock import Clock
 from hub.engagement import (
     Contact,
     ContactCipher,
+    ContactUnreadable,
     EngagementRecord,
     EngagementStatus,
     Listing,
@@ -34,6 +36,7 @@ from hub.storage.engagements import (
     erase_contacts,
     listings_of,
     mark_clicked,
+    reseal_contacts,
     set_costs,
 )
 from hub.storage.repository import MissionRepository
@@ -53,6 +56,8 @@ __all__ = [
     "choose_listing",
     "label_values",
 ]
+
+logger = logging.getLogger("hub.engagements")
 
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _LABEL_MAX = 100
@@ -216,7 +221,11 @@ class EngagementBase:
         now = self.clock.now()
         if record.updated_at < now - self.retention:
             return None  # past retention: erased at the next sweep, never shown meanwhile
-        contact = self.cipher.open(record.contact_sealed)
+        try:
+            contact = self.cipher.open(record.contact_sealed)
+        except ContactUnreadable:  # its key was dropped before a reseal: say so, show nothing
+            logger.warning("engagement %s: contact sealed with a key no longer set", record.id)
+            return None
         await append_audit(
             self.engine,
             now,
@@ -225,6 +234,11 @@ class EngagementBase:
             {"engagement": record.id, "partner": record.partner},
         )
         return contact
+
+    async def reseal_contacts(self) -> int:
+        """Seal every kept contact with the first key, so that older keys can be dropped."""
+        async with self.engine.begin() as conn:
+            return await reseal_contacts(conn, self.cipher.rotate)
 
     async def click(self, token: str) -> Click:
         """A tracked link followed: where it leads; the engagement's first click is counted."""

@@ -4,7 +4,7 @@ one ordered log (hub.storage.events). hub.ingest.engagements is the only caller.
 from __future__ import annotations
 
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,7 @@ __all__ = [
     "new_engagement_id",
     "record_of",
     "renew_link",
+    "reseal_contacts",
     "set_costs",
 ]
 
@@ -325,3 +326,20 @@ async def costs_of(conn: AsyncConnection, company_pk: int) -> list[tuple[str, st
         .order_by(engagement_costs.c.kind, engagement_costs.c.label)
     )
     return [(r.kind, r.label, r.amount) for r in rows]
+
+
+async def reseal_contacts(conn: AsyncConnection, reseal: Callable[[str], str]) -> int:
+    """Seal every kept contact again (`reseal`: with the first key), in place: the details do
+    not change, so no event. Returns how many."""
+    rows = (
+        await conn.execute(
+            select(engagements.c.pk, engagements.c.contact_sealed).where(
+                engagements.c.contact_sealed.is_not(None)
+            )
+        )
+    ).all()
+    for pk, sealed in rows:
+        await conn.execute(
+            update(engagements).where(engagements.c.pk == pk).values(contact_sealed=reseal(sealed))
+        )
+    return len(rows)
