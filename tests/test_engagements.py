@@ -4,16 +4,21 @@ refusals, declared hours, tracked links, contact details (consent, audit, erasur
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import text
 from starlette.testclient import TestClient
 
 from hub.cli import main
 from hub.clock import ManualClock
+from hub.settings import load_settings
+from hub.storage.db import make_engine
+from hub.storage.migrate import upgrade
 from hub.web.app import create_app
-from tests.conftest import Store
+from tests.conftest import Store, run
 from tests.engagement_helpers import Hub, hub, mission
 
 __all__ = ["hub"]  # the fixture, imported for pytest
@@ -273,3 +278,35 @@ def test_contact_keys_rotate_with_a_reseal(
     assert response.json()["data"]["engagement"]["contact"]["email"] == "camille@acme.fr"
     # The old key alone no longer opens it: shown as nothing, never as an error.
     assert hub.data(partner, PARTNER_VIEW, id=eid)["engagement"]["contact"] is None
+
+
+def test_the_migration_gives_existing_companies_the_engagement_scopes(tmp_path: Path) -> None:
+    async def go() -> list[Any]:
+        url = f"sqlite+aiosqlite:///{tmp_path}/old.db"
+        engine = make_engine(load_settings(database_url=url))
+        try:
+            await upgrade(engine, "0008")
+            async with engine.begin() as conn:
+                for name, kind, scopes in (
+                    ("acme", "company", '["missions:read"]'),
+                    ("alpha", "partner", '["missions:write"]'),
+                ):
+                    await conn.execute(
+                        text(
+                            "INSERT INTO clients (id, name, kind, scopes, policy,"
+                            " trusted_documents_only, enabled, created_at) VALUES"
+                            " (:n, :n, :k, :s, '{}', 0, 1, '2026-01-01 00:00:00')"
+                        ),
+                        {"n": name, "k": kind, "s": scopes},
+                    )
+            await upgrade(engine)
+            async with engine.connect() as conn:
+                rows = await conn.execute(text("SELECT id, scopes FROM clients ORDER BY id"))
+                return [(r.id, json.loads(r.scopes)) for r in rows]
+        finally:
+            await engine.dispose()
+
+    assert run(go()) == [
+        ("acme", ["missions:read", "engagements:read", "engagements:write"]),
+        ("alpha", ["missions:write"]),
+    ]

@@ -117,6 +117,26 @@ def upgrade() -> None:
         batch.create_index("ix_mission_events_engagement_pk", ["engagement_pk"])
 
 
+    _grant_company_scopes()
+
+
+_ENGAGEMENT_SCOPES = ("engagements:read", "engagements:write")
+
+
+def _grant_company_scopes() -> None:
+    """Company clients get the engagement scopes, as new ones do by default (hub.auth.caller):
+    the loop is the companies' side of the API; a token asks for less with `scope`."""
+    clients = sa.table(
+        "clients", sa.column("pk", sa.Integer), sa.column("kind"), sa.column("scopes", sa.JSON)
+    )
+    bind = op.get_bind()
+    rows = bind.execute(sa.select(clients.c.pk, clients.c.scopes).where(clients.c.kind == "company"))
+    for pk, scopes in rows.all():
+        wanted = [*(scopes or []), *(s for s in _ENGAGEMENT_SCOPES if s not in (scopes or []))]
+        if wanted != scopes:
+            bind.execute(clients.update().where(clients.c.pk == pk).values(scopes=wanted))
+
+
 def downgrade() -> None:
     with op.batch_alter_table(
         "mission_events", recreate="auto", table_kwargs={"sqlite_autoincrement": True}
