@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import AsyncGenerator
-from datetime import datetime
+from datetime import UTC, date, datetime, time
 from typing import Annotated
 
 import strawberry
@@ -544,6 +544,13 @@ class EngagementsMutation(ReportMutation):
         department: Annotated[str | None, strawberry.argument(description="A label.")] = None,
         team: Annotated[str | None, strawberry.argument(description="A label.")] = None,
         note: Annotated[str | None, strawberry.argument(description="Kept in history.")] = None,
+        given_on: Annotated[
+            date | None,
+            strawberry.argument(
+                description="The day the hours were given (UTC), today when omitted; the "
+                "report counts them in that day's month."
+            ),
+        ] = None,
     ) -> Engagement:
         caller = info.context.caller
         assert caller is not None
@@ -556,6 +563,7 @@ class EngagementsMutation(ReportMutation):
             department=department,
             team=team,
             note=note,
+            given_at=datetime.combine(given_on, time(), UTC) if given_on else None,
         )
         return Engagement(record=record)
 

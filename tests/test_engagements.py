@@ -171,6 +171,19 @@ def test_declared_hours_complete_an_engagement_or_record_one(hub: Hub, store: St
     declared = hub.data(company, record, m=mission_id, r="emp-2")["recordHours"]
     assert declared["id"] != eid
     assert (declared["status"], declared["source"]) == ("COMPLETED", "DECLARED")
+    earlier = 'mutation($m: ID!, $on: Date) { recordHours(missionId: $m, employeeRef: "emp-3", hours: 2.5, givenOn: $on) { completedAt } }'  # noqa: E501
+    october = hub.data(company, earlier, m=mission_id, on="2026-10-20")["recordHours"]
+    assert october["completedAt"].startswith("2026-10-20")
+    future = hub.error(company, earlier, m=mission_id, on="2026-11-16")
+    assert "future" in future["message"]
+    by_month = hub.data(
+        company,
+        '{ engagementReport(from: "2026-10-01", to: "2026-11-30", groupBy: [MONTH]) { groups { label figures { hoursGiven } } } }',  # noqa: E501
+    )["engagementReport"]["groups"]
+    assert [(g["label"], g["figures"]["hoursGiven"]) for g in by_month] == [
+        ("2026-10", 2.5),
+        ("2026-11", 8.0),
+    ]
 
 
 def test_tracked_links_count_one_click_and_expire(

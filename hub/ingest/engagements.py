@@ -157,6 +157,7 @@ class EngagementWriter(EngagementBase):
         note: str | None,
         conn: AsyncConnection,
         now: datetime,
+        completed_at: datetime | None = None,
     ) -> tuple[ItemOutcome, int | None]:
         """One change of one engagement, in the caller's transaction; refused when illegal."""
         before = await by_id(conn, engagement_id, owner)
@@ -170,7 +171,7 @@ class EngagementWriter(EngagementBase):
         if move.status is not None and move.status is not before.status:
             values["status"] = move.status.value
             if move.status is EngagementStatus.COMPLETED:
-                values["completed_at"] = now
+                values["completed_at"] = completed_at or now
         if move.hours_given is not None and move.hours_given != before.hours_given:
             values["hours_given"] = move.hours_given
         if not values:
@@ -241,6 +242,7 @@ class EngagementWriter(EngagementBase):
         department: str | None = None,
         team: str | None = None,
         note: str | None = None,
+        given_at: datetime | None = None,
     ) -> EngagementRecord:
         """Hours declared by the company for a mission no partner reports on: the employee's
         active engagement on it is COMPLETED with them, or a new COMPLETED one is recorded."""
@@ -250,6 +252,9 @@ class EngagementWriter(EngagementBase):
         labels = label_values(site, department, team)
         mission_pk = await self._mission_pk(caller, mission_id, open_only=False)
         now = self.clock.now()
+        if given_at is not None and given_at > now:
+            raise UserInputError("givenOn: hours are declared once given, not in the future")
+        completed = given_at or now
         async with self.engine.begin() as conn:
             listings = await listings_of(conn, mission_pk)
             active = await active_engagement(
@@ -264,6 +269,7 @@ class EngagementWriter(EngagementBase):
                     note,
                     conn,
                     now,
+                    completed,
                 )
                 if outcome.outcome == "REFUSED" or outcome.engagement is None:
                     raise UserInputError(f"hours: {outcome.reason}")
@@ -284,7 +290,7 @@ class EngagementWriter(EngagementBase):
                         "status": EngagementStatus.COMPLETED.value,
                         "source": "DECLARED",
                         "hours_given": hours,
-                        "completed_at": now,
+                        "completed_at": completed,
                     },
                     "COMPANY",
                     now,
