@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import csv
 import io
+import os
 from contextlib import aclosing
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -18,7 +19,7 @@ from gql.transport.websockets import WebsocketsTransport
 from hub.clock import ManualClock
 from hub.settings import Settings
 from hub.web.app import create_app
-from tests.conftest import Clients, Store
+from tests.conftest import Clients, Store, require
 from tests.engagement_helpers import EXPRESS, REPORT, UPDATE, engagement_settings, mission
 from tests.servers import free_port, serve, until
 
@@ -184,3 +185,48 @@ async def until_events(
     await until(lambda: len(events) >= count or reader.done(), f"{count} engagement events")
     if reader.done():
         reader.result()
+
+
+def test_an_interest_on_one_replica_reaches_a_partner_subscribed_on_another(
+    settings: Settings, clients: Clients, store: Store, clock: ManualClock
+) -> None:
+    """Two hubs on one database and one Redis, the poll too slow to matter: the broker's
+    notification wakes the partner's subscription on the other replica."""
+    redis = os.environ.get("HUB_TEST_REDIS_URL", "")
+    require(bool(redis), "HUB_TEST_REDIS_URL is not set: no Redis between the two replicas")
+    store.ingest("alpha", [mission("M1")])
+    shared = engagement_settings(
+        settings, broker_url=redis, public_url="https://hub.test", live_poll_seconds=60.0
+    )
+    app_a, app_b = create_app(shared, clock), create_app(shared, clock)
+    with serve(app_a) as a, serve(app_b) as b:
+        tokens = Clients(shared, httpx.Client(base_url=a), clock)  # type: ignore[arg-type]
+        company = tokens.token(clients.create("company", "ACME"))
+        partner = tokens.token(clients.create("partner", "Alpha", partner="alpha"))
+        mission_id = _post(a, company, "{ missions { nodes { id } } }", {})["missions"]["nodes"]
+        # The log's position now, from the partner's own side: subscribe from there.
+        head = _post(b, partner, "{ partnerMissions { eventCursor } }", {})
+        wakers = app_b.state.services.live._wakers
+
+        async def scenario() -> dict[str, Any]:
+            transport = WebsocketsTransport(
+                url=b.replace("http://", "ws://") + "/graphql",
+                init_payload={"Authorization": f"Bearer {partner}"},
+                subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+            )
+            query = gql(
+                "subscription($after: String) { partnerEngagementEvents(after: $after) "
+                "{ type engagement { id } } }"
+            )
+            async with Client(transport=transport) as session:
+                after = {"after": head["partnerMissions"]["eventCursor"]}
+                async with aclosing(session.subscribe(query, variable_values=after)) as feed:
+                    first = asyncio.ensure_future(feed.__anext__())
+                    await until(lambda: wakers, "the subscription to wait on B")
+                    await asyncio.to_thread(
+                        _post, a, company, EXPRESS, {"missionId": mission_id[0]["id"], "ref": "e1"}
+                    )
+                    return await asyncio.wait_for(first, timeout=20)
+
+        event = asyncio.run(scenario())["partnerEngagementEvents"]
+        assert event["type"] == "ENGAGEMENT_CREATED"
