@@ -114,6 +114,10 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(hub: Hub, store: Store) 
             "zero or more",
         ),
     ]
+    store.ingest("alpha", [mission("M9")])
+    closed = hub.mission_id(company, "M9")
+    store.close("alpha", ["M9"])
+    cases.append((express, {"m": closed, "r": "emp-9"}, "BAD_USER_INPUT", "CLOSED"))
     for query, variables, code, words in cases:
         error = hub.error(company, query, **variables)
         assert error["extensions"]["code"] == code, (query, error)
