@@ -233,7 +233,8 @@ def test_erasure_removes_the_person_and_keeps_the_counts(hub: Hub, store: Store)
     eid = hub.interest(company, mission_id, "emp-1", contact=contact, site="Lyon")["engagement"][
         "id"
     ]
-    hub.update(partner, {"engagementId": eid, "status": "COMPLETED", "hoursGiven": 6})
+    done = {"engagementId": eid, "status": "COMPLETED", "hoursGiven": 6, "note": "Camille: top"}
+    hub.update(partner, done)
     report = '{ engagementReport(from: "2026-11-01", to: "2026-11-30", groupBy: [SITE]) { totals { engagements hoursGiven distinctEmployees } } }'  # noqa: E501
     before = hub.data(company, report)
     erase = 'mutation { eraseEmployee(employeeRef: "emp-1") { engagements } }'
@@ -242,6 +243,7 @@ def test_erasure_removes_the_person_and_keeps_the_counts(hub: Hub, store: Store)
     (engagement,) = _engagements(hub, company)
     assert engagement["employeeRef"].startswith("erased-")
     assert engagement["message"] is None and engagement["hasContact"] is False
+    assert [h["note"] for h in engagement["history"]] == [None, None, "erased"]
     assert hub.data(partner, PARTNER_VIEW, id=eid)["engagement"]["contact"] is None
     assert _engagements(hub, company, employeeRef="emp-1") == []
     events = hub.data(partner, "{ partnerEngagementEvents { nodes { type engagement { id } } } }")[

@@ -295,10 +295,17 @@ async def _history(
 async def erase_contacts(
     conn: AsyncConnection, found: Sequence[EngagementRecord], values: dict[str, Any], now: datetime
 ) -> list[int]:
-    """Erase what `values` says of each engagement (contact, message, reference), with an
-    ENGAGEMENT_ERASED event each, so that a partner erases its copy too."""
+    """Erase what `values` says of each engagement (contact; with the message, the reference and
+    the history's notes: the person), with an ENGAGEMENT_ERASED event each, so that a partner
+    erases its copy too."""
     seqs = []
     for record in found:
+        if "message" in values:  # the person's erasure: the notes of its history go too
+            await conn.execute(
+                update(engagement_history)
+                .where(engagement_history.c.engagement_pk == record.pk)
+                .values(note=None)
+            )
         _, seq = await change_engagement(conn, record, values, "HUB", now, "erased", ERASED)
         seqs.append(seq)
     return seqs
