@@ -7,10 +7,10 @@ costs; the tax reduction is an estimate, with its parameters from the hub's sett
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 import strawberry
 from strawberry.types import Info
@@ -36,6 +36,7 @@ __all__ = [
     "EngagementStatusEnum",
     "ReportMutation",
     "ReportQuery",
+    "chart_data",
     "engagement_report",
     "parse_report_query",
     "report_rows",
@@ -296,18 +297,30 @@ class EngagementReport:
     currency: str = strawberry.field(default="EUR", description="Of every amount: EUR.")
 
 
-def _chart(report: Report) -> ReportChart:
+def chart_data(report: Report) -> dict[str, Any]:
+    """The groups as a chart library takes them: one label per group, one series per measure."""
     groups = report.groups
-    series = [
-        ChartSeries(name="hoursGiven", data=[float(g.figures.hours_given) for g in groups]),
-        ChartSeries(name="value", data=[float(g.figures.value) for g in groups]),
-        ChartSeries(name="engagements", data=[float(g.figures.engagements) for g in groups]),
-        *(
-            ChartSeries(name=s.value, data=[float(g.figures.by_status[s]) for g in groups])
-            for s in _STATUSES
-        ),
+    measures: list[tuple[str, Callable[[Figures], Decimal | int]]] = [
+        ("hoursGiven", lambda f: f.hours_given),
+        ("value", lambda f: f.value),
+        ("engagements", lambda f: f.engagements),
+        *((s.value, lambda f, s=s: f.by_status[s]) for s in _STATUSES),
     ]
-    return ReportChart(labels=[g.label for g in groups], series=series)
+    return {
+        "labels": [g.label for g in groups],
+        "series": [
+            {"name": name, "data": [float(measure(g.figures)) for g in groups]}
+            for name, measure in measures
+        ],
+    }
+
+
+def _chart(report: Report) -> ReportChart:
+    data = chart_data(report)
+    return ReportChart(
+        labels=data["labels"],
+        series=[ChartSeries(name=s["name"], data=s["data"]) for s in data["series"]],
+    )
 
 
 def _tax(report: Report, rules: TaxRules) -> TaxEstimate:

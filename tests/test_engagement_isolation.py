@@ -89,13 +89,14 @@ def test_reports_and_csv_count_the_callers_engagements_only(world: World) -> Non
     assert [g["label"] for g in b["groups"]] == ["Lille · beta"]
     assert (a["totals"]["hoursGiven"], b["totals"]["hoursGiven"]) == (5, 3)
     for token, own, other in ((world.a, "Lyon", "Lille"), (world.b, "Lille", "Lyon")):
-        csv = hub.http.get(
-            "/reports/engagements.csv",
-            params={"from": "2026-11-01", "to": "2026-11-30", "groupBy": "SITE"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-        assert csv.status_code == 200
-        assert own in csv.text and other not in csv.text
+        for path in ("/reports/engagements.csv", "/reports/engagements.json"):
+            answer = hub.http.get(
+                path,
+                params={"from": "2026-11-01", "to": "2026-11-30", "groupBy": "SITE"},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+            assert answer.status_code == 200
+            assert own in answer.text and other not in answer.text
 
 
 def test_a_partner_sees_and_updates_only_engagements_on_its_listings(world: World) -> None:

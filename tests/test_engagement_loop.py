@@ -176,6 +176,17 @@ def test_interest_click_subscription_update_report_and_csv(
         assert rows[0]["value_eur"] == "480.00"
         assert rows[1]["cause"] == "TOTAL"
         assert rows[1]["hours_given"] == "6.0"
+        assert "engagements-20261101-20261130.csv" in response.headers["content-disposition"]
+        chart = http.get(
+            "/reports/engagements.json",
+            params={"from": "2026-11-01", "to": "2026-11-30", "groupBy": "CAUSE,PARTNER,SITE"},
+            headers={"Authorization": f"Bearer {company}"},
+        ).json()
+        assert chart["labels"] == ["education · alpha · Lyon"]
+        series = {s["name"]: s["data"] for s in chart["series"]}
+        assert series["hoursGiven"] == [6.0] and series["value"] == [480.0]
+        assert series["COMPLETED"] == [1.0]
+        assert chart["taxReductionEstimate"] == {"amount": 288.0, "isEstimate": True}
 
 
 async def until_events(

@@ -1,5 +1,6 @@
 """The engagement loop's HTTP edge: tracked links (/go/TOKEN, no token needed: employees click
-them) and the CSR report as CSV (a company's bearer token with engagements:read)."""
+them) and the CSR report as CSV or chart-ready JSON (a company's bearer token with
+engagements:read)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import html
 import io
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.requests import Request
@@ -17,9 +19,10 @@ from starlette.routing import Route
 
 from hub.auth import Caller, InvalidToken
 from hub.auth.caller import ENGAGEMENTS_READ
+from hub.engagement import Report
 from hub.errors import HubError
 from hub.ingest.engagements import EngagementWriter
-from schema.report import engagement_report, parse_report_query, report_rows
+from schema.report import chart_data, engagement_report, parse_report_query, report_rows
 
 __all__ = ["engagement_routes", "sweep_contacts"]
 
@@ -50,7 +53,8 @@ def engagement_routes(authenticate: Authenticate) -> list[Route]:
         # 302: the same link may lead elsewhere tomorrow (another listing, an expired link).
         return RedirectResponse(click.url, status_code=302, headers={"cache-control": "no-store"})
 
-    async def report_csv(request: Request) -> Response:
+    async def report(request: Request) -> tuple[Report, datetime, datetime] | Response:
+        """The caller's report as the query string asks, or the response that refuses it."""
         try:
             caller = await authenticate(request.headers.get("authorization"))
         except InvalidToken as exc:
@@ -67,23 +71,57 @@ def engagement_routes(authenticate: Authenticate) -> list[Route]:
                 request.query_params.get("groupBy"),
                 services.settings,
             )
-            report = await engagement_report(
+            found = await engagement_report(
                 services.engagement_reads, services.settings, caller, start, end, group_by
             )
         except HubError as exc:
             return _refusal(400, getattr(exc, "code", "BAD_USER_INPUT"), str(exc))
+        return found, start, end - timedelta(days=1)
+
+    async def report_csv(request: Request) -> Response:
+        answer = await report(request)
+        if isinstance(answer, Response):
+            return answer
+        found, first, last = answer
         out = io.StringIO()
-        csv.writer(out, lineterminator="\r\n").writerows(report_rows(report))
-        name = f"engagements-{start:%Y%m%d}-{end:%Y%m%d}.csv"
+        csv.writer(out, lineterminator="\r\n").writerows(report_rows(found))
+        name = f"engagements-{first:%Y%m%d}-{last:%Y%m%d}.csv"
         return Response(
             out.getvalue(),
             media_type="text/csv; charset=utf-8",
             headers={"content-disposition": f'attachment; filename="{name}"'},
         )
 
+    async def report_chart(request: Request) -> Response:
+        """The report's groups, chart-ready, with the totals and the estimate beside them."""
+        answer = await report(request)
+        if isinstance(answer, Response):
+            return answer
+        found, first, last = answer
+        totals = found.totals
+        return JSONResponse(
+            {
+                "from": first.date().isoformat(),
+                "to": last.date().isoformat(),
+                "groupBy": [d.value for d in found.group_by],
+                **chart_data(found),
+                "totals": {
+                    "engagements": totals.engagements,
+                    "hoursGiven": float(totals.hours_given),
+                    "value": float(totals.value),
+                    "currency": "EUR",
+                },
+                "taxReductionEstimate": {
+                    "amount": float(found.tax_reduction_estimate),
+                    "isEstimate": True,
+                },
+            }
+        )
+
     return [
         Route("/go/{token}", go, methods=["GET"]),
         Route("/reports/engagements.csv", report_csv, methods=["GET"]),
+        Route("/reports/engagements.json", report_chart, methods=["GET"]),
     ]
 
 
