@@ -49,7 +49,9 @@ def engagement_routes(authenticate: Authenticate) -> list[Route]:
         click = await writer.click(token) if 20 <= len(token) <= 64 else None
         if click is None or click.url is None:
             reason = click.reason if click is not None else "This link is unknown."
-            return _page(click.status if click else 404, "Lien indisponible · Link unavailable", reason or "")
+            return _page(
+                click.status if click else 404, "Lien indisponible · Link unavailable", reason or ""
+            )
         # 302: the same link may lead elsewhere tomorrow (another listing, an expired link).
         return RedirectResponse(click.url, status_code=302, headers={"cache-control": "no-store"})
 
