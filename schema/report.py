@@ -15,7 +15,6 @@ from typing import Annotated, Any
 import strawberry
 from strawberry.types import Info
 
-from hub.auth import Caller
 from hub.engagement import (
     Costs,
     Dimension,
@@ -128,14 +127,14 @@ def _dimensions(group_by: Sequence[Dimension]) -> list[Dimension]:
 async def engagement_report(
     reads: EngagementReads,
     settings: Settings,
-    caller: Caller,
+    company_pk: int,
     start: datetime,
     end: datetime,
     group_by: Sequence[Dimension],
 ) -> Report:
-    """The calling company's report, over its own engagements only."""
-    facts = await reads.report_facts(caller.client_pk, start, end)
-    costs = costs_of(await reads.costs(caller.client_pk))
+    """A company's report (the caller's client pk), over its own engagements only."""
+    facts = await reads.report_facts(company_pk, start, end)
+    costs = costs_of(await reads.costs(company_pk))
     return build_report(facts, group_by, costs, rules_of(settings))
 
 
@@ -390,7 +389,7 @@ class ReportQuery:
         start, end = period(from_, to, ctx.settings)
         dims = _dimensions([Dimension(d) for d in group_by or ()])
         report = await engagement_report(
-            ctx.engagement_reads, ctx.settings, ctx.caller, start, end, dims
+            ctx.engagement_reads, ctx.settings, ctx.caller.client_pk, start, end, dims
         )
         return EngagementReport(
             start=from_,

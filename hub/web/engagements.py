@@ -74,7 +74,7 @@ def engagement_routes(authenticate: Authenticate) -> list[Route]:
                 services.settings,
             )
             found = await engagement_report(
-                services.engagement_reads, services.settings, caller, start, end, group_by
+                services.engagement_reads, services.settings, caller.client_pk, start, end, group_by
             )
         except HubError as exc:
             return _refusal(400, getattr(exc, "code", "BAD_USER_INPUT"), str(exc))
