@@ -71,7 +71,6 @@ async def run(url: str, count: int) -> str:
     writer = EngagementWriter(
         engine,
         clock,
-        repository,
         ContactCipher([]),
         link_base="http://hub.test",
         link_ttl=timedelta(days=30),

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from hub.catalogue.filters import Policy
 from tests.conftest import Store
 from tests.engagement_helpers import REPORT, Hub, hub, mission
 
@@ -149,3 +150,20 @@ def test_each_side_is_refused_the_others_fields(world: World) -> None:
         "/reports/engagements.csv", params={"from": "2026-11-01", "to": "2026-11-30"}
     )
     assert anonymous.status_code == 401
+
+
+def test_a_companys_policy_holds_for_interests_too(world: World) -> None:
+    """A mission the company's policy hides cannot be engaged on: NOT_FOUND, as unknown."""
+    hub = world.hub
+    narrow = hub.clients.create("company", "Beta only")
+    hub.clients.store(lambda store: store.set_policy(narrow.client_id, Policy(partners=("beta",))))
+    token = hub.clients.token(narrow)
+    on_alpha = hub.mission_id(world.a, "A1")
+    error = hub.error(
+        token,
+        'mutation($m: ID!) { expressInterest(missionId: $m, employeeRef: "e") { trackedLink } }',
+        m=on_alpha,
+    )
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    on_beta = hub.mission_id(token, "B1")
+    assert hub.interest(token, on_beta, "e")["engagement"]["partner"] == "beta"

@@ -12,7 +12,6 @@ from hub.clock import SystemClock
 from hub.engagement import ContactCipher
 from hub.ingest.engagements import EngagementWriter
 from hub.settings import Settings
-from hub.storage.repository import MissionRepository
 
 __all__ = ["add_commands"]
 
@@ -23,7 +22,6 @@ async def _run(args: argparse.Namespace, settings: Settings) -> int:
         writer = EngagementWriter(
             engine,
             clock,
-            MissionRepository(engine, clock),
             ContactCipher(settings.contact_keys),
             link_base=settings.issuer,
             link_ttl=timedelta(days=settings.tracked_link_ttl_days),

@@ -55,7 +55,6 @@ async def load_demo_engagements(
     writer = EngagementWriter(
         engine,
         clock,
-        repository,
         ContactCipher([]),
         link_base="http://localhost",
         link_ttl=timedelta(days=30),

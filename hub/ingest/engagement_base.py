@@ -39,7 +39,6 @@ from hub.storage.engagements import (
     reseal_contacts,
     set_costs,
 )
-from hub.storage.repository import MissionRepository
 
 __all__ = [
     "EMAIL",
@@ -161,7 +160,6 @@ class EngagementBase:
         self,
         engine: AsyncEngine,
         clock: Clock,
-        repository: MissionRepository,
         cipher: ContactCipher,
         *,
         link_base: str,
@@ -171,7 +169,6 @@ class EngagementBase:
     ) -> None:
         self.engine = engine
         self.clock = clock
-        self.repository = repository
         self.cipher = cipher
         self.link_base = link_base.rstrip("/")
         self.link_ttl = link_ttl

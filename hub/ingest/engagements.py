@@ -45,6 +45,7 @@ from hub.storage.engagements import (
     mission_facts,
     new_engagement_id,
     renew_link,
+    visible_mission,
 )
 
 __all__ = ["Click", "EngagementWriter", "Interest", "ItemOutcome", "UpdateItem"]
@@ -54,15 +55,14 @@ class EngagementWriter(EngagementBase):
     """Sends employees to missions and moves their engagements, each call one transaction."""
 
     async def _mission_pk(self, caller: Caller, mission_id: str, *, open_only: bool) -> int:
-        found = await self.repository.missions_by_ids([mission_id], caller.policy)
-        mission = found.get(mission_id)
-        if mission is None:
+        async with self.engine.connect() as conn:
+            found = await visible_mission(conn, mission_id, caller.policy)
+        if found is None:
             raise NotFoundError(f"missionId: no mission {mission_id!r} that you may see")
-        if open_only and mission.status.value != "OPEN":
-            raise UserInputError(
-                f"missionId: the mission is {mission.status.value}: it takes no new volunteers"
-            )
-        return mission.pk
+        pk, status = found
+        if open_only and status != "OPEN":
+            raise UserInputError(f"missionId: the mission is {status}: it takes no new volunteers")
+        return pk
 
     async def express_interest(
         self,

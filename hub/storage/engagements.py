@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from hub.catalogue.filters import MissionFilter, Policy
 from hub.engagement import EngagementRecord, EngagementStatus, Listing
+from hub.storage import search
 from hub.storage.events import append_engagement_events
 from hub.storage.tables import (
     clients,
@@ -50,6 +52,7 @@ __all__ = [
     "renew_link",
     "reseal_contacts",
     "set_costs",
+    "visible_mission",
 ]
 
 
@@ -172,6 +175,24 @@ async def contacts_kept_since(conn: AsyncConnection, before: datetime) -> list[E
     return await find_engagements(
         conn, engagements.c.contact_sealed.is_not(None), engagements.c.updated_at < before
     )
+
+
+async def visible_mission(
+    conn: AsyncConnection, mission_id: str, policy: Policy | None
+) -> tuple[int, str] | None:
+    """The pk and status of the mission `mission_id` if `policy` lets its company see it: the
+    catalogue's own conditions (hub.storage.search), without loading the whole record."""
+    conditions = search.compile_filter(
+        conn.dialect.name, MissionFilter(status=()), policy, collapse=False
+    )
+    row = (
+        await conn.execute(
+            select(missions.c.pk, missions.c.status).where(
+                missions.c.id == mission_id, *conditions.values()
+            )
+        )
+    ).first()
+    return (row.pk, row.status) if row is not None else None
 
 
 async def listings_of(conn: AsyncConnection, mission_pk: int) -> list[Listing]:

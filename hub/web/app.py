@@ -375,7 +375,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         engagement_writer = EngagementWriter(
             engine,
             clock,
-            repository,
             ContactCipher(settings.contact_keys),
             link_base=settings.issuer,
             link_ttl=timedelta(days=settings.tracked_link_ttl_days),
