@@ -249,6 +249,59 @@ class Settings(BaseSettings):
         default=30, ge=1, le=366, description="What `starts soon` means, in days."
     )
 
+    # --- engagements (the engagement loop) ---------------------------------------------------
+    contact_keys: list[str] = Field(
+        default_factory=list,
+        description="Fernet keys (JSON list) sealing employees' contact details at rest: the "
+        "first encrypts, all decrypt, so a new key goes first to rotate. Without one, the hub "
+        "refuses contact details.",
+    )
+    contact_retention_days: int = Field(
+        default=365,
+        ge=1,
+        description="Days an engagement's contact details are kept after its last change; "
+        "then they are erased (counts and hours stay).",
+    )
+    tracked_link_ttl_days: int = Field(
+        default=30, ge=1, description="Days a tracked application link (/go/TOKEN) works."
+    )
+    report_max_days: int = Field(
+        default=731, ge=1, description="Longest period an engagement report may cover, in days."
+    )
+    mecenat_rate: float = Field(
+        default=0.60, ge=0, le=1, description="Mécénat tax reduction rate (France: 60%)."
+    )
+    mecenat_reduced_rate: float = Field(
+        default=0.40,
+        ge=0,
+        le=1,
+        description="Rate above the yearly threshold (France: 40% above 2 M EUR).",
+    )
+    mecenat_reduced_rate_threshold: float = Field(
+        default=2_000_000,
+        ge=0,
+        description="Yearly gifts (EUR) above which the reduced rate applies.",
+    )
+    mecenat_cap: float = Field(
+        default=20_000,
+        ge=0,
+        description="Cap of the reduction (EUR), unless the turnover's is higher.",
+    )
+    mecenat_turnover_cap_ratio: float = Field(
+        default=0.005, ge=0, le=1, description="Cap of the reduction as a share of turnover (0.5%)."
+    )
+    social_security_ceiling: float = Field(
+        default=48_060,
+        ge=0,
+        description="Annual social-security ceiling (PASS, EUR) of the year reported on.",
+    )
+    salary_ceiling_multiple: float = Field(
+        default=3, ge=0, description="Salary counted up to this many times the ceiling."
+    )
+    annual_work_hours: float = Field(
+        default=1607, gt=0, description="Hours of a full-time year, to turn the salary cap hourly."
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:

@@ -12,9 +12,11 @@ from hub.auth.caller import Caller
 from hub.catalogue.filters import Policy
 from hub.catalogue.records import MissionRecord, OrganizationRecord
 from hub.clock import Clock
+from hub.ingest.engagements import EngagementWriter
 from hub.ingest.service import MissionWriter
 from hub.live.stream import LiveEvents
 from hub.settings import Settings
+from hub.storage.engagement_reads import EngagementReads
 from hub.storage.repository import MissionRepository
 
 __all__ = ["Context"]
@@ -33,6 +35,9 @@ class Context:
     on_events: Callable[[list[int]], Awaitable[None]] | None = field(default=None, repr=False)
     # The one write service: mutations write missions through it, and it publishes after commit.
     writer: MissionWriter | None = field(default=None, repr=False)
+    # The engagement loop: its one write service and its reads (each under its owner).
+    engagement_writer: EngagementWriter | None = field(default=None, repr=False)
+    engagement_reads: EngagementReads | None = field(default=None, repr=False)
     # Whether a document's exact text is registered for a trusted-documents client (the
     # document store); without it, such a client runs nothing.
     admits_document: Callable[[Caller, str], Awaitable[bool]] | None = field(

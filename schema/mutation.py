@@ -14,6 +14,7 @@ from hub.catalogue.model import Refusal
 from hub.ingest.service import MissionWriter, Source
 from hub.storage import WriteOutcome
 from schema.context import Context
+from schema.engagements import EngagementsMutation
 from schema.permissions import CanWrite
 from schema.push import MissionInput, to_draft
 
@@ -113,7 +114,7 @@ def _payload(results: list[MissionWriteResult]) -> WritePayload:
 
 
 @strawberry.type(description="Partners write their own missions.")
-class Mutation:
+class Mutation(EngagementsMutation):
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Create or replace missions of the token's partner, idempotent on "

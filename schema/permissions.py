@@ -8,9 +8,15 @@ from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from hub.auth.caller import ADMIN, READ, WRITE
+from hub.auth.caller import ADMIN, ENGAGEMENTS_READ, ENGAGEMENTS_WRITE, READ, WRITE
 
-__all__ = ["CanAdminister", "CanRead", "CanWrite"]
+__all__ = [
+    "CanAdminister",
+    "CanFollowEngagements",
+    "CanRead",
+    "CanSendEngagements",
+    "CanWrite",
+]
 
 
 class _Scoped(BasePermission):
@@ -48,3 +54,15 @@ class CanAdminister(_Scoped):
     """Operators."""
 
     scope = ADMIN
+
+
+class CanFollowEngagements(_Scoped):
+    """Companies: their own engagements and reports."""
+
+    scope = ENGAGEMENTS_READ
+
+
+class CanSendEngagements(_Scoped):
+    """Companies: sending employees to missions, withdrawing, declaring hours, erasing."""
+
+    scope = ENGAGEMENTS_WRITE

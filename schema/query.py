@@ -18,6 +18,7 @@ from hub.errors import BadCursor
 from hub.storage.repository import check_first
 from schema.connection import MissionConnection
 from schema.context import Context
+from schema.engagements import EngagementsQuery
 from schema.inputs import MissionFilterInput, MissionOrderEnum, to_filter
 from schema.permissions import CanRead, CanWrite
 from schema.recommend import RecommendQuery
@@ -85,7 +86,7 @@ def _own_partner(info: Info[Context, None]) -> str:
 
 
 @strawberry.type(description="Read the merged catalogue of volunteering missions.")
-class Query(RecommendQuery):
+class Query(RecommendQuery, EngagementsQuery):
     @strawberry.field(
         permission_classes=[CanRead],
         description="Search missions: a Relay connection with counts and facets.",

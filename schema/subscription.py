@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import enum
 from collections.abc import AsyncGenerator
 from datetime import datetime
@@ -14,10 +12,11 @@ from graphql import GraphQLError
 from strawberry.types import Info
 
 from hub.catalogue.filters import MissionFilter
-from hub.errors import BadCursor
 from hub.live.matching import Matcher
 from hub.storage.repository import EventRow
 from schema.context import Context
+from schema.engagements import EngagementsSubscription
+from schema.event_cursor import decode_event_cursor, encode_event_cursor
 from schema.inputs import MissionFilterInput, to_filter
 from schema.permissions import CanRead
 from schema.types import Mission
@@ -53,24 +52,6 @@ class MissionEvent:
     type: MissionEventType = strawberry.field(description="What the change means for you.")
     occurred_at: datetime = strawberry.field(description="When the change was committed.")
     mission: Mission = strawberry.field(description="The mission as it is now.")
-
-
-def encode_event_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"evt:{seq}".encode()).decode().rstrip("=")
-
-
-def decode_event_cursor(cursor: str) -> int:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, seq = raw.partition(":")
-        if kind != "evt" or not seq.isdigit():
-            raise ValueError(raw)
-        return int(seq)
-    except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
-        # A plain log position (a search's eventCursor) is accepted too.
-        if cursor.isdigit():
-            return int(cursor)
-        raise BadCursor("after: malformed event cursor") from exc
 
 
 def judge(matcher: Matcher, row: EventRow) -> MissionEventType | None:
@@ -141,7 +122,7 @@ async def event_page(ctx: Context, after: str | None, first: int) -> MissionEven
 
 
 @strawberry.type(description="Live changes.")
-class Subscription:
+class Subscription(EngagementsSubscription):
     @strawberry.subscription(
         permission_classes=[CanRead],
         description="Missions entering, changing within, or leaving your filter, as they "

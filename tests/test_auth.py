@@ -119,7 +119,7 @@ def test_token_response_and_claims(client: TestClient, settings: Settings, acme:
     body = response.json()
     assert body["token_type"].lower() == "bearer"
     assert body["expires_in"] == 900
-    assert body["scope"] == "missions:read"
+    assert body["scope"] == "missions:read engagements:read engagements:write"
     assert response.headers["cache-control"] == "no-store"
     jwks = client.get("/.well-known/jwks.json").json()
     token = jwt.decode(body["access_token"], ECKey.import_key(jwks["keys"][0]))
@@ -239,7 +239,9 @@ def test_other_grants_and_scopes_say_what_is_supported(client: TestClient, acme:
         "/oauth/token", data={"grant_type": "client_credentials", "scope": "admin"}, auth=auth
     ).json()
     assert scope["error"] == "invalid_scope"
-    assert scope["error_description"] == "this client may ask for the scopes: missions:read"
+    assert scope["error_description"] == (
+        "this client may ask for the scopes: missions:read engagements:read engagements:write"
+    )
 
 
 def test_introspection_and_revocation_ask_for_a_form_too(client: TestClient, acme: Any) -> None:
@@ -531,7 +533,11 @@ def test_introspection_and_revocation(clients: Clients, client: TestClient, acme
     own = (acme.client_id, acme.client_secret)
     active = client.post("/oauth/introspect", data={"token": token}, auth=own).json()
     assert active["active"] is True and active["client_id"] == acme.client_id
-    assert active["scope"] == "missions:read"
+    assert set(active["scope"].split()) == {
+        "missions:read",
+        "engagements:read",
+        "engagements:write",
+    }
 
     other = clients.create("company", "Other")
     foreign = client.post(

@@ -100,6 +100,16 @@ def test_demo_serves_the_first_query_it_prints(demo: tuple[str, Path]) -> None:
     ).json()["data"]["partners"]
     assert len(partners) >= 3
     assert sum(p["missionCount"] for p in partners) >= 2000
+    # A few demo engagements, so that the company's report is not empty.
+    engagements = httpx.post(
+        f"{base}/graphql",
+        json={"query": "{ engagements(first: 50) { nodes { status hoursGiven } } }"},
+        headers=auth,
+        timeout=30,
+    ).json()["data"]["engagements"]["nodes"]
+    statuses = {e["status"] for e in engagements}
+    assert {"COMPLETED", "ACCEPTED", "INTERESTED", "WITHDRAWN", "DECLINED"} <= statuses
+    assert sum(e["hoursGiven"] or 0 for e in engagements if e["status"] == "COMPLETED") > 20
     assert httpx.get(f"{base}/readyz", timeout=5).json()["database"] == "reachable"
     assert "Bearer ey" in output, output[-2500:]
     assert "First query to try" in output

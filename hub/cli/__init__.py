@@ -1,5 +1,5 @@
 """The `entraide-hub` command: serve · migrate · demo · schema export · clients · keys ·
-issuers · documents · partners · sync. One module per group of commands."""
+issuers · documents · partners · sync · engagements. One module per group of commands."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from hub.cli import access, partners, server, taxonomy
+from hub.cli import access, engagements, partners, server, taxonomy
 from hub.errors import UserInputError
 from hub.observability.logs import configure_logging
 from hub.settings import SettingsError
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     access.add_commands(commands)
     partners.add_commands(commands)
     taxonomy.add_commands(commands)
+    engagements.add_commands(commands)
     return parser
 
 

@@ -23,11 +23,15 @@ async def _migrate(settings: Settings) -> None:
 
 async def _load_demo(settings: Settings) -> tuple[int, Any]:
     from hub.auth.admin import ensure_demo_clients
+    from hub.demo.engagements import load_demo_engagements
     from hub.demo.load import DEMO_PARTNER, load_demo
 
     async with open_engine(settings, migrate=True) as engine:
-        total = await load_demo(engine, SystemClock().now())
+        now = SystemClock().now()
+        total = await load_demo(engine, now)
         credentials = await ensure_demo_clients(settings, engine, DEMO_PARTNER)
+        company = credentials.company.record
+        await load_demo_engagements(engine, now, company.pk, company.id)
         return total, credentials
 
 
@@ -75,7 +79,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print(f"Demo catalogue ready: {total} missions.")
     print(f"Explorer: {base}/graphql")
     print()
-    print("Demo company client (missions:read):")
+    print("Demo company client (missions:read, engagements:read, engagements:write; a few")
+    print("demo engagements fill its engagementReport):")
     print(f"  client_id:     {credentials.company.client_id}")
     print(f"  client_secret: {credentials.company.client_secret}")
     print(

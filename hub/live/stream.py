@@ -59,6 +59,7 @@ class LiveEvents:
     clock: Clock = field(default_factory=SystemClock)
     high_water_mark: int = 0
     _listeners: set[Batches] = field(default_factory=set)
+    _wakers: set[asyncio.Event] = field(default_factory=set)
     _connections: set[_Connection] = field(default_factory=set)
     _per_client: dict[str, int] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -131,12 +132,11 @@ class LiveEvents:
 
     async def catch_up(self) -> None:
         async with self._lock:
-            while True:
-                rows = await self.repository.events_after(self.high_water_mark, 500)
-                if not rows:
-                    return
+            while rows := await self.repository.events_after(self.high_water_mark, 500):
                 self.high_water_mark = rows[-1].seq
                 self._deliver(rows)
+        for waker in list(self._wakers):  # the log may have moved for other readers too
+            waker.set()
 
     def _deliver(self, rows: list[EventRow]) -> None:
         for listener in list(self._listeners):
@@ -151,6 +151,18 @@ class LiveEvents:
             yield listener
         finally:
             self._listeners.discard(listener)
+
+    @contextlib.asynccontextmanager
+    async def wakeups(self) -> AsyncIterator[asyncio.Event]:
+        """An event set whenever the log may have moved (a commit announced through the broker,
+        or the poll): readers of other events than missions' (engagements) wait on it, clear it,
+        and read the log from their own position."""
+        waker = asyncio.Event()
+        self._wakers.add(waker)
+        try:
+            yield waker
+        finally:
+            self._wakers.discard(waker)
 
     # --- connections --------------------------------------------------------------------------
 

@@ -14,7 +14,16 @@ from hub.errors import UserInputError
 from hub.storage.rows import MISSION_COLUMNS, RecordReader
 from hub.storage.tables import hub_state, mission_events, missions
 
-__all__ = ["CursorExpired", "EventLogReads", "EventRow"]
+__all__ = ["LOG_COLUMNS", "CursorExpired", "EventLogReads", "EventRow"]
+
+# What every reader of the log reads of a row, before what its events are about.
+LOG_COLUMNS = (
+    mission_events.c.seq,
+    mission_events.c.type,
+    mission_events.c.occurred_at,
+    mission_events.c.previous,
+    mission_events.c.state,
+)
 
 
 class CursorExpired(UserInputError):
@@ -47,25 +56,26 @@ class EventLogReads(RecordReader):
         async with self.engine.connect() as conn:
             return await self.pruned_through(conn)
 
+    async def check_cursor(self, conn: AsyncConnection, seq: int, again: str) -> None:
+        """CursorExpired when the log no longer holds what follows `seq`; `again` says how to
+        start over."""
+        if seq < await self.pruned_through(conn):
+            raise CursorExpired(f"this cursor is older than the event log keeps: {again}")
+
     async def events_after(self, seq: int, limit: int) -> list[EventRow]:
-        """The log after position `seq`, oldest first, missions loaded once for the batch."""
+        """The mission events after position `seq`, oldest first, missions loaded once for the
+        batch."""
         async with self.engine.connect() as conn:
-            if seq < await self.pruned_through(conn):
-                raise CursorExpired(
-                    "this cursor is older than the event log keeps: query missions again and "
-                    "subscribe from their eventCursor"
-                )
+            await self.check_cursor(
+                conn, seq, "query missions again and subscribe from their eventCursor"
+            )
             rows = (
                 await conn.execute(
-                    select(
-                        mission_events.c.seq,
-                        mission_events.c.type,
-                        mission_events.c.occurred_at,
-                        mission_events.c.previous,
-                        mission_events.c.state,
-                        mission_events.c.mission_pk,
-                    )
+                    select(*LOG_COLUMNS, mission_events.c.mission_pk)
                     .where(mission_events.c.seq > seq)
+                    # Engagement events share the log; they are read by their own readers
+                    # (hub.storage.engagement_reads), under their own isolation.
+                    .where(mission_events.c.engagement_pk.is_(None))
                     .order_by(mission_events.c.seq)
                     .limit(limit)
                 )

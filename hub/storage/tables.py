@@ -27,6 +27,9 @@ __all__ = [
     "UTCDateTime",
     "audit_log",
     "clients",
+    "engagement_costs",
+    "engagement_history",
+    "engagements",
     "hub_state",
     "label_mappings",
     "metadata",
@@ -255,7 +258,9 @@ mission_events = Table(
     metadata,
     Column("seq", Integer, primary_key=True, autoincrement=True),
     Column("mission_pk", Integer, ForeignKey("missions.pk"), nullable=False),
-    Column("type", String(10), nullable=False),
+    # PUBLISHED, UPDATED, CLOSED for a mission; ENGAGEMENT_CREATED, _UPDATED, _ERASED for an
+    # engagement (then engagement_pk is set, and mission_pk is the listing it is on).
+    Column("type", String(30), nullable=False),
     Column("occurred_at", UTCDateTime, nullable=False),
     # The matchable state before the change (None for a creation): lets each subscriber tell
     # "entered my filter" from "left it" without another read.
@@ -263,7 +268,9 @@ mission_events = Table(
     # The matchable state after the change: with `previous`, a replayed event can be judged
     # against any subscriber's filter exactly as it was judged live.
     Column("state", JSON),
+    Column("engagement_pk", Integer, ForeignKey("engagements.pk")),
     Index("ix_mission_events_occurred_at", "occurred_at"),
+    Index("ix_mission_events_engagement_pk", "engagement_pk"),
     sqlite_autoincrement=True,  # positions are never reused, even after pruning
 )
 
@@ -390,4 +397,76 @@ label_mappings = Table(
     Column("target", String(60), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     UniqueConstraint("partner_pk", "kind", "label_key"),
+)
+
+# --- engagements: an employee's interest in a mission, followed to the hours given -------------
+
+engagements = Table(
+    "engagements",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    # The listing the employee was sent to (the company's preferred partner's, when several).
+    Column("mission_pk", Integer, ForeignKey("missions.pk"), nullable=False),
+    Column("partner_pk", Integer, ForeignKey("partners.pk"), nullable=False),
+    Column("company_pk", Integer, ForeignKey("clients.pk"), nullable=False),
+    # Pseudonymous, chosen by the company; "erased-..." once the company asked for erasure.
+    Column("employee_ref", String(200), nullable=False),
+    Column("site", String(100)),
+    Column("department", String(100)),
+    Column("team", String(100)),
+    Column("status", String(20), nullable=False),
+    Column("source", String(10), nullable=False),  # TRACKED (a partner's) or DECLARED
+    Column("message", Text),
+    Column("hours_planned", Float),
+    Column("hours_given", Float),
+    Column("start_at", UTCDateTime),
+    Column("end_at", UTCDateTime),
+    Column("completed_at", UTCDateTime),
+    # The mission's primary cause and skill and its organization when the engagement began:
+    # a report does not change when the listing does.
+    Column("cause", String(40)),
+    Column("skill", String(60)),
+    Column("organization_pk", Integer, ForeignKey("organizations.pk")),
+    Column("link_token", String(64), unique=True),
+    Column("link_expires_at", UTCDateTime),
+    Column("clicked_at", UTCDateTime),
+    Column("contact_sealed", Text),  # Fernet token (hub.engagement.contact)
+    Column("contact_erased_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_engagements_company_created", "company_pk", "created_at"),
+    Index("ix_engagements_company_employee", "company_pk", "employee_ref"),
+    Index("ix_engagements_partner_pk", "partner_pk"),
+    Index("ix_engagements_mission_pk", "mission_pk"),
+)
+
+engagement_history = Table(
+    "engagement_history",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "engagement_pk",
+        Integer,
+        ForeignKey("engagements.pk", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(10), nullable=False),  # COMPANY, PARTNER or HUB
+    Column("status", String(20), nullable=False),
+    Column("hours_given", Float),
+    Column("note", Text),
+    Index("ix_engagement_history_engagement_pk", "engagement_pk"),
+)
+
+# A company's hourly costs for the report: kind DEFAULT (label ""), SITE or DEPARTMENT (the
+# label), and TURNOVER (label "", amount the annual turnover) for the tax estimate's cap.
+engagement_costs = Table(
+    "engagement_costs",
+    metadata,
+    Column("company_pk", Integer, ForeignKey("clients.pk"), primary_key=True),
+    Column("kind", String(12), primary_key=True),
+    Column("label", String(100), primary_key=True),
+    Column("amount", Float, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
 )

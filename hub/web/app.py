@@ -44,6 +44,8 @@ from hub.auth import (
     TokenValidator,
 )
 from hub.clock import Clock, SystemClock
+from hub.engagement import ContactCipher
+from hub.ingest.engagements import EngagementWriter
 from hub.ingest.service import MissionWriter
 from hub.live.fanout import Fanout, GroupedTransportWS
 from hub.live.stream import LiveEvents
@@ -53,8 +55,10 @@ from hub.observability.metrics import ERROR, REFUSED, HubMetrics
 from hub.pubsub import Broker, make_broker
 from hub.settings import Settings
 from hub.storage.db import make_engine
+from hub.storage.engagement_reads import EngagementReads
 from hub.storage.repository import MissionRepository
 from hub.sync import Scheduler, SyncRunner
+from hub.web.engagements import engagement_routes, sweep_contacts
 from hub.web.explorer import Explorer
 from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
 from hub.web.ratelimit import RateLimiter, make_limiter
@@ -89,6 +93,8 @@ class Services:
     live: LiveEvents
     clock: Clock
     writer: MissionWriter
+    engagement_writer: EngagementWriter
+    engagement_reads: EngagementReads
 
 
 # The same answer to every anonymous request for data, valid or not: validation messages
@@ -285,6 +291,8 @@ class HubGraphQL(GraphQL[Context, None]):
             live=services.live,
             on_events=services.live.published,
             writer=services.writer,
+            engagement_writer=services.engagement_writer,
+            engagement_reads=services.engagement_reads,
             admits_document=self._admits,
         )
 
@@ -311,6 +319,15 @@ class HubGraphQL(GraphQL[Context, None]):
             raise ConnectionRejectionError({"reason": "too many connections for this client"})
         context.caller = caller
         return None  # no payload in connection_ack
+
+
+def _authenticator(app: Starlette) -> Any:
+    """`authenticate` over the app's services, for routes outside GraphQL."""
+
+    async def check(authorization: str | None) -> Caller | None:
+        return await authenticate(app.state.services, authorization)
+
+    return check
 
 
 def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
@@ -355,6 +372,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         await live.start()
         writer = MissionWriter(engine, clock, live.published)  # publishes after each commit
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
+        engagement_writer = EngagementWriter(
+            engine,
+            clock,
+            ContactCipher(settings.contact_keys),
+            link_base=settings.issuer,
+            link_ttl=timedelta(days=settings.tracked_link_ttl_days),
+            retention=timedelta(days=settings.contact_retention_days),
+            publish=live.published,
+        )
+        sweeper = asyncio.create_task(sweep_contacts(engagement_writer), name="contact-retention")
         scheduler_task = None
         if settings.scheduler:  # pulls partners on their intervals (one replica at a time each)
             runner = SyncRunner(
@@ -379,11 +406,16 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             live,
             clock,
             writer,
+            engagement_writer,
+            EngagementReads(engine, clock),
         )
         app.state.engine = engine
         try:
             yield
         finally:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
             if scheduler_task is not None:
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -429,6 +461,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             Route("/.well-known/jwks.json", oauth("jwks")),
             Route("/.well-known/oauth-authorization-server", oauth("metadata")),
             *graphql.explorer.routes(),
+            *engagement_routes(_authenticator(app)),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
         ]
