@@ -16,6 +16,7 @@ from hub.ingest.service import MissionWriter
 from hub.live.stream import LiveEvents
 from hub.settings import Settings
 from hub.storage.repository import MissionRepository
+from hub.webhooks import Webhooks
 
 __all__ = ["Context"]
 
@@ -38,6 +39,7 @@ class Context:
     admits_document: Callable[[Caller, str], Awaitable[bool]] | None = field(
         default=None, repr=False
     )
+    webhooks: Webhooks | None = field(default=None, repr=False)  # the webhooks' service
     _missions: DataLoader[str, MissionRecord | None] | None = field(default=None, repr=False)
     _organizations: DataLoader[str, OrganizationRecord | None] | None = field(
         default=None, repr=False

@@ -16,6 +16,7 @@ from hub.storage import WriteOutcome
 from schema.context import Context
 from schema.permissions import CanWrite
 from schema.push import MissionInput, to_draft
+from schema.webhooks import WebhookMutation
 
 __all__ = ["MAX_BATCH", "Mutation"]
 
@@ -113,7 +114,7 @@ def _payload(results: list[MissionWriteResult]) -> WritePayload:
 
 
 @strawberry.type(description="Partners write their own missions.")
-class Mutation:
+class Mutation(WebhookMutation):
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Create or replace missions of the token's partner, idempotent on "

@@ -55,32 +55,29 @@ class MissionEvent:
     mission: Mission = strawberry.field(description="The mission as it is now.")
 
 
-def encode_event_cursor(seq: int) -> str:
-    return base64.urlsafe_b64encode(f"evt:{seq}".encode()).decode().rstrip("=")
+def encode_event_cursor(seq: int, kind: str = "evt") -> str:
+    """A log position as a cursor (`kind` tells other positions apart: webhook deliveries)."""
+    return base64.urlsafe_b64encode(f"{kind}:{seq}".encode()).decode().rstrip("=")
 
 
-def decode_event_cursor(cursor: str) -> int:
+def decode_event_cursor(cursor: str, kind: str = "evt") -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        kind, _, seq = raw.partition(":")
-        if kind != "evt" or not seq.isdigit():
+        found, _, seq = raw.partition(":")
+        if found != kind or not seq.isdigit():
             raise ValueError(raw)
         return int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         # A plain log position (a search's eventCursor) is accepted too.
         if cursor.isdigit():
             return int(cursor)
-        raise BadCursor("after: malformed event cursor") from exc
+        raise BadCursor(f"after: malformed {'event ' if kind == 'evt' else ''}cursor") from exc
 
 
 def judge(matcher: Matcher, row: EventRow) -> MissionEventType | None:
     """Entering the filter is PUBLISHED, staying in it UPDATED, leaving it CLOSED."""
-    duplicate = row.mission.is_duplicate
-    before = matcher.matches(row.previous, duplicate)
-    after = matcher.matches(row.state, duplicate)
-    if after:
-        return MissionEventType.UPDATED if before else MissionEventType.PUBLISHED
-    return MissionEventType.CLOSED if before else None
+    kind = matcher.judge(row.previous, row.state, row.mission.is_duplicate)
+    return MissionEventType(kind.value) if kind is not None else None
 
 
 def _event(row: EventRow, kind: MissionEventType) -> MissionEvent:

@@ -59,9 +59,11 @@ from hub.web.explorer import Explorer
 from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
 from hub.web.ratelimit import RateLimiter, make_limiter
 from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
+from hub.webhooks import Resolver, WebhookRuntime
 from schema import Context, build_schema
 from schema.hardening import parse_document
 from schema.limits import anonymous_may_run
+from schema.subscription import encode_event_cursor
 
 __all__ = ["Services", "create_app"]
 
@@ -89,6 +91,7 @@ class Services:
     live: LiveEvents
     clock: Clock
     writer: MissionWriter
+    webhooks: WebhookRuntime
 
 
 # The same answer to every anonymous request for data, valid or not: validation messages
@@ -286,6 +289,7 @@ class HubGraphQL(GraphQL[Context, None]):
             on_events=services.live.published,
             writer=services.writer,
             admits_document=self._admits,
+            webhooks=services.webhooks.api,
         )
 
     async def _admits(self, caller: Caller, document: str) -> bool:
@@ -313,9 +317,12 @@ class HubGraphQL(GraphQL[Context, None]):
         return None  # no payload in connection_ack
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+def create_app(
+    settings: Settings, clock: Clock | None = None, *, resolver: Resolver | None = None
+) -> Starlette:
     """A fresh app; the lifespan owns the engine, HTTP client and keys (none at import time).
-    Every reading of the time goes through `clock` (the system's unless a test sets one)."""
+    Every reading of the time goes through `clock` (the system's unless a test sets one); webhook
+    hosts are resolved by `resolver` (the system's unless a test gives a fixed answer)."""
     clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
@@ -363,6 +370,10 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             scheduler_task = asyncio.create_task(
                 Scheduler(engine, runner, settings).run_forever(), name="scheduler"
             )
+        webhooks = WebhookRuntime(
+            settings, engine, repository, clients, clock, live, encode_event_cursor, resolver
+        )
+        webhooks.start()  # sends webhook deliveries (one replica at a time)
         app.state.services = Services(
             settings,
             engine,
@@ -379,6 +390,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             live,
             clock,
             writer,
+            webhooks,
         )
         app.state.engine = engine
         try:
@@ -388,6 +400,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
+            await webhooks.stop()
             await live.stop()
             await broker.close()
             await app.state.services.limiter.aclose()

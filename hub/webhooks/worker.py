@@ -1,0 +1,223 @@
+"""The webhook outbox's worker: queue deliveries from the event log, send them in order, retry.
+
+Each tick, under one lock for all replicas (one replica at a time sends):
+
+1. queue: for every active endpoint, read the log after its cursor, keep what its audience may
+   see (hub/webhooks/routes.py), and insert one delivery row per event, moving the cursor in the
+   same transaction: a restart resumes exactly there, nothing lost, nothing queued twice;
+2. send: per endpoint, the oldest pending delivery first, and the next only once it is
+   delivered (in order per endpoint). A failure is retried with exponential backoff and jitter;
+   an endpoint whose head delivery has failed for `retry_days` is disabled, with its reason, an
+   audit event and a log line, and keeps its queue for when its owner re-enables it.
+
+Every "now" comes from the hub's clock: tests move it instead of waiting out the backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from hub.auth import ClientStore, audit
+from hub.clock import Clock
+from hub.live.matching import Matcher
+from hub.live.stream import LiveEvents
+from hub.storage import named_lock
+from hub.storage.repository import CursorExpired, EventRow, MissionRepository
+from hub.storage.webhooks import DISABLED, DeliveryRow, NewDelivery, WebhookRow, WebhookStore
+from hub.webhooks.filters import filter_from_json
+from hub.webhooks.payload import event_payload
+from hub.webhooks.routes import Audience, route
+from hub.webhooks.sender import Sender
+
+__all__ = ["WebhookWorker", "retry_delay"]
+
+logger = logging.getLogger("hub.webhooks")
+
+_LOG_PAGE = 500
+_SENDS_PER_TICK = 100  # per endpoint: a busy endpoint does not hold the others' turn
+_CONCURRENT_ENDPOINTS = 8
+_FIRST_RETRY_SECONDS = 5.0
+_LONGEST_RETRY_SECONDS = 6 * 3600.0
+
+
+def retry_delay(attempts: int, rng: random.Random) -> float:
+    """Seconds before retry number `attempts`: 5 s doubling up to 6 h, with jitter (between
+    half of it and all of it), so that endpoints failing together do not retry together."""
+    base = min(_FIRST_RETRY_SECONDS * 2.0 ** max(attempts - 1, 0), _LONGEST_RETRY_SECONDS)
+    return base / 2 + rng.uniform(0, base / 2)
+
+
+@dataclass
+class WebhookWorker:
+    store: WebhookStore
+    repository: MissionRepository
+    clients: ClientStore
+    sender: Sender
+    clock: Clock
+    cursor_of: Callable[[int], str]  # a log position as the API writes cursors
+    retry_days: float = 3.0
+    poll_seconds: float = 1.0
+    live: LiveEvents | None = None  # wakes the worker when events commit on any replica
+    rng: random.Random = field(default_factory=random.Random)
+    _woken: asyncio.Event = field(default_factory=asyncio.Event)
+    _matchers: dict[tuple[int, datetime, object], Matcher] = field(default_factory=dict)
+
+    async def run_forever(self) -> None:
+        waker = asyncio.create_task(self._wake_on_events()) if self.live is not None else None
+        try:
+            while True:
+                try:
+                    await self.tick()
+                except Exception:  # the loop must outlive any one failure
+                    logger.exception("webhook tick failed")
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._woken.wait(), self.poll_seconds)
+                self._woken.clear()
+        finally:
+            if waker is not None:
+                waker.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await waker
+
+    def wake(self) -> None:
+        self._woken.set()
+
+    async def _wake_on_events(self) -> None:
+        assert self.live is not None
+        while True:
+            try:
+                async with self.live.listen() as batches:
+                    while True:
+                        await batches.get()
+                        self.wake()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # fell behind: the poll catches up; listen again
+                self.wake()
+
+    async def tick(self) -> int:
+        """Queue, then send what is due; returns how many deliveries succeeded."""
+        async with named_lock(self.store.engine, "webhooks") as mine:
+            if not mine:
+                return 0  # another replica sends
+            await self.queue()
+            return await self.send_due()
+
+    # --- queue ----------------------------------------------------------------------------------
+
+    async def queue(self) -> None:
+        for webhook in await self.store.active():
+            audience = await self._audience(webhook)
+            if audience is not None:
+                await self._queue(audience)
+
+    async def _audience(self, webhook: WebhookRow) -> Audience | None:
+        client = await self.clients.get_by_pk(webhook.client_pk)
+        if client is None or not client.enabled:
+            return None  # a disabled client's webhooks wait, queue and all
+        key = (webhook.pk, webhook.updated_at, client.policy)
+        matcher = self._matchers.get(key)
+        if matcher is None:
+            flt = filter_from_json(webhook.filter)
+            matcher = await Matcher.build(self.repository, flt, client.policy)
+            self._matchers[key] = matcher
+        return Audience(webhook, matcher)
+
+    async def _queue(self, audience: Audience) -> None:
+        webhook = audience.webhook
+        while True:
+            now = self.clock.now()
+            try:
+                rows = await self.repository.events_after(webhook.cursor, _LOG_PAGE)
+            except CursorExpired:
+                start = await self.repository.log_start()
+                logger.warning("webhook %s: events up to %d were pruned", webhook.id, start)
+                await self.store.queue(webhook.pk, webhook.cursor, start, [], now)
+                return
+            if not rows:
+                return
+            deliveries = [d for row in rows if (d := self._delivery(audience, row)) is not None]
+            if not await self.store.queue(
+                webhook.pk, webhook.cursor, rows[-1].seq, deliveries, now
+            ):
+                return  # changed meanwhile (a replay): the next tick reads it afresh
+            webhook = replace(webhook, cursor=rows[-1].seq)
+            audience = replace(audience, webhook=webhook)
+
+    def _delivery(self, audience: Audience, row: EventRow) -> NewDelivery | None:
+        kind = route(audience, row)
+        if kind is None:
+            return None
+        cursor = self.cursor_of(row.seq)
+        return NewDelivery(
+            seq=row.seq,
+            message_id=f"msg_{cursor}",  # the same on every retry and replay: receivers dedupe
+            event_type=kind,
+            payload=event_payload(cursor, kind, row.occurred_at, row.mission),
+        )
+
+    # --- send -----------------------------------------------------------------------------------
+
+    async def send_due(self) -> int:
+        turns = asyncio.Semaphore(_CONCURRENT_ENDPOINTS)
+
+        async def drain(webhook: WebhookRow) -> int:
+            async with turns:
+                return await self._drain(webhook)
+
+        return sum(await asyncio.gather(*(drain(w) for w in await self.store.active())))
+
+    async def _drain(self, webhook: WebhookRow) -> int:
+        sent = 0
+        while sent < _SENDS_PER_TICK:
+            delivery = await self.store.head(webhook.pk)
+            now = self.clock.now()
+            if delivery is None or delivery.next_attempt_at > now:
+                return sent
+            attempt = await self.sender.send(
+                webhook.url, webhook.secrets(now), delivery.message_id, delivery.payload, now
+            )
+            if attempt.ok:
+                await self.store.delivered(delivery.pk, attempt.status_code or 200, now)
+                sent += 1
+                continue
+            await self._failed(webhook, delivery, now, attempt.status_code, attempt.error or "")
+            return sent
+        return sent
+
+    async def _failed(
+        self,
+        webhook: WebhookRow,
+        delivery: DeliveryRow,
+        now: datetime,
+        status_code: int | None,
+        error: str,
+    ) -> None:
+        first = delivery.first_attempt_at or now
+        window = timedelta(days=self.retry_days)
+        delay = timedelta(seconds=retry_delay(delivery.attempts + 1, self.rng))
+        await self.store.failed(delivery, now, min(now + delay, first + window), status_code, error)
+        if now - first < window:
+            return
+        reason = (
+            f"disabled at {now.isoformat()}: deliveries failed for {self.retry_days:g} days "
+            f"(last: {error}); fix the endpoint, then re-enable it with updateWebhook"
+        )
+        await self.store.change(webhook.pk, now, status=DISABLED, status_reason=reason)
+        client = await self.clients.get_by_pk(webhook.client_pk)
+        await audit(
+            self.store.engine,
+            now,
+            "webhook.disabled",
+            client.id if client is not None else None,
+            webhook=webhook.id,
+            url=webhook.url,
+            reason=reason,
+        )
+        logger.warning("webhook %s disabled: %s", webhook.id, reason)
