@@ -74,6 +74,10 @@ class Hub:
 
 @pytest.fixture
 def loopback(settings: Settings) -> Settings:
+    return with_loopback(settings)
+
+
+def with_loopback(settings: Settings) -> Settings:
     """The operator's settings of a test: http allowed, loopback listed, a quick poll."""
     return settings.model_copy(
         update={

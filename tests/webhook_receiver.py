@@ -41,6 +41,7 @@ class Receipt:
     payload: dict[str, Any]
     signatures: int  # how many signatures the header carried
     answered: int
+    host: str  # the Host header
 
 
 class Receiver:
@@ -82,6 +83,7 @@ class Receiver:
                     payload,
                     len(headers["webhook-signature"].split(" ")),
                     status,
+                    headers["host"],
                 )
             )
         return JSONResponse({"ok": status == 200}, status)
