@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -49,13 +50,25 @@ def mission(external_id: str, cause: str, title: str | None = None) -> MissionDr
 
 @dataclass
 class Hub:
-    """One running hub (its lifespan, worker included) and a token of one client."""
+    """One running hub (its lifespan, worker included) and one client, whose token is renewed
+    once the test's clock has moved on."""
 
     http: TestClient
-    token: str
     client: NewClient
+    clock: ManualClock
+    token: str = ""
+    issued_at: datetime | None = None
 
     def call(self, query: str, **variables: Any) -> dict[str, Any]:
+        now = self.clock.now()
+        if self.issued_at is None or now - self.issued_at > timedelta(minutes=10):
+            answer = self.http.post(
+                "/oauth/token",
+                data={"grant_type": "client_credentials"},
+                auth=(self.client.client_id, self.client.client_secret),
+            )
+            self.token = answer.json()["access_token"]
+            self.issued_at = now
         response = self.http.post(
             "/graphql",
             json={"query": query, "variables": variables},
@@ -100,8 +113,7 @@ def running(
     """A hub, and a token of `client` (or of a new client of `kind`)."""
     with TestClient(create_app(settings, clock, resolver=resolver)) as http:
         clients = Clients(settings, http, clock)
-        client = client or clients.create(kind, "Intranet", **options)
-        yield Hub(http, clients.token(client), client)
+        yield Hub(http, client or clients.create(kind, "Intranet", **options), clock)
 
 
 def until_delivered(clock: ManualClock, fact: Any, what: str, step_seconds: float = 30) -> None:
@@ -206,7 +218,7 @@ def test_a_webhook_sees_what_the_companys_policy_lets_it_see(
         clients = Clients(loopback, http, clock)
         company = clients.create("company", "Restricted")
         clients.store(lambda s: s.set_policy(company.client_id, _policy(partners=("beta",))))
-        hub = Hub(http, clients.token(company), company)
+        hub = Hub(http, company, clock)
         created = hub.data(CREATE, url=f"{base}/hook", events=ALL)["createWebhook"]
         receiver.secrets.append(created["secret"])
         store.ingest("alpha", [mission("a1", "environnement")])

@@ -42,6 +42,16 @@ class Receipt:
     signatures: int  # how many signatures the header carried
     answered: int
     host: str  # the Host header
+    body: bytes
+    headers: dict[str, str]
+
+    def verifies_with(self, secret: str, clock: Clock) -> bool:
+        """Whether the `standardwebhooks` library accepts this delivery with `secret`."""
+        try:
+            _AtHubTime(secret, clock).verify(self.body, self.headers)
+        except WebhookVerificationError:
+            return False
+        return True
 
 
 class Receiver:
@@ -84,6 +94,8 @@ class Receiver:
                     len(headers["webhook-signature"].split(" ")),
                     status,
                     headers["host"],
+                    body,
+                    headers,
                 )
             )
         return JSONResponse({"ok": status == 200}, status)
