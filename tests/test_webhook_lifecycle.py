@@ -3,6 +3,8 @@ re-enabling, deletion, the delivery history, partners' webhooks, one sender at a
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
@@ -48,6 +50,13 @@ def loopback(settings: Settings) -> Settings:
     return with_loopback(settings)
 
 
+@contextmanager
+def hooked(settings: Settings, clock: ManualClock, receiver: Receiver) -> Iterator[tuple[Hub, str]]:
+    """A receiver served, a hub running, and a webhook of a company to the receiver."""
+    with serve(receiver.app) as base, running(settings, clock) as hub:
+        yield hub, _create(hub, receiver, base)
+
+
 def _create(hub: Hub, receiver: Receiver, base: str, **variables: Any) -> str:
     variables.setdefault("events", ALL)
     created = hub.data(CREATE, url=f"{base}/hook", **variables)["createWebhook"]
@@ -60,8 +69,7 @@ def test_rotation_signs_with_both_secrets_during_the_overlap_only(
     loopback: Settings, clock: ManualClock, store: Store
 ) -> None:
     receiver = Receiver(clock)
-    with serve(receiver.app) as base, running(loopback, clock) as hub:
-        webhook_id = _create(hub, receiver, base)
+    with hooked(loopback, clock, receiver) as (hub, webhook_id):
         old = receiver.secrets[0]
         store.ingest("alpha", [mission("m1", "environnement")])
         until_delivered(clock, lambda: len(receiver.accepted()) == 1, "the first delivery")
@@ -88,8 +96,7 @@ def test_persistent_failure_disables_the_endpoint_and_re_enabling_sends_its_queu
     loopback: Settings, clock: ManualClock, store: Store
 ) -> None:
     receiver = Receiver(clock, failures=10**6, fail_with=503)
-    with serve(receiver.app) as base, running(loopback, clock) as hub:
-        webhook_id = _create(hub, receiver, base)
+    with hooked(loopback, clock, receiver) as (hub, webhook_id):
         store.ingest("alpha", [mission("m1", "environnement")])
         store.ingest("alpha", [mission("m2", "environnement")])
 
@@ -118,8 +125,7 @@ def test_replay_sends_again_what_followed_a_cursor_with_the_same_ids(
     loopback: Settings, clock: ManualClock, store: Store
 ) -> None:
     receiver = Receiver(clock)
-    with serve(receiver.app) as base, running(loopback, clock) as hub:
-        webhook_id = _create(hub, receiver, base)
+    with hooked(loopback, clock, receiver) as (hub, webhook_id):
         for name in ("m1", "m2", "m3"):
             store.ingest("alpha", [mission(name, "environnement")])
         until_delivered(clock, lambda: len(receiver.accepted()) == 3, "three deliveries")
@@ -144,8 +150,7 @@ def test_update_changes_what_is_sent_and_refuses_a_bad_url(
     loopback: Settings, clock: ManualClock, store: Store
 ) -> None:
     receiver = Receiver(clock)
-    with serve(receiver.app) as base, running(loopback, clock) as hub:
-        webhook_id = _create(hub, receiver, base)
+    with hooked(loopback, clock, receiver) as (hub, webhook_id):
         refused = hub.call(UPDATE, id=webhook_id, url="https://169.254.169.254/")
         only_closed = hub.data(UPDATE, id=webhook_id, events=["CLOSED"])["updateWebhook"]
         store.ingest("alpha", [mission("m1", "environnement")])
@@ -154,7 +159,7 @@ def test_update_changes_what_is_sent_and_refuses_a_bad_url(
         paused = hub.data(UPDATE, id=webhook_id, enabled=False)["updateWebhook"]
         (listed,) = hub.data(LIST)["webhooks"]
     assert refused["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-    assert only_closed["url"] == f"{base}/hook"  # unchanged by the refused update
+    assert only_closed["url"].endswith("/hook")  # unchanged by the refused update
     assert only_closed["events"] == ["CLOSED"]
     assert summary(receiver.accepted()) == [("CLOSED", "m1")]
     assert paused["status"] == "DISABLED" and paused["statusReason"] == "disabled by its owner"
@@ -165,8 +170,7 @@ def test_webhooks_belong_to_their_client(
     loopback: Settings, clock: ManualClock, store: Store
 ) -> None:
     receiver = Receiver(clock)
-    with serve(receiver.app) as base, running(loopback, clock) as hub:
-        webhook_id = _create(hub, receiver, base)
+    with hooked(loopback, clock, receiver) as (hub, webhook_id):
         from tests.conftest import Clients
 
         clients = Clients(loopback, hub.http, clock)
