@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import ssl
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
+import trustme
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response, StreamingResponse
@@ -182,3 +184,33 @@ async def test_the_sender_follows_no_redirect_caps_the_response_and_times_out() 
     assert huge.ok  # answered 200; the endless body was read up to the cap, then dropped
     assert hang.status_code is None and hang.error == "timeout: ReadTimeout"
     assert refused.status_code is None and "private" in (refused.error or "")
+
+
+async def test_https_connects_to_the_checked_address_with_the_name_for_tls() -> None:
+    """The connection goes to the address the guard checked; the TLS server name and the
+    certificate check use the URL's name, as they would without the pinning."""
+    at = datetime(2026, 11, 15, 12, tzinfo=UTC)
+    receiver = Receiver(ManualClock(at))
+    receiver.secrets.append(new_secret())
+    ca = trustme.CA()
+    cert = ca.issue_cert("hooks.intranet.test")
+    trust = ssl.create_default_context()
+    ca.configure_trust(trust)
+    resolver = FixedResolver({"hooks.intranet.test": ["127.0.0.1"], "other.test": ["127.0.0.1"]})
+    guard = AddressGuard(allowed_networks=[ipaddress.ip_network("127.0.0.0/8")], resolver=resolver)
+    sender = Sender(guard, connect_timeout=2, read_timeout=2, max_response_bytes=1024, verify=trust)
+    pem = cert.private_key_and_cert_chain_pem.tempfile()
+    try:
+        with pem as path, serve(receiver.app, ssl_certfile=path, ssl_keyfile=path) as base:
+            port = base.rsplit(":", 1)[1]
+            named = f"https://hooks.intranet.test:{port}/hook"
+            ok = await sender.send(named, receiver.secrets, "msg_1", {"n": 1}, at)
+            # The same address under a name the certificate does not hold: refused by TLS,
+            # not carried over the connection the first delivery opened.
+            other = f"https://other.test:{port}/hook"
+            mismatch = await sender.send(other, receiver.secrets, "msg_2", {"n": 2}, at)
+    finally:
+        await sender.aclose()
+    assert ok.ok, ok.error
+    assert [r.host for r in receiver.receipts] == [f"hooks.intranet.test:{port}"]
+    assert not mismatch.ok and "certificate" in (mismatch.error or "").lower()

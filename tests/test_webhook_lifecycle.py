@@ -228,3 +228,20 @@ def test_two_replicas_send_each_delivery_once(
         "m4",
         "m5",
     ]
+
+
+def test_the_delivery_history_is_kept_as_long_as_the_event_log(
+    loopback: Settings, clock: ManualClock, store: Store
+) -> None:
+    receiver = Receiver(clock)
+    with hooked(loopback, clock, receiver) as (hub, webhook_id):
+        store.ingest("alpha", [mission("m1", "environnement")])
+        until_delivered(clock, lambda: receiver.accepted(), "the delivery")
+        kept = hub.data(DELIVERIES, id=webhook_id)["webhookDeliveries"]["nodes"]
+        clock.advance(days=loopback.event_retention_days + 1)
+
+        def pruned() -> bool:
+            return not hub.data(DELIVERIES, id=webhook_id)["webhookDeliveries"]["nodes"]
+
+        until_delivered(clock, pruned, "the history to be pruned")
+    assert [n["status"] for n in kept] == ["DELIVERED"]

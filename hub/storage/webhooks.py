@@ -287,3 +287,14 @@ class WebhookStore:
                 .all()
             )
         return [_delivery(row) for row in rows]
+
+    async def prune(self, before: datetime) -> int:
+        """Drop the history of deliveries settled (delivered or cancelled) before `before`."""
+        async with self.engine.begin() as conn:
+            result = await conn.execute(
+                delete(webhook_deliveries).where(
+                    webhook_deliveries.c.status != PENDING,
+                    webhook_deliveries.c.created_at < before,
+                )
+            )
+        return int(result.rowcount or 0)

@@ -62,6 +62,7 @@ class WebhookRuntime:
             cursor_of,
             retry_days=settings.webhook_retry_days,
             poll_seconds=settings.webhook_poll_seconds,
+            history_days=settings.event_retention_days,
             live=live,
         )
         self._task: asyncio.Task[None] | None = None

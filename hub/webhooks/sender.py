@@ -8,6 +8,7 @@ followed (a 3xx is a failed attempt: a redirect could point anywhere).
 
 from __future__ import annotations
 
+import ssl
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -46,11 +47,17 @@ class Sender:
         connect_timeout: float,
         read_timeout: float,
         max_response_bytes: int,
-        transport: httpx.AsyncBaseTransport | None = None,
+        verify: ssl.SSLContext | bool = True,
     ) -> None:
         self.guard = guard
         self.max_response_bytes = max_response_bytes
-        # No environment proxies: a proxy would connect to the name, not the checked address.
+        # No kept-alive connections: they are pooled by address, and a connection opened (and
+        # its certificate checked) for one name must not carry another name's delivery to the
+        # same address. No environment proxies: a proxy would connect to the name, not the
+        # checked address.
+        transport = httpx.AsyncHTTPTransport(
+            verify=verify, limits=httpx.Limits(max_keepalive_connections=0)
+        )
         self.http = httpx.AsyncClient(
             timeout=httpx.Timeout(read_timeout, connect=connect_timeout),
             follow_redirects=False,

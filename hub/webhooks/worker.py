@@ -63,10 +63,12 @@ class WebhookWorker:
     cursor_of: Callable[[int], str]  # a log position as the API writes cursors
     retry_days: float = 3.0
     poll_seconds: float = 1.0
+    history_days: float = 30.0  # delivered deliveries are kept this long (the event log's)
     live: LiveEvents | None = None  # wakes the worker when events commit on any replica
     rng: random.Random = field(default_factory=random.Random)
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
     _matchers: dict[tuple[int, datetime, object], Matcher] = field(default_factory=dict)
+    _pruned_at: float | None = None
 
     async def run_forever(self) -> None:
         waker = asyncio.create_task(self._wake_on_events()) if self.live is not None else None
@@ -107,7 +109,18 @@ class WebhookWorker:
             if not mine:
                 return 0  # another replica sends
             await self.queue()
-            return await self.send_due()
+            sent = await self.send_due()
+            await self._prune()
+            return sent
+
+    async def _prune(self) -> None:
+        """Once an hour, drop the history older than `history_days`."""
+        if self._pruned_at is not None and self.clock.monotonic() - self._pruned_at < 3600:
+            return
+        self._pruned_at = self.clock.monotonic()
+        dropped = await self.store.prune(self.clock.now() - timedelta(days=self.history_days))
+        if dropped:
+            logger.info("webhooks: dropped %d settled deliveries", dropped)
 
     # --- queue ----------------------------------------------------------------------------------
 
@@ -124,6 +137,8 @@ class WebhookWorker:
         key = (webhook.pk, webhook.updated_at, client.policy)
         matcher = self._matchers.get(key)
         if matcher is None:
+            if len(self._matchers) > 10_000:  # changed webhooks leave stale entries
+                self._matchers.clear()
             flt = filter_from_json(webhook.filter)
             matcher = await Matcher.build(self.repository, flt, client.policy)
             self._matchers[key] = matcher
