@@ -183,6 +183,8 @@ class WebhookWorker:
         turns = asyncio.Semaphore(_CONCURRENT_ENDPOINTS)
 
         async def drain(webhook: WebhookRow) -> int:
+            if await self._audience(webhook) is None:
+                return 0  # its client is disabled: its queue waits
             async with turns:
                 return await self._drain(webhook)
 
