@@ -204,25 +204,17 @@ class WebhookStore:
                 )
         return True
 
-    async def head(self, pk: int) -> DeliveryRow | None:
-        """The endpoint's oldest pending delivery: nothing after it goes before it."""
+    async def pending(self, pk: int, limit: int) -> list[DeliveryRow]:
+        """The endpoint's pending deliveries in send order: nothing goes before the first."""
+        query = (
+            select(webhook_deliveries)
+            .where(webhook_deliveries.c.webhook_pk == pk, webhook_deliveries.c.status == PENDING)
+            .order_by(webhook_deliveries.c.pk)
+            .limit(limit)
+        )
         async with self.engine.connect() as conn:
-            row = (
-                (
-                    await conn.execute(
-                        select(webhook_deliveries)
-                        .where(
-                            webhook_deliveries.c.webhook_pk == pk,
-                            webhook_deliveries.c.status == PENDING,
-                        )
-                        .order_by(webhook_deliveries.c.pk)
-                        .limit(1)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-        return _delivery(row) if row is not None else None
+            rows = (await conn.execute(query)).mappings().all()
+        return [_delivery(row) for row in rows]
 
     async def delivered(self, pk: int, status_code: int, now: datetime) -> None:
         await self._attempted(

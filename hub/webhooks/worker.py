@@ -75,7 +75,8 @@ class WebhookWorker:
         try:
             while True:
                 try:
-                    await self.tick()
+                    if await self.tick():
+                        continue  # more may be due at once: no wait while there is work
                 except Exception:  # the loop must outlive any one failure
                     logger.exception("webhook tick failed")
                 with contextlib.suppress(TimeoutError):
@@ -192,10 +193,9 @@ class WebhookWorker:
 
     async def _drain(self, webhook: WebhookRow) -> int:
         sent = 0
-        while sent < _SENDS_PER_TICK:
-            delivery = await self.store.head(webhook.pk)
+        for delivery in await self.store.pending(webhook.pk, _SENDS_PER_TICK):
             now = self.clock.now()
-            if delivery is None or delivery.next_attempt_at > now:
+            if delivery.next_attempt_at > now:
                 return sent
             attempt = await self.sender.send(
                 webhook.url, webhook.secrets(now), delivery.message_id, delivery.payload, now
