@@ -245,3 +245,29 @@ def test_the_delivery_history_is_kept_as_long_as_the_event_log(
 
         until_delivered(clock, pruned, "the history to be pruned")
     assert [n["status"] for n in kept] == ["DELIVERED"]
+
+
+def test_bad_input_is_a_clear_error_and_changes_nothing(
+    loopback: Settings, clock: ManualClock
+) -> None:
+    url = "http://127.0.0.1:9/hook"
+    with running(loopback.model_copy(update={"webhook_max_per_client": 1}), clock) as hub:
+        no_events = hub.call(CREATE, url=url, events=[])
+        bad_skill = hub.call(CREATE, url=url, events=ALL, filter={"skills": ["juggling"]})
+        webhook_id = hub.data(CREATE, url=url, events=ALL)["createWebhook"]["webhook"]["id"]
+        too_many = hub.call(CREATE, url=url, events=ALL)
+        long_overlap = hub.call(ROTATE, id=webhook_id, hours=1000)
+        bad_after = hub.call(DELIVERIES, id=webhook_id, after="nonsense")
+        unknown = hub.call(DELIVERIES, id="wh_nothing")
+        (listed,) = hub.data(LIST)["webhooks"]
+    for body, says in [
+        (no_events, "name at least one event type"),
+        (bad_skill, "unknown skill"),
+        (too_many, "at most 1 webhooks"),
+        (long_overlap, "overlapHours"),
+        (bad_after, "malformed cursor"),
+    ]:
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", body
+        assert says in body["errors"][0]["message"]
+    assert unknown["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    assert listed["id"] == webhook_id  # the refused create stored nothing
