@@ -167,6 +167,7 @@ def test_a_receiver_gets_its_filter_in_order_once_each_through_failures_and_a_re
         with running(loopback, clock, client=hub.client) as hub:
             until_delivered(clock, lambda: len(receiver.accepted()) >= 6, "every event")
             history = hub.data(DELIVERIES, id=webhook_id, first=10)["webhookDeliveries"]
+            metrics = hub.http.get("/metrics").text
 
     expected = [
         ("PUBLISHED", "m1"),
@@ -189,6 +190,8 @@ def test_a_receiver_gets_its_filter_in_order_once_each_through_failures_and_a_re
     # Retried (an attempt cut short by the restart may go unrecorded: at least once).
     assert nodes[-1]["attempts"] >= 3 and nodes[-1]["lastStatusCode"] == 200
     assert [n["cursor"] for n in reversed(nodes)] == cursors
+    assert 'hub_webhook_attempts_total{outcome="delivered"} 6.0' in metrics
+    assert 'hub_webhook_attempts_total{outcome="failed"}' in metrics
 
 
 def test_deliveries_carry_the_subscription_event_as_json(

@@ -371,7 +371,15 @@ def create_app(
                 Scheduler(engine, runner, settings).run_forever(), name="scheduler"
             )
         webhooks = WebhookRuntime(
-            settings, engine, repository, clients, clock, live, encode_event_cursor, resolver
+            settings,
+            engine,
+            repository,
+            clients,
+            clock,
+            live,
+            encode_event_cursor,
+            app.state.metrics,
+            resolver,
         )
         webhooks.start()  # sends webhook deliveries (one replica at a time)
         app.state.services = Services(

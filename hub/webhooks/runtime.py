@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from hub.auth import ClientStore
 from hub.clock import Clock
 from hub.live.stream import LiveEvents
+from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
 from hub.storage.repository import MissionRepository
 from hub.storage.webhooks import WebhookStore
@@ -35,6 +36,7 @@ class WebhookRuntime:
         clock: Clock,
         live: LiveEvents,
         cursor_of: Callable[[int], str],
+        metrics: HubMetrics,
         resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings
@@ -64,6 +66,7 @@ class WebhookRuntime:
             poll_seconds=settings.webhook_poll_seconds,
             history_days=settings.event_retention_days,
             live=live,
+            metrics=metrics,
         )
         self._task: asyncio.Task[None] | None = None
 

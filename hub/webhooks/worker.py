@@ -27,6 +27,7 @@ from hub.auth import ClientStore, audit
 from hub.clock import Clock
 from hub.live.matching import Matcher
 from hub.live.stream import LiveEvents
+from hub.observability.metrics import HubMetrics
 from hub.storage import named_lock
 from hub.storage.repository import CursorExpired, EventRow, MissionRepository
 from hub.storage.webhooks import DISABLED, DeliveryRow, NewDelivery, WebhookRow, WebhookStore
@@ -65,6 +66,7 @@ class WebhookWorker:
     poll_seconds: float = 1.0
     history_days: float = 30.0  # delivered deliveries are kept this long (the event log's)
     live: LiveEvents | None = None  # wakes the worker when events commit on any replica
+    metrics: HubMetrics = field(default_factory=HubMetrics)
     rng: random.Random = field(default_factory=random.Random)
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
     _matchers: dict[tuple[int, datetime, object], Matcher] = field(default_factory=dict)
@@ -202,8 +204,10 @@ class WebhookWorker:
             )
             if attempt.ok:
                 await self.store.delivered(delivery.pk, attempt.status_code or 200, now)
+                self.metrics.webhook_attempt("delivered")
                 sent += 1
                 continue
+            self.metrics.webhook_attempt("failed")
             await self._failed(webhook, delivery, now, attempt.status_code, attempt.error or "")
             return sent
         return sent
@@ -227,6 +231,7 @@ class WebhookWorker:
             f"(last: {error}); fix the endpoint, then re-enable it with updateWebhook"
         )
         await self.store.change(webhook.pk, now, status=DISABLED, status_reason=reason)
+        self.metrics.webhook_attempt("disabled")
         client = await self.clients.get_by_pk(webhook.client_pk)
         await audit(
             self.store.engine,
