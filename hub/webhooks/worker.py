@@ -29,11 +29,10 @@ from hub.live.matching import Matcher
 from hub.live.stream import LiveEvents
 from hub.observability.metrics import HubMetrics
 from hub.storage import named_lock
-from hub.storage.repository import CursorExpired, EventRow, MissionRepository
+from hub.storage.repository import CursorExpired, MissionRepository
 from hub.storage.webhooks import DISABLED, DeliveryRow, NewDelivery, WebhookRow, WebhookStore
 from hub.webhooks.filters import filter_from_json
-from hub.webhooks.payload import event_payload
-from hub.webhooks.routes import Audience, route
+from hub.webhooks.routes import Audience, Judged, MissionEvents, Source, merged
 from hub.webhooks.sender import Sender
 
 __all__ = ["WebhookWorker", "retry_delay"]
@@ -67,10 +66,15 @@ class WebhookWorker:
     history_days: float = 30.0  # delivered deliveries are kept this long (the event log's)
     live: LiveEvents | None = None  # wakes the worker when events commit on any replica
     metrics: HubMetrics = field(default_factory=HubMetrics)
+    # Every kind of event a webhook may get, read from the log (hub/webhooks/routes.py).
+    sources: list[Source] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
     _matchers: dict[tuple[int, datetime, object], Matcher] = field(default_factory=dict)
     _pruned_at: float | None = None
+
+    def __post_init__(self) -> None:
+        self.sources = self.sources or [MissionEvents(self.repository)]
 
     async def run_forever(self) -> None:
         waker = asyncio.create_task(self._wake_on_events()) if self.live is not None else None
@@ -152,32 +156,28 @@ class WebhookWorker:
         while True:
             now = self.clock.now()
             try:
-                rows = await self.repository.events_after(webhook.cursor, _LOG_PAGE)
+                pages = [await s.read(audience, webhook.cursor, _LOG_PAGE) for s in self.sources]
             except CursorExpired:
                 start = await self.repository.log_start()
                 logger.warning("webhook %s: events up to %d were pruned", webhook.id, start)
                 await self.store.queue(webhook.pk, webhook.cursor, start, [], now)
                 return
-            if not rows:
+            rows, through = merged(pages, _LOG_PAGE, webhook.cursor)
+            if through == webhook.cursor:
                 return
-            deliveries = [d for row in rows if (d := self._delivery(audience, row)) is not None]
-            if not await self.store.queue(
-                webhook.pk, webhook.cursor, rows[-1].seq, deliveries, now
-            ):
+            deliveries = [self._delivery(row, row.type) for row in rows if row.type is not None]
+            if not await self.store.queue(webhook.pk, webhook.cursor, through, deliveries, now):
                 return  # changed meanwhile (a replay): the next tick reads it afresh
-            webhook = replace(webhook, cursor=rows[-1].seq)
+            webhook = replace(webhook, cursor=through)
             audience = replace(audience, webhook=webhook)
 
-    def _delivery(self, audience: Audience, row: EventRow) -> NewDelivery | None:
-        kind = route(audience, row)
-        if kind is None:
-            return None
+    def _delivery(self, row: Judged, kind: str) -> NewDelivery:
         cursor = self.cursor_of(row.seq)
         return NewDelivery(
             seq=row.seq,
             message_id=f"msg_{cursor}",  # the same on every retry and replay: receivers dedupe
             event_type=kind,
-            payload=event_payload(cursor, kind, row.occurred_at, row.mission),
+            payload=row.body(cursor, kind),
         )
 
     # --- send -----------------------------------------------------------------------------------
