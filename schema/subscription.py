@@ -55,23 +55,22 @@ class MissionEvent:
     mission: Mission = strawberry.field(description="The mission as it is now.")
 
 
-def encode_event_cursor(seq: int, kind: str = "evt") -> str:
-    """A log position as a cursor (`kind` tells other positions apart: webhook deliveries)."""
-    return base64.urlsafe_b64encode(f"{kind}:{seq}".encode()).decode().rstrip("=")
+def encode_event_cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"evt:{seq}".encode()).decode().rstrip("=")
 
 
-def decode_event_cursor(cursor: str, kind: str = "evt") -> int:
+def decode_event_cursor(cursor: str) -> int:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        found, _, seq = raw.partition(":")
-        if found != kind or not seq.isdigit():
+        kind, _, seq = raw.partition(":")
+        if kind != "evt" or not seq.isdigit():
             raise ValueError(raw)
         return int(seq)
     except (ValueError, binascii.Error, UnicodeDecodeError) as exc:
         # A plain log position (a search's eventCursor) is accepted too.
         if cursor.isdigit():
             return int(cursor)
-        raise BadCursor(f"after: malformed {'event ' if kind == 'evt' else ''}cursor") from exc
+        raise BadCursor("after: malformed event cursor") from exc
 
 
 def judge(matcher: Matcher, row: EventRow) -> MissionEventType | None:

@@ -10,6 +10,7 @@ import strawberry
 from strawberry.types import Info
 
 from hub.auth import Caller
+from hub.errors import BadCursor
 from hub.storage.repository import check_first
 from hub.storage.webhooks import DeliveryRow, WebhookRow
 from hub.webhooks import WEBHOOK_EVENT_TYPES, Webhooks
@@ -19,8 +20,6 @@ from schema.permissions import CanUseWebhooks
 from schema.subscription import decode_event_cursor, encode_event_cursor
 
 __all__ = ["WebhookMutation", "WebhookQuery"]
-
-_DELIVERY = "whd"  # the kind of a delivery page's cursors
 
 
 @strawberry.enum(description="What a webhook can be told of.")
@@ -151,6 +150,13 @@ def _service(info: Info[Context, None]) -> tuple[Webhooks, Caller]:
     return webhooks, caller
 
 
+def _delivery_position(cursor: str) -> int:
+    """A delivery page's cursor: the last delivery's id (the page goes on with older ones)."""
+    if not cursor.isdigit():
+        raise BadCursor("after: malformed cursor: pass a page's endCursor")
+    return int(cursor)
+
+
 _Id = Annotated[strawberry.ID, strawberry.argument(description="The webhook's id.")]
 _Events = Annotated[
     list[WebhookEventType], strawberry.argument(description="The event types to receive.")
@@ -189,14 +195,14 @@ class WebhookQuery:
         settings = info.context.settings
         size = check_first(first, settings.page_size_default, settings.page_size_max)
         row = await service.find(caller, str(webhook_id))
-        before = decode_event_cursor(after, _DELIVERY) if after else None
+        before = _delivery_position(after) if after else None
         rows = await service.store.history(row.pk, before, size + 1)
         page = rows[:size]
         return WebhookDeliveryConnection(
             nodes=[WebhookDelivery.of(d) for d in page],
             page_info=DeliveryPageInfo(
                 has_next_page=len(rows) > size,
-                end_cursor=encode_event_cursor(page[-1].pk, _DELIVERY) if page else after,
+                end_cursor=str(page[-1].pk) if page else after,
             ),
         )
 
