@@ -77,7 +77,7 @@ class Sender:
             return Attempt(None, f"refused: {exc}")
         body = orjson.dumps(payload)
         headers = {
-            "host": f"{target.host}:{target.port}" if _explicit_port(url) else target.host,
+            "host": _host_header(url, target.host, target.port),
             "content-type": "application/json",
             "user-agent": "entraide-hub-webhooks",
             "webhook-id": message_id,
@@ -116,5 +116,7 @@ class Sender:
                 break
 
 
-def _explicit_port(url: str) -> bool:
-    return httpx.URL(url).port is not None
+def _host_header(url: str, host: str, port: int) -> str:
+    """The URL's host as written (an IPv6 address in brackets), with its port when given."""
+    name = f"[{host}]" if ":" in host else host
+    return f"{name}:{port}" if httpx.URL(url).port is not None else name

@@ -109,6 +109,7 @@ class WebhookWorker:
                 raise
             except Exception:  # fell behind: the poll catches up; listen again
                 self.wake()
+                await asyncio.sleep(self.poll_seconds)
 
     async def tick(self) -> int:
         """Queue, then send what is due; returns how many deliveries succeeded."""
