@@ -262,7 +262,7 @@ class WebhookMutation:
     )
     async def delete_webhook(self, info: Info[Context, None], id: _Id) -> strawberry.ID:
         service, caller = _service(info)
-        await service.delete(await service.find(caller, str(id)))
+        await service.delete(await service.find(caller, str(id)), caller)
         return id
 
     @strawberry.mutation(

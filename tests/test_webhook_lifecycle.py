@@ -8,10 +8,13 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from hub.clock import ManualClock
 from hub.settings import Settings
-from tests.conftest import Store
+from hub.storage.db import make_engine
+from hub.storage.tables import audit_log
+from tests.conftest import Store, run
 from tests.servers import serve
 from tests.test_webhooks import (
     ALL,
@@ -43,6 +46,22 @@ mutation($id: ID!, $from: String!) {
   replayWebhook(webhookId: $id, fromCursor: $from) { id cursor }
 }"""
 LIST = "{ webhooks { id status statusReason events } }"
+
+
+def audited(settings: Settings) -> list[str]:
+    """The audit log's events about webhooks, oldest first."""
+
+    async def go() -> list[str]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(select(audit_log.c.event).order_by(audit_log.c.pk))
+                return [row[0] for row in rows if row[0].startswith("webhook.")]
+        finally:
+            await engine.dispose()
+
+    result: list[str] = run(go())
+    return result
 
 
 @pytest.fixture
@@ -118,6 +137,7 @@ def test_persistent_failure_disables_the_endpoint_and_re_enabling_sends_its_queu
     assert pending[0]["attempts"] == 0  # in order: nothing after the head was tried
     assert {r.message_id for r in receiver.receipts[:tried]} == {receiver.receipts[0].message_id}
     assert enabled["status"] == "ACTIVE" and enabled["statusReason"] is None
+    assert audited(loopback) == ["webhook.created", "webhook.disabled", "webhook.updated"]
     assert summary(receiver.accepted()) == [("PUBLISHED", "m1"), ("PUBLISHED", "m2")]
 
 
@@ -185,6 +205,7 @@ def test_webhooks_belong_to_their_client(
     assert deleted["deleteWebhook"] == webhook_id
     assert again["errors"][0]["extensions"]["code"] == "NOT_FOUND"
     assert mine == []
+    assert audited(loopback) == ["webhook.created", "webhook.deleted"]
 
 
 def test_a_partners_webhook_hears_of_its_own_missions_only(

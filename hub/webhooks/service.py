@@ -7,7 +7,7 @@ import secrets
 from collections.abc import Sequence
 from datetime import timedelta
 
-from hub.auth import Caller
+from hub.auth import Caller, audit
 from hub.catalogue.filters import MissionFilter
 from hub.clock import Clock
 from hub.errors import NotFoundError, UserInputError
@@ -73,6 +73,7 @@ class Webhooks:
             created_at=now,
             updated_at=now,
         )
+        await self._audit(caller, "webhook.created", row, url=url, events=kinds)
         return row, secret
 
     async def update(
@@ -101,7 +102,11 @@ class Webhooks:
             await self.store.change(row.pk, now, **values)
         if enabled and row.status == DISABLED:
             await self.store.resume(row.pk, now)
-        return await self.find(caller, row.id)
+        changed = await self.find(caller, row.id)
+        await self._audit(
+            caller, "webhook.updated", changed, url=changed.url, status=changed.status
+        )
+        return changed
 
     async def rotate(
         self, row: WebhookRow, caller: Caller, overlap: timedelta
@@ -118,6 +123,7 @@ class Webhooks:
             previous_secret=row.secret,
             previous_secret_until=now + overlap,
         )
+        await self._audit(caller, "webhook.secret_rotated", row)
         return await self.find(caller, row.id), secret
 
     async def replay(self, row: WebhookRow, caller: Caller, position: int) -> WebhookRow:
@@ -129,10 +135,18 @@ class Webhooks:
                 "fromCursor: the event log no longer holds what follows this cursor"
             )
         await self.store.rewind(row.pk, position, self.clock.now())
+        await self._audit(caller, "webhook.replayed", row, after=position)
         return await self.find(caller, row.id)
 
-    async def delete(self, row: WebhookRow) -> None:
+    async def delete(self, row: WebhookRow, caller: Caller) -> None:
         await self.store.remove(row.pk)
+        await self._audit(caller, "webhook.deleted", row, url=row.url)
+
+    async def _audit(self, caller: Caller, event: str, row: WebhookRow, **detail: object) -> None:
+        """Who changed where the hub sends what: a webhook URL is where data leaves."""
+        await audit(
+            self.store.engine, self.clock.now(), event, caller.client_id, webhook=row.id, **detail
+        )
 
     @staticmethod
     def _events(events: Sequence[str]) -> list[str]:
