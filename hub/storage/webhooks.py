@@ -216,15 +216,22 @@ class WebhookStore:
             rows = (await conn.execute(query)).mappings().all()
         return [_delivery(row) for row in rows]
 
-    async def delivered(self, pk: int, status_code: int, now: datetime) -> None:
-        await self._attempted(
-            pk,
-            now,
-            status=DELIVERED,
-            delivered_at=now,
-            last_status_code=status_code,
-            last_error=None,
-        )
+    async def delivered(self, accepted: Sequence[tuple[int, int, datetime]]) -> None:
+        """Mark deliveries accepted, as (delivery, status code, when): one commit for many."""
+        async with self.engine.begin() as conn:
+            for pk, status_code, at in accepted:
+                await conn.execute(
+                    update(webhook_deliveries)
+                    .where(webhook_deliveries.c.pk == pk)
+                    .values(
+                        attempts=webhook_deliveries.c.attempts + 1,
+                        last_attempt_at=at,
+                        status=DELIVERED,
+                        delivered_at=at,
+                        last_status_code=status_code,
+                        last_error=None,
+                    )
+                )
 
     async def failed(
         self,

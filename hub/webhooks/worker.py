@@ -42,6 +42,7 @@ logger = logging.getLogger("hub.webhooks")
 _LOG_PAGE = 500
 _SENDS_PER_TICK = 100  # per endpoint: a busy endpoint does not hold the others' turn
 _CONCURRENT_ENDPOINTS = 8
+_MARK_BATCH = 25  # acceptances marked per commit
 _FIRST_RETRY_SECONDS = 5.0
 _LONGEST_RETRY_SECONDS = 6 * 3600.0
 
@@ -195,22 +196,33 @@ class WebhookWorker:
         return sum(await asyncio.gather(*(drain(w) for w in await self.store.active())))
 
     async def _drain(self, webhook: WebhookRow) -> int:
+        """Send the endpoint's due deliveries in order, until one fails. Acceptances are marked
+        in batches (one commit for up to _MARK_BATCH): a crash before the mark sends those
+        again, which at-least-once allows and receivers de-duplicate by webhook-id."""
+        accepted: list[tuple[int, int, datetime]] = []
         sent = 0
-        for delivery in await self.store.pending(webhook.pk, _SENDS_PER_TICK):
-            now = self.clock.now()
-            if delivery.next_attempt_at > now:
-                return sent
-            attempt = await self.sender.send(
-                webhook.url, webhook.secrets(now), delivery.message_id, delivery.payload, now
-            )
-            if attempt.ok:
-                await self.store.delivered(delivery.pk, attempt.status_code or 200, now)
+        try:
+            for delivery in await self.store.pending(webhook.pk, _SENDS_PER_TICK):
+                now = self.clock.now()
+                if delivery.next_attempt_at > now:
+                    break
+                attempt = await self.sender.send(
+                    webhook.url, webhook.secrets(now), delivery.message_id, delivery.payload, now
+                )
+                if not attempt.ok:
+                    self.metrics.webhook_attempt("failed")
+                    error = attempt.error or ""
+                    await self._failed(webhook, delivery, now, attempt.status_code, error)
+                    break
                 self.metrics.webhook_attempt("delivered")
+                accepted.append((delivery.pk, attempt.status_code or 200, now))
                 sent += 1
-                continue
-            self.metrics.webhook_attempt("failed")
-            await self._failed(webhook, delivery, now, attempt.status_code, attempt.error or "")
-            return sent
+                if len(accepted) >= _MARK_BATCH:
+                    await self.store.delivered(accepted)
+                    accepted = []
+        finally:
+            if accepted:
+                await self.store.delivered(accepted)
         return sent
 
     async def _failed(
