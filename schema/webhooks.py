@@ -17,7 +17,7 @@ from hub.webhooks import WEBHOOK_EVENT_TYPES, Webhooks
 from schema.context import Context
 from schema.inputs import MissionFilterInput, to_filter
 from schema.permissions import CanUseWebhooks
-from schema.subscription import decode_event_cursor, encode_event_cursor
+from schema.subscription import EventPageInfo, decode_event_cursor, encode_event_cursor
 
 __all__ = ["WebhookMutation", "WebhookQuery"]
 
@@ -131,16 +131,10 @@ class WebhookDelivery:
         )
 
 
-@strawberry.type(description="Relay page information.")
-class DeliveryPageInfo:
-    has_next_page: bool = strawberry.field(description="Older deliveries after this page.")
-    end_cursor: str | None = strawberry.field(description="Pass as `after` to continue.")
-
-
 @strawberry.type(description="A page of a webhook's deliveries, newest first.")
 class WebhookDeliveryConnection:
     nodes: list[WebhookDelivery] = strawberry.field(description="Deliveries, newest first.")
-    page_info: DeliveryPageInfo = strawberry.field(description="Paging.")
+    page_info: EventPageInfo = strawberry.field(description="Paging.")
 
 
 def _service(info: Info[Context, None]) -> tuple[Webhooks, Caller]:
@@ -200,7 +194,7 @@ class WebhookQuery:
         page = rows[:size]
         return WebhookDeliveryConnection(
             nodes=[WebhookDelivery.of(d) for d in page],
-            page_info=DeliveryPageInfo(
+            page_info=EventPageInfo(
                 has_next_page=len(rows) > size,
                 end_cursor=str(page[-1].pk) if page else after,
             ),
