@@ -6,6 +6,7 @@ message that names the variable.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Literal
 
 from pydantic import Field, ValidationError, field_validator
@@ -301,6 +302,60 @@ class Settings(BaseSettings):
     annual_work_hours: float = Field(
         default=1607, gt=0, description="Hours of a full-time year, to turn the salary cap hourly."
     )
+
+    webhooks: bool = Field(
+        default=True, description="Send webhook deliveries inside `serve` (one replica at a time)."
+    )
+    webhook_allow_http: bool = Field(
+        default=False,
+        description="Accept http:// webhook URLs (https only when false). For tests and "
+        "closed networks.",
+    )
+    webhook_allowed_networks: str = Field(
+        default="",
+        description="Comma-separated CIDRs webhooks may reach although they are not public "
+        "(loopback, private, link-local), e.g. 10.20.0.0/16; empty: public addresses only.",
+    )
+    webhook_connect_timeout_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="Connect timeout of a webhook delivery."
+    )
+    webhook_read_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="Read timeout of a webhook delivery."
+    )
+    webhook_max_response_bytes: int = Field(
+        default=64 * 1024,
+        ge=0,
+        description="Most of a receiver's response body the hub reads (the rest is dropped).",
+    )
+    webhook_retry_days: float = Field(
+        default=3.0,
+        gt=0,
+        description="How long a failing delivery is retried before its endpoint is disabled.",
+    )
+    webhook_poll_seconds: float = Field(
+        default=1.0,
+        gt=0,
+        description="How often the webhook worker looks for due retries when no event wakes it.",
+    )
+    webhook_max_per_client: int = Field(
+        default=10, ge=1, description="Webhooks one client may register."
+    )
+
+    @field_validator("webhook_allowed_networks")
+    @classmethod
+    def _networks(cls, value: str) -> str:
+        for item in filter(None, (part.strip() for part in value.split(","))):
+            try:
+                ipaddress.ip_network(item, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{item!r} is not a CIDR network ({exc})") from exc
+        return value
+
+    @property
+    def webhook_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        """The networks of HUB_WEBHOOK_ALLOWED_NETWORKS."""
+        parts = (part.strip() for part in self.webhook_allowed_networks.split(","))
+        return [ipaddress.ip_network(part, strict=False) for part in parts if part]
 
     @field_validator("database_url")
     @classmethod

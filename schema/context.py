@@ -18,6 +18,7 @@ from hub.live.stream import LiveEvents
 from hub.settings import Settings
 from hub.storage.engagement_reads import EngagementReads
 from hub.storage.repository import MissionRepository
+from hub.webhooks import Webhooks
 
 __all__ = ["Context"]
 
@@ -43,6 +44,7 @@ class Context:
     admits_document: Callable[[Caller, str], Awaitable[bool]] | None = field(
         default=None, repr=False
     )
+    webhooks: Webhooks | None = field(default=None, repr=False)  # the webhooks' service
     _missions: DataLoader[str, MissionRecord | None] | None = field(default=None, repr=False)
     _organizations: DataLoader[str, OrganizationRecord | None] | None = field(
         default=None, repr=False

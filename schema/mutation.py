@@ -17,6 +17,7 @@ from schema.context import Context
 from schema.engagements import EngagementsMutation
 from schema.permissions import CanWrite
 from schema.push import MissionInput, to_draft
+from schema.webhooks import WebhookMutation
 
 __all__ = ["MAX_BATCH", "Mutation"]
 
@@ -114,7 +115,7 @@ def _payload(results: list[MissionWriteResult]) -> WritePayload:
 
 
 @strawberry.type(description="Partners write their own missions.")
-class Mutation(EngagementsMutation):
+class Mutation(EngagementsMutation, WebhookMutation):
     @strawberry.mutation(
         permission_classes=[CanWrite],
         description="Create or replace missions of the token's partner, idempotent on "

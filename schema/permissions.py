@@ -8,13 +8,14 @@ from graphql import GraphQLError
 from strawberry.permission import BasePermission
 from strawberry.types import Info
 
-from hub.auth.caller import ADMIN, ENGAGEMENTS_READ, ENGAGEMENTS_WRITE, READ, WRITE
+from hub.auth.caller import ADMIN, ENGAGEMENTS_READ, ENGAGEMENTS_WRITE, READ, WRITE, Caller
 
 __all__ = [
     "CanAdminister",
     "CanFollowEngagements",
     "CanRead",
     "CanSendEngagements",
+    "CanUseWebhooks",
     "CanWrite",
 ]
 
@@ -30,12 +31,15 @@ class _Scoped(BasePermission):
                 "authentication required: send a bearer token (OAuth 2.0 client credentials)",
                 extensions={"code": "UNAUTHENTICATED"},
             )
-        if not caller.has(self.scope):
-            raise GraphQLError(
-                f"this field needs the {self.scope!r} scope, which this token does not carry",
-                extensions={"code": "FORBIDDEN"},
-            )
+        if not self.allows(caller):
+            raise GraphQLError(self.refusal(), extensions={"code": "FORBIDDEN"})
         return True
+
+    def allows(self, caller: Caller) -> bool:
+        return caller.has(self.scope)
+
+    def refusal(self) -> str:
+        return f"this field needs the {self.scope!r} scope, which this token does not carry"
 
 
 class CanRead(_Scoped):
@@ -66,3 +70,13 @@ class CanSendEngagements(_Scoped):
     """Companies: sending employees to missions, withdrawing, declaring hours, erasing."""
 
     scope = ENGAGEMENTS_WRITE
+
+
+class CanUseWebhooks(_Scoped):
+    """Companies (missions:read) and partners (missions:write) manage their own webhooks."""
+
+    def allows(self, caller: Caller) -> bool:
+        return caller.has(READ) or (caller.has(WRITE) and caller.partner is not None)
+
+    def refusal(self) -> str:
+        return "webhooks need a company token (missions:read) or a partner's (missions:write)"

@@ -33,6 +33,7 @@ from schema.types import (
     Skill,
     cause_enum,
 )
+from schema.webhooks import WebhookQuery
 
 __all__ = ["OrganizationPage", "Query"]
 
@@ -86,7 +87,7 @@ def _own_partner(info: Info[Context, None]) -> str:
 
 
 @strawberry.type(description="Read the merged catalogue of volunteering missions.")
-class Query(RecommendQuery, EngagementsQuery):
+class Query(RecommendQuery, EngagementsQuery, WebhookQuery):
     @strawberry.field(
         permission_classes=[CanRead],
         description="Search missions: a Relay connection with counts and facets.",

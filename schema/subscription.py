@@ -56,12 +56,8 @@ class MissionEvent:
 
 def judge(matcher: Matcher, row: EventRow) -> MissionEventType | None:
     """Entering the filter is PUBLISHED, staying in it UPDATED, leaving it CLOSED."""
-    duplicate = row.mission.is_duplicate
-    before = matcher.matches(row.previous, duplicate)
-    after = matcher.matches(row.state, duplicate)
-    if after:
-        return MissionEventType.UPDATED if before else MissionEventType.PUBLISHED
-    return MissionEventType.CLOSED if before else None
+    kind = matcher.judge(row.previous, row.state, row.mission.is_duplicate)
+    return MissionEventType(kind.value) if kind is not None else None
 
 
 def _event(row: EventRow, kind: MissionEventType) -> MissionEvent:

@@ -30,10 +30,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(app: Any, port: int | None = None) -> Iterator[str]:
-    """Run an ASGI app under uvicorn in a thread; yields its base URL."""
+def serve(app: Any, port: int | None = None, **options: Any) -> Iterator[str]:
+    """Run an ASGI app under uvicorn in a thread; yields its base URL (https when `options`
+    name a certificate: ssl_certfile, ssl_keyfile)."""
     port = port or free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=port, log_level="warning", lifespan="on", **options
+    )
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -41,7 +44,7 @@ def serve(app: Any, port: int | None = None) -> Iterator[str]:
     if not server.started:
         raise RuntimeError("server did not start")
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield f"{'https' if options.get('ssl_certfile') else 'http'}://127.0.0.1:{port}"
     finally:
         server.should_exit = True
         thread.join(timeout=10)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from hub.catalogue.filters import COMPARISONS, MissionFilter, Policy
 from hub.catalogue.geo import distance_km
 from hub.catalogue.match_state import MatchState
+from hub.catalogue.model import EventType
 from hub.catalogue.text import tokens
 
 if TYPE_CHECKING:
@@ -63,6 +64,19 @@ class Matcher:
         if duplicate and self.collapses_duplicates:
             return False
         return self._filter(state) and self._policy(state)
+
+    def judge(
+        self,
+        previous: Mapping[str, Any] | None,
+        state: Mapping[str, Any] | None,
+        duplicate: bool = False,
+    ) -> EventType | None:
+        """What a change means for this filter: entering it is PUBLISHED, staying in it
+        UPDATED, leaving it CLOSED; None when the mission was never in it."""
+        before = self.matches(previous, duplicate)
+        if self.matches(state, duplicate):
+            return EventType.UPDATED if before else EventType.PUBLISHED
+        return EventType.CLOSED if before else None
 
     def _filter(self, s: MatchState) -> bool:
         f = self.filter

@@ -168,6 +168,12 @@ class HubMetrics:
             ("outcome", "reason"),
             registry=r,
         )
+        self.webhook_attempts = Counter(
+            "hub_webhook_attempts_total",
+            "Webhook delivery attempts by outcome (delivered, failed), and endpoints disabled.",
+            ("outcome",),
+            registry=r,
+        )
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         GCCollector(registry=r)
@@ -253,6 +259,10 @@ class HubMetrics:
             value = (counts or {}).get(outcome, 0)
             if value > 0:
                 self.sync_records.labels(partner, outcome).inc(value)
+
+    def webhook_attempt(self, outcome: str) -> None:
+        """`outcome`: delivered, failed, or disabled (an endpoint given up on)."""
+        self.webhook_attempts.labels(outcome).inc()
 
     def token_issued(self, outcome: str, reason: str | None = None) -> None:
         """`outcome` is issued or denied; `reason`, a denial's RFC 6749 error code."""

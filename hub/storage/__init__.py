@@ -30,7 +30,7 @@ from hub.storage.labels import (
     set_mapping,
     unmapped,
 )
-from hub.storage.locks import partner_lock
+from hub.storage.locks import named_lock, partner_lock
 from hub.storage.migrate import upgrade
 from hub.storage.partners import (
     configure_partner,
@@ -109,6 +109,7 @@ __all__ = [
     "mappings",
     "mission_count",
     "mission_id",
+    "named_lock",
     "open_external_ids",
     "partner_lock",
     "partner_pks",

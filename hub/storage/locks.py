@@ -1,4 +1,4 @@
-"""One sync of a partner at a time, across replicas."""
+"""One holder at a time across replicas: a partner's sync, the webhook sender."""
 
 from __future__ import annotations
 
@@ -9,17 +9,22 @@ from collections.abc import AsyncIterator
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["partner_lock"]
+__all__ = ["named_lock", "partner_lock"]
 
 _local_locks: dict[str, bool] = {}
 
 
+def partner_lock(engine: AsyncEngine, name: str) -> contextlib.AbstractAsyncContextManager[bool]:
+    """One sync of a partner at a time."""
+    return named_lock(engine, f"sync:{name}")
+
+
 @contextlib.asynccontextmanager
-async def partner_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
-    """One sync of a partner at a time: a PostgreSQL advisory lock across replicas, a flag in
-    this process on SQLite (one process is all SQLite serves). Yields whether it was taken."""
+async def named_lock(engine: AsyncEngine, name: str) -> AsyncIterator[bool]:
+    """A PostgreSQL advisory lock across replicas, a flag in this process on SQLite (one process
+    is all SQLite serves). Never waits: yields whether it was taken."""
     if engine.dialect.name == "postgresql":
-        key = zlib.crc32(f"entraide-hub:sync:{name}".encode())
+        key = zlib.crc32(f"entraide-hub:{name}".encode())
         async with engine.connect() as conn:
             got = bool(
                 (await conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": key})).scalar()

@@ -24,7 +24,6 @@ from sqlalchemy import (
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "UTCDateTime",
     "audit_log",
     "clients",
     "engagement_costs",
@@ -47,6 +46,8 @@ __all__ = [
     "sync_runs",
     "trusted_issuers",
     "unmapped_labels",
+    "webhook_deliveries",
+    "webhooks",
 ]
 
 
@@ -469,4 +470,53 @@ engagement_costs = Table(
     Column("label", String(100), primary_key=True),
     Column("amount", Float, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# --- Webhooks: an outbox per endpoint ------------------------------------------------------------
+
+# A company's (or a partner's) endpoint; `cursor` is the event-log position up to which its
+# deliveries are queued, so queuing resumes there after a restart.
+webhooks = Table(
+    "webhooks",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("id", String(40), nullable=False, unique=True),
+    Column("client_pk", Integer, ForeignKey("clients.pk"), nullable=False),
+    Column("partner_pk", Integer, ForeignKey("partners.pk")),  # set for a partner's webhook
+    Column("url", Text, nullable=False),
+    Column("events", JSON, nullable=False),  # the event types it receives
+    Column("filter", JSON, nullable=False),  # a MissionFilter (hub.webhooks.filters)
+    Column("secret", Text, nullable=False),  # signs (HMAC: kept as is, like a signing key)
+    Column("previous_secret", Text),  # also signs until previous_secret_until (a rotation)
+    Column("previous_secret_until", UTCDateTime),
+    Column("status", String(12), nullable=False),  # ACTIVE or DISABLED
+    Column("status_reason", Text),
+    Column("cursor", Integer, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index("ix_webhooks_client_pk", "client_pk"),
+)
+
+# One row per (endpoint, event) to send, sent in `pk` order per endpoint; kept after delivery
+# as its history. A replay queues new rows (the same message id: receivers de-duplicate).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("pk", Integer, primary_key=True, autoincrement=True),
+    Column("webhook_pk", Integer, ForeignKey("webhooks.pk", ondelete="CASCADE"), nullable=False),
+    Column("seq", Integer, nullable=False),  # the event's log position (its cursor)
+    Column("message_id", String(60), nullable=False),  # webhook-id: the same on every retry
+    Column("event_type", String(40), nullable=False),
+    Column("payload", JSON, nullable=False),
+    Column("status", String(12), nullable=False),  # PENDING, DELIVERED, CANCELLED
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("first_attempt_at", UTCDateTime),
+    Column("last_attempt_at", UTCDateTime),
+    Column("last_status_code", Integer),
+    Column("last_error", Text),
+    Column("delivered_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index("ix_webhook_deliveries_webhook_pk_status", "webhook_pk", "status"),
+    sqlite_autoincrement=True,  # send order is pk order: never reuse one
 )

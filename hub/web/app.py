@@ -63,7 +63,9 @@ from hub.web.explorer import Explorer
 from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
 from hub.web.ratelimit import RateLimiter, make_limiter
 from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
+from hub.webhooks import Resolver, WebhookRuntime
 from schema import Context, build_schema
+from schema.event_cursor import encode_event_cursor
 from schema.hardening import parse_document
 from schema.limits import anonymous_may_run
 
@@ -95,6 +97,7 @@ class Services:
     writer: MissionWriter
     engagement_writer: EngagementWriter
     engagement_reads: EngagementReads
+    webhooks: WebhookRuntime
 
 
 # The same answer to every anonymous request for data, valid or not: validation messages
@@ -294,6 +297,7 @@ class HubGraphQL(GraphQL[Context, None]):
             engagement_writer=services.engagement_writer,
             engagement_reads=services.engagement_reads,
             admits_document=self._admits,
+            webhooks=services.webhooks.api,
         )
 
     async def _admits(self, caller: Caller, document: str) -> bool:
@@ -330,9 +334,12 @@ def _authenticator(app: Starlette) -> Any:
     return check
 
 
-def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
+def create_app(
+    settings: Settings, clock: Clock | None = None, *, resolver: Resolver | None = None
+) -> Starlette:
     """A fresh app; the lifespan owns the engine, HTTP client and keys (none at import time).
-    Every reading of the time goes through `clock` (the system's unless a test sets one)."""
+    Every reading of the time goes through `clock` (the system's unless a test sets one); webhook
+    hosts are resolved by `resolver` (the system's unless a test gives a fixed answer)."""
     clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
@@ -390,6 +397,18 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             scheduler_task = asyncio.create_task(
                 Scheduler(engine, runner, settings).run_forever(), name="scheduler"
             )
+        webhooks = WebhookRuntime(
+            settings,
+            engine,
+            repository,
+            clients,
+            clock,
+            live,
+            encode_event_cursor,
+            app.state.metrics,
+            resolver,
+        )
+        webhooks.start()  # sends webhook deliveries (one replica at a time)
         app.state.services = Services(
             settings,
             engine,
@@ -408,6 +427,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             writer,
             engagement_writer,
             EngagementReads(engine, clock),
+            webhooks,
         )
         app.state.engine = engine
         try:
@@ -420,6 +440,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
+            await webhooks.stop()
             await live.stop()
             await broker.close()
             await app.state.services.limiter.aclose()
