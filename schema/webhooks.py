@@ -32,6 +32,18 @@ class WebhookEventType(enum.Enum):
     CLOSED = strawberry.enum_value(
         "CLOSED", description="A mission left the filter (a partner's: was closed)."
     )
+    ENGAGEMENT_CREATED = strawberry.enum_value(
+        "ENGAGEMENT_CREATED",
+        description="An employee's interest (or hours a company declared): a company's own "
+        "engagements, a partner's on its missions.",
+    )
+    ENGAGEMENT_UPDATED = strawberry.enum_value(
+        "ENGAGEMENT_UPDATED", description="An engagement's status or hours changed."
+    )
+    ENGAGEMENT_ERASED = strawberry.enum_value(
+        "ENGAGEMENT_ERASED",
+        description="The employee's contact details and message were erased: erase your copy.",
+    )
 
 
 assert [e.name for e in WebhookEventType] == list(WEBHOOK_EVENT_TYPES)

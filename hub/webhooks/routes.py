@@ -5,9 +5,8 @@ reads its rows after a position and judges each for one webhook, giving the type
 gets (None: not for it) and the body. The worker merges the sources in log order.
 
 Mission events (MissionEvents) are judged as the webhook's owner's subscription would judge
-them. The engagement events join with one more source (their reader, judged by the same rule as
-`owns`: a partner's webhook hears of the engagements on its missions, a company's of its own),
-its types added to WEBHOOK_EVENT_TYPES and the GraphQL enum `WebhookEventType`.
+them; engagement events (hub/webhooks/engagement_events.py) go to their owner's webhooks: a
+partner's hears of the engagements on its missions, a company's of its own.
 """
 
 from __future__ import annotations
@@ -32,8 +31,14 @@ __all__ = [
 ]
 
 MISSION_EVENT_TYPES = ("PUBLISHED", "UPDATED", "CLOSED")
-# The types a webhook may ask for (the GraphQL enum WebhookEventType lists the same).
-WEBHOOK_EVENT_TYPES: tuple[str, ...] = MISSION_EVENT_TYPES
+# The types a webhook may ask for (the GraphQL enum WebhookEventType lists the same): mission
+# changes, and engagement events (hub/webhooks/engagement_events.py).
+WEBHOOK_EVENT_TYPES: tuple[str, ...] = (
+    *MISSION_EVENT_TYPES,
+    "ENGAGEMENT_CREATED",
+    "ENGAGEMENT_UPDATED",
+    "ENGAGEMENT_ERASED",
+)
 
 
 @dataclass(frozen=True, slots=True)

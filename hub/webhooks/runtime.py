@@ -13,9 +13,12 @@ from hub.clock import Clock
 from hub.live.stream import LiveEvents
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
+from hub.storage.engagement_reads import EngagementReads
 from hub.storage.repository import MissionRepository
 from hub.storage.webhooks import WebhookStore
+from hub.webhooks.engagement_events import EngagementEvents
 from hub.webhooks.guard import AddressGuard, Resolver, system_resolver
+from hub.webhooks.routes import MissionEvents
 from hub.webhooks.sender import Sender
 from hub.webhooks.service import Webhooks
 from hub.webhooks.worker import WebhookWorker
@@ -67,6 +70,7 @@ class WebhookRuntime:
             history_days=settings.event_retention_days,
             live=live,
             metrics=metrics,
+            sources=[MissionEvents(repository), EngagementEvents(EngagementReads(engine, clock))],
         )
         self._task: asyncio.Task[None] | None = None
 
