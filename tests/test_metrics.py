@@ -27,6 +27,7 @@ from hub.sync import SyncReport, SyncRunner, add_partner
 from hub.web.app import create_app
 from tests.conftest import TEST_NOW, Clients, Store, run
 from tests.partners import PARTNERS, SimulatedPartner
+from tests.servers import poll_until
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -308,6 +309,8 @@ def test_open_subscriptions_and_delivered_events_are_counted(
         assert value(samples, gauge) == 1
         assert value(samples, events) == 2
         ws.send_json({"type": "complete", "id": "1"})
+    # The server ends the subscription after the socket's close reaches it: wait for that fact.
+    poll_until(lambda: value(scrape(client), gauge) == 0, "the subscription to end")
     samples = scrape(client)
     assert value(samples, gauge) == 0
     assert value(samples, events) == 2

@@ -86,8 +86,11 @@ class WebhookWorker:
                         continue  # more may be due at once: no wait while there is work
                 except Exception:  # the loop must outlive any one failure
                     logger.exception("webhook tick failed")
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for may swallow the
+                # cancellation that stops the worker when the wake-up lands at the same moment.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._woken.wait(), self.poll_seconds)
+                    async with asyncio.timeout(self.poll_seconds):
+                        await self._woken.wait()
                 self._woken.clear()
         finally:
             if waker is not None:
