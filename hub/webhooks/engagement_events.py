@@ -45,9 +45,13 @@ class EngagementEvents:
         return None if pk is None else Owner(partner_pk=pk)
 
 
-def engagement_json(record: EngagementRecord, for_partner: bool) -> dict[str, Any]:
+def engagement_json(
+    record: EngagementRecord, for_partner: bool, state: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The engagement as its owner's API shows it: the company sees its employee's reference and
-    labels, the partner the company's name and the employee's message."""
+    labels, the partner the company's name and the employee's message. With an event's `state`,
+    the status and hours are those the event recorded (a delivery may be sent after later
+    changes: each event says what it changed to)."""
     out: dict[str, Any] = {
         "id": record.id,
         "missionId": record.mission_id,
@@ -73,6 +77,8 @@ def engagement_json(record: EngagementRecord, for_partner: bool) -> dict[str, An
             "team": record.team,
             "clickedAt": _iso(record.clicked_at),
         }
+    if state:
+        out |= {"status": state.get("status", out["status"]), "hoursGiven": state.get("hoursGiven")}
     return out
 
 
@@ -86,7 +92,7 @@ def _body(row: EngagementEventRow, for_partner: bool) -> Callable[[str, str], di
             "cursor": cursor,
             "type": kind,
             "occurredAt": row.occurred_at.isoformat(),
-            "engagement": engagement_json(row.engagement, for_partner),
+            "engagement": engagement_json(row.engagement, for_partner, row.state),
         }
 
     return body
