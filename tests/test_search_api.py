@@ -8,12 +8,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from starlette.testclient import TestClient
 
+from hub.catalogue.filters import MissionFilter, MissionOrder
+from hub.clock import ManualClock
+from hub.settings import Settings
+from hub.storage.db import make_engine
+from hub.storage.repository import MissionRepository
 from hub.storage.writer import mission_id
 from tests.catalogue import INGEST_AT, catalogue, filler
-from tests.conftest import TABLES, GraphQL, Store
+from tests.conftest import TABLES, GraphQL, Store, run
 
 SEARCH = """
 query Search($filter: MissionFilterInput, $first: Int, $after: String, $orderBy: MissionOrder) {
@@ -470,3 +476,32 @@ def test_health_endpoints(client: TestClient) -> None:
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json()["database"] == "reachable"
+
+
+def test_a_page_of_missions_is_read_in_three_statements(seeded: Store, settings: Settings) -> None:
+    # The page, its organizations and children (JSON arrays built by the database), its related
+    # listings: whatever the page's size (a page showing a merged mission reads its other
+    # listings' records in one more). Partners are read once and kept a few seconds.
+    async def count() -> list[int]:
+        engine = make_engine(settings)
+        statements: list[str] = []
+        event.listen(
+            engine.sync_engine,
+            "before_cursor_execute",
+            lambda _conn, _cursor, statement, *_: statements.append(statement),
+        )
+        repository = MissionRepository(engine, ManualClock(INGEST_AT))
+        counts = []
+        try:
+            for first in (2, 20, 20):
+                statements.clear()
+                page, _ = await repository.search(MissionFilter(), MissionOrder.RECENT, first, None)
+                assert page.items
+                counts.append(len(statements))
+        finally:
+            await engine.dispose()
+        return counts
+
+    first, second, third = run(count())
+    assert first == 4  # the partners, once
+    assert second == third == 3
