@@ -107,7 +107,8 @@ def test_the_headers_editor_carries_the_token_hint_and_the_examples(client: Test
     assert json.loads(config["headers"]) == {"Authorization": TOKEN_HINT}
     operations = sorted((ROOT / "schema" / "operations").glob("*.graphql"))
     names = [e["name"] for e in config["examples"]]
-    assert names == ([p.stem for p in operations] or ["FirstSearch"])
+    assert sorted(names) == ([p.stem for p in operations] or ["FirstSearch"])
+    assert names[0] == "intranet-search"  # the page opens on one that runs as it is
     assert "</script" not in html.split('id="explorer-config"')[1].split("</script>")[0]
 
 
@@ -119,6 +120,20 @@ def test_examples_fall_back_to_the_first_query(tmp_path: Path) -> None:
     (tmp_path / "b.graphql").write_text("{ b: __typename }", encoding="utf-8")
     (tmp_path / "a.graphql").write_text("{ a: __typename }", encoding="utf-8")
     assert [e.name for e in Explorer(tmp_path).examples()] == ["a", "b"]
+
+
+def test_examples_that_run_as_they_are_come_first(tmp_path: Path) -> None:
+    # The page opens on the first example: one a newcomer can run without writing variables.
+    operations = {
+        "a-needs": "query A($id: ID!) { node(id: $id) { id } }",
+        "b-defaulted": "query B($first: Int! = 5) { missions(first: $first) { totalCount } }",
+        "c-optional": "query C($after: String) { missions(after: $after) { totalCount } }",
+        "d-broken": "query D( {",
+    }
+    for name, text in operations.items():
+        (tmp_path / f"{name}.graphql").write_text(text, encoding="utf-8")
+    names = [e.name for e in Explorer(tmp_path).examples()]
+    assert names == ["b-defaulted", "c-optional", "a-needs", "d-broken"]
 
 
 # --- in headless Chromium, offline --------------------------------------------------------------

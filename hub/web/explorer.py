@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from importlib.resources import files
 from importlib.resources.abc import Traversable
 
+from graphql import GraphQLError, NonNullTypeNode, OperationDefinitionNode, parse
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
@@ -27,6 +28,21 @@ from starlette.routing import Route
 from hub.demo.load import FIRST_QUERY
 
 __all__ = ["STATIC_PATH", "TOKEN_HINT", "Example", "Explorer"]
+
+
+def _needs_variables(document: str) -> bool:
+    """Whether an operation has a variable it cannot run without (non-null, no default)."""
+    try:
+        parsed = parse(document)
+    except GraphQLError:
+        return True
+    return any(
+        isinstance(variable.type, NonNullTypeNode) and variable.default_value is None
+        for definition in parsed.definitions
+        if isinstance(definition, OperationDefinitionNode)
+        for variable in definition.variable_definitions or ()
+    )
+
 
 logger = logging.getLogger("hub.web.explorer")
 
@@ -82,7 +98,9 @@ class Explorer:
         return [Route(STATIC_PATH + "/{name:path}", self.asset, methods=["GET"])]
 
     def examples(self) -> list[Example]:
-        """schema/operations/*.graphql by file name; the first query when there are none."""
+        """schema/operations/*.graphql by file name, those that run as they are (no required
+        variable) first, since the page opens on the first; the first query when there are
+        none."""
         found: list[Example] = []
         if self.operations.is_dir():
             for entry in sorted(self.operations.iterdir(), key=lambda e: e.name):
@@ -90,6 +108,7 @@ class Explorer:
                     text = entry.read_text(encoding="utf-8").strip()
                     if text:
                         found.append(Example(entry.name.removesuffix(".graphql"), text + "\n"))
+        found.sort(key=lambda example: _needs_variables(example.query))  # stable: by name within
         return found or [Example("FirstSearch", FIRST_QUERY + "\n")]
 
     def page(self, _request: Request) -> Response:
