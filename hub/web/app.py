@@ -43,21 +43,24 @@ from hub.auth import (
     RevocationList,
     TokenValidator,
 )
-from hub.clock import Clock, SystemClock
-from hub.ingest.service import MissionWriter
+from hub.clock import Clock, SystemClock, watching_time
+from hub.ingest.service import MissionWriter, Publish
 from hub.live.fanout import Fanout, GroupedTransportWS
 from hub.live.stream import LiveEvents
 from hub.observability import tracing
 from hub.observability.logs import RequestIdMiddleware
-from hub.observability.metrics import ERROR, REFUSED, HubMetrics
+from hub.observability.metrics import ERROR, OK, REFUSED, HubMetrics, Observation
 from hub.pubsub import Broker, make_broker
 from hub.settings import Settings
+from hub.storage.commits import on_committed_write
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
 from hub.sync import Scheduler, SyncRunner
+from hub.web.cache_stores import make_store
 from hub.web.explorer import Explorer
 from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
 from hub.web.ratelimit import RateLimiter, make_limiter
+from hub.web.response_cache import Lookup, ResponseCache, is_query, read_body, replay
 from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
 from schema import Context, build_schema
 from schema.hardening import parse_document
@@ -68,6 +71,7 @@ __all__ = ["Services", "create_app"]
 logger = logging.getLogger("hub")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+_QUERY = "hub.query"  # scope state: the operation that ran was a query
 
 
 @dataclass
@@ -89,6 +93,7 @@ class Services:
     live: LiveEvents
     clock: Clock
     writer: MissionWriter
+    cache: ResponseCache | None = None  # None when HUB_RESPONSE_CACHE=false
 
 
 # The same answer to every anonymous request for data, valid or not: validation messages
@@ -180,7 +185,7 @@ class HubGraphQL(GraphQL[Context, None]):
             wait = await services.limiter.take(rate_key(scope, caller))
             if wait:
                 raise HttpRefusal.rate_limited(wait)
-            response = await self.run(Request(scope, bounded))
+            response = await self._answer(scope, bounded, caller, observed)
         except InvalidToken as exc:
             response = HttpRefusal.unauthenticated(str(exc), token_sent=True).response()
             observed.outcome = REFUSED
@@ -195,6 +200,33 @@ class HubGraphQL(GraphQL[Context, None]):
             response.headers["content-type"] = GRAPHQL_RESPONSE
         response.headers.add_vary_header("Accept")
         await response(scope, receive, send)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, caller: Caller | None, observed: Observation
+    ) -> Response:
+        """From the response cache when it holds the answer; else run the operation, and keep
+        the answer when it is a query that ran without errors and did not read the time."""
+        cache: ResponseCache | None = self.app.state.services.cache
+        lookup: Lookup | None = None
+        if cache is not None and caller is not None and scope["method"] == "POST":
+            body = await read_body(receive)
+            lookup = await cache.lookup(body, caller)
+            receive = replay(body, receive)
+        if lookup is not None and lookup.hit is not None:
+            self.metrics.cache_hits.inc()
+            observed.operation, observed.outcome = lookup.hit.operation, OK
+            return lookup.response()
+        with watching_time() as watch:
+            response = await self.run(Request(scope, receive))
+        if cache is None:
+            return response
+        await cache.settle()  # this request's writes reach the other replicas before it answers
+        if lookup is not None:
+            self.metrics.cache_misses.inc()
+            query = scope.get("state", {}).get(_QUERY, False)
+            if query and observed.outcome == OK and not watch.read:
+                await cache.keep(lookup, response, observed.operation or "")
+        return response
 
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: Any
@@ -272,6 +304,8 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         if isinstance(result, ExecutionResult) and result.data is not None:
             await documents.keep(resolved)
+            if is_query(resolved.query, request_data.operation_name, context.settings):
+                request.scope.setdefault("state", {})[_QUERY] = True
         return result
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -283,7 +317,7 @@ class HubGraphQL(GraphQL[Context, None]):
             repository=services.repository,
             caller=request.scope.get("state", {}).get("caller"),
             live=services.live,
-            on_events=services.live.published,
+            on_events=services.writer.publish,
             writer=services.writer,
             admits_document=self._admits,
         )
@@ -353,7 +387,14 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             clock=clock,
         )
         await live.start()
-        writer = MissionWriter(engine, clock, live.published)  # publishes after each commit
+        cache, follower = None, None
+        published: Publish = live.published
+        if settings.response_cache:
+            cache = ResponseCache(make_store(settings, clock, app.state.metrics))
+            on_committed_write(engine, cache.changed)  # every writer, in this process
+            follower = asyncio.create_task(cache.follow(live), name="response-cache")
+            published = cache.publishing(live.published)  # its own events dropped entries already
+        writer = MissionWriter(engine, clock, published)  # publishes after each commit
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         scheduler_task = None
         if settings.scheduler:  # pulls partners on their intervals (one replica at a time each)
@@ -379,6 +420,7 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             live,
             clock,
             writer,
+            cache,
         )
         app.state.engine = engine
         try:
@@ -388,6 +430,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
+            if follower is not None:
+                follower.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await follower
+            if cache is not None:
+                await cache.aclose()
             await live.stop()
             await broker.close()
             await app.state.services.limiter.aclose()

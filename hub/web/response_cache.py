@@ -1,0 +1,213 @@
+"""An exact response cache for GraphQL queries over HTTP: the bytes of an answer, served again to
+the same question from the same kind of caller until anything it may depend on changes.
+
+What is kept: the answer to a POST, from an authenticated caller, of a query (never a mutation or
+a subscription) that ran without errors and did not read the time. Introspection is kept like any
+query (its answer depends on the caller, which is in the key, and on the schema, which a restart
+changes).
+
+The key: the document's SHA-256 (the persisted-query hash, or the hash of the text sent), the
+operation name, the variables as canonical JSON, and what the caller may see: its kind, scopes,
+partner and policy; and its client, for a trusted-documents client (its entries must not serve
+a document registered for another). Two companies with the same policy share entries; a partner
+never shares with a company.
+
+When an entry dies (hub.web.cache_stores holds the version that decides it):
+
+- any committed write on the hub's engine bumps the version at once, after the commit and before
+  the writer goes on (hub.storage.commits): missions and their event log, but also partners and
+  their sync health, organizations, label mappings, partner priorities, clients and policies,
+  documents. An entry records the version read *before* its answer was computed, so an answer
+  computed across a commit is never served after it;
+- a change event appended by another process (a command, another replica) bumps it when this
+  replica reads it from the log (the broker wakes it; the poll is the safety net);
+- with Redis, the version is one shared counter: one replica's write drops every replica's entries;
+- every entry lives at most HUB_RESPONSE_CACHE_MAX_AGE_SECONDS, which bounds what a write outside
+  the hub's processes, with no change event (a command renaming a partner), could leave stale.
+
+Time: an answer that depends on "now" (a STARTING_SOON search's order and cursor) is never kept
+(hub.clock.answer_reads_time); every other field reads stored values only (a mission past its end
+date is EXPIRED by a write, with its event).
+
+Invalidation is whole-cache rather than by partner: a search's facets and counts span every
+partner, policies exclude organizations across partners, and a by-partner rule would have to
+prove, per query, which partners an answer could include. The whole-cache rule is exact by
+construction and costs only hit ratio under writes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import GraphQLError, OperationType, get_operation_ast
+from starlette.responses import Response
+from starlette.types import Message, Receive
+
+from hub.auth.caller import Caller
+from hub.ingest.service import Publish
+from hub.live.inbox import FellBehind
+from hub.live.stream import LiveEvents
+from hub.settings import Settings
+from hub.web.cache_stores import Entry, Store
+from schema.hardening import parse_document
+
+__all__ = ["Lookup", "ResponseCache", "is_query", "read_body", "replay", "request_key"]
+
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(slots=True)
+class Lookup:
+    """One cacheable request: its key, the version read before it ran, and the hit if any."""
+
+    key: bytes
+    version: int
+    hit: Entry | None = None
+
+    def response(self) -> Response:
+        assert self.hit is not None
+        return Response(self.hit.body, media_type="application/json")
+
+
+def _document_hash(request: dict[str, Any]) -> str | None:
+    """The persisted-query hash, or the SHA-256 of the text; None when the two disagree (the
+    normal path answers that) or when there is no document."""
+    query = request.get("query")
+    extensions = request.get("extensions")
+    persisted = extensions.get("persistedQuery") if isinstance(extensions, dict) else None
+    sent = persisted.get("sha256Hash") if isinstance(persisted, dict) else None
+    if persisted is not None and not (isinstance(sent, str) and _HEX64.fullmatch(sent.lower())):
+        return None  # malformed: refused by the normal path
+    own = hashlib.sha256(query.encode("utf-8")).hexdigest() if isinstance(query, str) else None
+    if isinstance(sent, str):
+        sent = sent.lower()
+        return sent if own in (None, sent) else None
+    return own
+
+
+def request_key(body: bytes, caller: Caller) -> bytes | None:
+    """The cache key of a POST body, or None when it is not a request the cache answers."""
+    try:
+        request = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return None
+    if not isinstance(request, dict):
+        return None  # a batch: refused by the normal path
+    document = _document_hash(request)
+    operation = request.get("operationName")
+    variables = request.get("variables")
+    if document is None or not isinstance(operation, str | None):
+        return None
+    if not isinstance(variables, dict | None):
+        return None
+    viewer = (
+        caller.kind.value,
+        sorted(caller.scopes),
+        caller.partner,
+        caller.policy,
+        caller.client_pk if caller.trusted_documents_only else None,
+    )
+    material = orjson.dumps(
+        [document, operation, variables or {}, viewer], option=orjson.OPT_SORT_KEYS
+    )
+    return hashlib.sha256(material).digest()
+
+
+class ResponseCache:
+    """Looks requests up before they run, and keeps the answers worth keeping after."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._own: set[int] = set()  # positions written here: their commit dropped entries
+
+    def publishing(self, publish: Publish) -> Publish:
+        """`publish`, noting the positions as this process's own: when the log brings them back,
+        they drop nothing more (the commit did)."""
+
+        async def published(seqs: list[int]) -> None:
+            self._own.update(seqs)
+            await publish(seqs)
+
+        return published
+
+    async def lookup(self, body: bytes, caller: Caller) -> Lookup | None:
+        """None for a request the cache does not answer; else its Lookup, with the hit if any."""
+        key = request_key(body, caller)
+        if key is None:
+            return None
+        hit, version = await self.store.get(key)
+        return Lookup(key, version, hit)
+
+    async def keep(self, lookup: Lookup, response: Response, operation: str) -> None:
+        """Keep an answer that HubGraphQL found worth keeping (a query, no errors, no time)."""
+        body = getattr(response, "body", None)
+        if response.status_code == 200 and isinstance(body, bytes):
+            await self.store.put(lookup.key, lookup.version, Entry(bytes(body), operation))
+
+    def changed(self) -> None:
+        """A write committed (or a change event arrived): every entry is dropped."""
+        self.store.bump()
+
+    async def follow(self, live: LiveEvents) -> None:
+        """Changes appended by other processes (commands, other replicas) drop entries too."""
+        while True:
+            async with live.listen() as inbox:
+                try:
+                    while True:
+                        rows = await inbox.get()
+                        seqs = {row.seq for row in rows}
+                        if not seqs <= self._own:
+                            self.changed()
+                        self._own -= seqs
+                except FellBehind:
+                    self._own.clear()
+                    self.changed()
+
+    async def settle(self) -> None:
+        """Wait until this replica's writes are announced to the others (Redis)."""
+        await self.store.settle()
+
+    async def aclose(self) -> None:
+        await self.store.aclose()
+
+
+def is_query(document: str | None, operation_name: str | None, settings: Settings) -> bool:
+    """Whether the operation that ran is a query (the parse is cached: it already ran)."""
+    if document is None:
+        return False
+    try:
+        operation = get_operation_ast(parse_document(document, settings), operation_name)
+    except GraphQLError:
+        return False
+    return operation is not None and operation.operation is OperationType.QUERY
+
+
+async def read_body(receive: Receive) -> bytes:
+    """The whole request body (through the request rules' bounded receive)."""
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives `body` once, then whatever the client sends next (a disconnect)."""
+    given = False
+
+    async def replayed() -> Message:
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
