@@ -6,9 +6,9 @@ clients, policies and documents are written without an event, by several stores.
 engine sees them all, so no writer can be forgotten, today or later.
 
 The call comes after the commit, before the writer's `async with engine.begin()` block returns
-(the connection goes back to the pool then): a reader that saw the old version number therefore
-computed an answer that the bump invalidates, and one that sees the new number reads after the
-commit.
+(the connection goes back to the pool then, and the pool's checkin event fires): a reader that
+saw the old version number computed an answer that the bump invalidates, and one that sees the
+new number reads after the commit.
 """
 
 from __future__ import annotations
@@ -21,8 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 __all__ = ["on_committed_write"]
 
-_WROTE = "hub.wrote"  # on the pooled connection's info: a write ran in this transaction
-_COMMITTED = "hub.committed"  # ... and its transaction committed
+_WROTE = "hub.wrote"  # on the pooled connection's info: a write ran since it was checked out
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "DROP", "ALTER", "CREATE")
 
 
@@ -33,8 +32,12 @@ def _is_write(statement: str, context: Any) -> bool:
 
 
 def on_committed_write(engine: AsyncEngine, listener: Callable[[], None]) -> None:
-    """Call `listener` (synchronously: it must not block) after each committed transaction that
-    ran an INSERT, UPDATE, DELETE or DDL statement on `engine`."""
+    """Call `listener` (synchronously: it must not block) when a connection that ran an INSERT,
+    UPDATE, DELETE or DDL statement on `engine` goes back to the pool, its transaction over.
+
+    A rolled-back write calls it too: one needless drop, never a stale answer. (Listening to the
+    connections' commit and rollback events instead made a task cancelled during a query, such
+    as the live stream's at shutdown, swallow its cancellation with asyncpg.)"""
     sync_engine = engine.sync_engine
 
     def after_cursor_execute(
@@ -43,26 +46,9 @@ def on_committed_write(engine: AsyncEngine, listener: Callable[[], None]) -> Non
         if _is_write(statement, context):
             conn.info[_WROTE] = True
 
-    def commit(conn: Any) -> None:
-        if conn.info.pop(_WROTE, False):
-            conn.info[_COMMITTED] = True
-
-    def rollback(conn: Any) -> None:
-        conn.info.pop(_WROTE, None)
-
-    def returned(record: Any) -> None:
-        if record is not None and record.info.pop(_COMMITTED, False):
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        if record is not None and record.info.pop(_WROTE, False):
             listener()
 
-    # `reset` and `checkin` both come once the commit is done; whichever comes first tells.
-    def reset(_dbapi_connection: Any, record: Any, _state: Any) -> None:
-        returned(record)
-
-    def checkin(_dbapi_connection: Any, record: Any) -> None:
-        returned(record)
-
     event.listen(sync_engine, "after_cursor_execute", after_cursor_execute)
-    event.listen(sync_engine, "commit", commit)
-    event.listen(sync_engine, "rollback", rollback)
-    event.listen(sync_engine.pool, "reset", reset)
     event.listen(sync_engine.pool, "checkin", checkin)
