@@ -47,13 +47,18 @@ def _distinct_organizations(missions: int, seed: int, **kwargs: Any) -> Any:
     }
 
 
+def distinct_organizations() -> None:
+    """From now on, search.seed's demo catalogue gives each chunk organization names of its own."""
+    demo.demo_catalogue = _distinct_organizations
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--missions", type=int, default=200_000)
     parser.add_argument("--timeout", type=float, default=3600, help="seconds, then stop")
     args = parser.parse_args()
-    demo.demo_catalogue = _distinct_organizations  # type: ignore[assignment]
+    distinct_organizations()
     report = asyncio.run(search.seed(args.database_url, args.missions, args.timeout))
     print(report)
 

@@ -189,10 +189,11 @@ class Settings(BaseSettings):
         "recently used dropped first); an answer over an eighth of it is not kept.",
     )
     response_cache_max_age_seconds: float = Field(
-        default=300.0,
+        default=5.0,
         gt=0,
         description="Longest an answer is served from the response cache: bounds what a write "
-        "made outside the hub's processes (a command against the store) could leave stale.",
+        "made outside the hub's processes, without a change event (a command renaming a "
+        "partner), could leave stale.",
     )
     response_cache_prefix: str = Field(
         default="entraide-hub:response-cache:",
