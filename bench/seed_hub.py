@@ -5,10 +5,11 @@
 What `bench/search.py` seeds before it measures, for a hub measured by another harness (the shared
 bench-anchor). One difference: each 10,000-mission chunk of the demo catalogue gets organization
 names of its own. The demo draws names from a small vocabulary, so from chunk to chunk the same
-names come back, one partner's organizations grow, and the duplicate linking
+names and identifiers come back, organizations grow across chunks, and the duplicate linking
 (hub/storage/duplicates.py), which compares a batch with every open listing of its
 organizations, slows the load down as it grows (at about 70,000 missions: under 50 missions/s).
-Distinct names keep each cluster of duplicates inside its chunk, as in a real catalogue.
+Distinct names, and no RNA, SIREN or SIRET (which link organizations across partners), keep
+each organization inside its chunk and partner.
 """
 
 from __future__ import annotations
@@ -36,7 +37,11 @@ def _distinct_organizations(missions: int, seed: int, **kwargs: Any) -> Any:
             dataclasses.replace(
                 draft,
                 organization=dataclasses.replace(
-                    draft.organization, name=f"{draft.organization.name} ({seed})"
+                    draft.organization,
+                    name=f"{draft.organization.name} ({seed})",
+                    rna=None,
+                    siren=None,
+                    siret=None,
                 ),
             )
             if draft.organization is not None

@@ -189,7 +189,7 @@ class Settings(BaseSettings):
         "recently used dropped first); an answer over an eighth of it is not kept.",
     )
     response_cache_max_age_seconds: float = Field(
-        default=5.0,
+        default=60.0,
         gt=0,
         description="Longest an answer is served from the response cache: bounds what a write "
         "made outside the hub's processes, without a change event (a command renaming a "

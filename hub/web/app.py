@@ -390,7 +390,8 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
         cache, follower = None, None
         published: Publish = live.published
         if settings.response_cache:
-            cache = ResponseCache(make_store(settings, clock, app.state.metrics))
+            store = make_store(settings, clock, app.state.metrics)
+            cache = ResponseCache(store, repository.event_cursor)
             on_committed_write(engine, cache.changed)  # every writer, in this process
             follower = asyncio.create_task(cache.follow(live), name="response-cache")
             published = cache.publishing(live.published)  # its own events dropped entries already

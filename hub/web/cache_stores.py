@@ -33,6 +33,7 @@ _OVERHEAD = 200
 class Entry:
     body: bytes
     operation: str  # the metrics label of the operation that computed it
+    position: int  # the event-log position read before it was computed
 
 
 class Store(Protocol):
@@ -108,8 +109,9 @@ class MemoryStore:
 
 
 class RedisStore:
-    """Shared by every replica: entries under `{prefix}e:{key}` as b"version\\noperation\\nbody",
-    the version under `{prefix}version`; Redis drops entries at their age bound (EX)."""
+    """Shared by every replica: entries under `{prefix}e:{key}` (version, log position, operation
+    and body, a line each but the body), the version under `{prefix}version`; Redis drops
+    entries at their age bound (PX)."""
 
     def __init__(self, url: str, prefix: str, max_age: float, metrics: HubMetrics) -> None:
         self.client: aioredis.Redis = aioredis.from_url(url)
@@ -125,13 +127,18 @@ class RedisStore:
         if raw is None:
             return None, version
         data = raw.encode() if isinstance(raw, str) else raw  # decode_responses is off: bytes
-        stored, operation, body = data.split(b"\n", 2)
+        stored, position, operation, body = data.split(b"\n", 3)
         if int(stored) != version:
             return None, version
-        return Entry(body, operation.decode()), version
+        return Entry(body, operation.decode(), int(position)), version
 
     async def put(self, key: bytes, version: int, entry: Entry) -> None:
-        value = b"%d\n%s\n%s" % (version, entry.operation.encode(), entry.body)
+        value = b"%d\n%d\n%s\n%s" % (
+            version,
+            entry.position,
+            entry.operation.encode(),
+            entry.body,
+        )
         await self.client.set(self.prefix + key, value, px=self.max_age_ms)
 
     def bump(self) -> None:

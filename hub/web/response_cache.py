@@ -14,13 +14,16 @@ never shares with a company.
 
 When an entry dies (hub.web.cache_stores holds the version that decides it):
 
+- a change event committed after the log position read before its answer was computed, by any
+  process: every lookup reads the position (one query shared by the lookups waiting at that
+  moment, LogPosition) and serves an entry only at the position it was computed at;
 - any committed write on the hub's engine bumps the version at once, after the commit and before
   the writer goes on (hub.storage.commits): missions and their event log, but also partners and
   their sync health, organizations, label mappings, partner priorities, clients and policies,
   documents. An entry records the version read *before* its answer was computed, so an answer
   computed across a commit is never served after it;
-- a change event appended by another process (a command, another replica) bumps it when this
-  replica reads it from the log (the broker wakes it; the poll is the safety net);
+- a change event appended by another process (a command, another replica) also empties this
+  replica's memory when it reads it from the log (the broker wakes it; the poll is the net);
 - with Redis, the version is one shared counter: one replica's write drops every replica's entries;
 - every entry lives at most HUB_RESPONSE_CACHE_MAX_AGE_SECONDS, which bounds what a write outside
   the hub's processes, with no change event (a command renaming a partner), could leave stale.
@@ -37,8 +40,10 @@ construction and costs only hit ratio under writes.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -62,10 +67,12 @@ _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 @dataclass(slots=True)
 class Lookup:
-    """One cacheable request: its key, the version read before it ran, and the hit if any."""
+    """One cacheable request: its key, the version and log position read before it ran, and
+    the hit if any."""
 
     key: bytes
     version: int
+    position: int
     hit: Entry | None = None
 
     def response(self) -> Response:
@@ -117,11 +124,42 @@ def request_key(body: bytes, caller: Caller) -> bytes | None:
     return hashlib.sha256(material).digest()
 
 
+class LogPosition:
+    """The event log's position, read for every lookup by one query shared between the lookups
+    waiting at that moment: a lookup waits for a read that *starts* after it arrived (so a change
+    committed before the request is seen), and at most one read runs at a time, whatever the
+    load (16 concurrent requests share about one read)."""
+
+    def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
+        self.read = read
+        self._next: asyncio.Future[int] | None = None  # the read the next arrivals wait for
+        self._reading: asyncio.Task[None] | None = None
+
+    async def current(self) -> int:
+        if self._next is None:
+            self._next = asyncio.get_running_loop().create_future()
+            if self._reading is None:
+                self._reading = asyncio.get_running_loop().create_task(self._run())
+        return await asyncio.shield(self._next)
+
+    async def _run(self) -> None:
+        try:
+            while self._next is not None:
+                waiting, self._next = self._next, None
+                try:
+                    waiting.set_result(await self.read())
+                except Exception as exc:  # every waiter gets the failure (a 500, logged)
+                    waiting.set_exception(exc)
+        finally:
+            self._reading = None
+
+
 class ResponseCache:
     """Looks requests up before they run, and keeps the answers worth keeping after."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, position: Callable[[], Awaitable[int]]) -> None:
         self.store = store
+        self.position = LogPosition(position)
         self._own: set[int] = set()  # positions written here: their commit dropped entries
 
     def publishing(self, publish: Publish) -> Publish:
@@ -139,14 +177,18 @@ class ResponseCache:
         key = request_key(body, caller)
         if key is None:
             return None
+        position = await self.position.current()  # read first: then the version, then the answer
         hit, version = await self.store.get(key)
-        return Lookup(key, version, hit)
+        if hit is not None and hit.position != position:
+            hit = None  # a change event committed since (from any process)
+        return Lookup(key, version, position, hit)
 
     async def keep(self, lookup: Lookup, response: Response, operation: str) -> None:
         """Keep an answer that HubGraphQL found worth keeping (a query, no errors, no time)."""
         body = getattr(response, "body", None)
         if response.status_code == 200 and isinstance(body, bytes):
-            await self.store.put(lookup.key, lookup.version, Entry(bytes(body), operation))
+            entry = Entry(bytes(body), operation, lookup.position)
+            await self.store.put(lookup.key, lookup.version, entry)
 
     def changed(self) -> None:
         """A write committed (or a change event arrived): every entry is dropped."""
