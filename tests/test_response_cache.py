@@ -32,7 +32,7 @@ REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "")
 
 SEARCH = """query Search($first: Int) {
   missions(filter: {remote: [FULL]}, first: $first, orderBy: RECENT) {
-    totalCount edges { node { externalId title partner { displayName } } } } }"""
+    totalCount edges { node { externalId title partner { name } } } } }"""
 SOON = "{ missions(orderBy: STARTING_SOON, first: 5) { edges { node { externalId } } } }"
 PUSH = """mutation Push($missions: [MissionInput!]!) {
   upsertMissions(missions: $missions) { counts { created updated } } }"""
@@ -174,6 +174,12 @@ def test_answers_that_read_the_time_errors_and_mutations_are_not_kept(
         post(client, company_token, query)
         hits = metric(client, "hub_response_cache_hits_total")
         post(client, company_token, query)
+        assert metric(client, "hub_response_cache_hits_total") == hits
+    # Written without a change event (a sync's health, a partner's names): never kept.
+    health = "{ partners { name health } }"
+    for _ in range(2):
+        hits = metric(client, "hub_response_cache_hits_total")
+        post(client, company_token, health)
         assert metric(client, "hub_response_cache_hits_total") == hits
     counts = [
         post(client, partner_token, PUSH, {"missions": [fully_remote("t1", 1)]}).json()

@@ -44,7 +44,7 @@ from hub.auth import (
     TokenValidator,
 )
 from hub.clock import Clock, SystemClock, watching_time
-from hub.ingest.service import MissionWriter, Publish
+from hub.ingest.service import MissionWriter
 from hub.live.fanout import Fanout, GroupedTransportWS
 from hub.live.stream import LiveEvents
 from hub.observability import tracing
@@ -60,7 +60,7 @@ from hub.web.cache_stores import make_store
 from hub.web.explorer import Explorer
 from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
 from hub.web.ratelimit import RateLimiter, make_limiter
-from hub.web.response_cache import Lookup, ResponseCache, is_query, read_body, replay
+from hub.web.response_cache import Lookup, ResponseCache, keepable, read_body, replay
 from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
 from schema import Context, build_schema
 from schema.hardening import parse_document
@@ -71,7 +71,7 @@ __all__ = ["Services", "create_app"]
 logger = logging.getLogger("hub")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
-_QUERY = "hub.query"  # scope state: the operation that ran was a query
+_QUERY = "hub.query"  # scope state: the operation that ran may be kept (response_cache)
 
 
 @dataclass
@@ -304,7 +304,7 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         if isinstance(result, ExecutionResult) and result.data is not None:
             await documents.keep(resolved)
-            if is_query(resolved.query, request_data.operation_name, context.settings):
+            if keepable(resolved.query, request_data.operation_name, context.settings):
                 request.scope.setdefault("state", {})[_QUERY] = True
         return result
 
@@ -317,7 +317,7 @@ class HubGraphQL(GraphQL[Context, None]):
             repository=services.repository,
             caller=request.scope.get("state", {}).get("caller"),
             live=services.live,
-            on_events=services.writer.publish,
+            on_events=services.live.published,
             writer=services.writer,
             admits_document=self._admits,
         )
@@ -387,15 +387,12 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
             clock=clock,
         )
         await live.start()
-        cache, follower = None, None
-        published: Publish = live.published
+        writer = MissionWriter(engine, clock, live.published)  # publishes after each commit
+        cache = None
         if settings.response_cache:
             store = make_store(settings, clock, app.state.metrics)
             cache = ResponseCache(store, repository.event_cursor)
             on_committed_write(engine, cache.changed)  # every writer, in this process
-            follower = asyncio.create_task(cache.follow(live), name="response-cache")
-            published = cache.publishing(live.published)  # its own events dropped entries already
-        writer = MissionWriter(engine, clock, published)  # publishes after each commit
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         scheduler_task = None
         if settings.scheduler:  # pulls partners on their intervals (one replica at a time each)
@@ -431,10 +428,6 @@ def create_app(settings: Settings, clock: Clock | None = None) -> Starlette:
                 scheduler_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
-            if follower is not None:
-                follower.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await follower
             if cache is not None:
                 await cache.aclose()
             await live.stop()

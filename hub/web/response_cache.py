@@ -2,7 +2,9 @@
 the same question from the same kind of caller until anything it may depend on changes.
 
 What is kept: the answer to a POST, from an authenticated caller, of a query (never a mutation or
-a subscription) that ran without errors and did not read the time. Introspection is kept like any
+a subscription) that ran without errors, did not read the time, and selects none of the fields
+written without a change event (UNLOGGED_FIELDS: partners' settings and sync health, refused
+records). Introspection is kept like any
 query (its answer depends on the caller, which is in the key, and on the schema, which a restart
 changes).
 
@@ -22,8 +24,6 @@ When an entry dies (hub.web.cache_stores holds the version that decides it):
   their sync health, organizations, label mappings, partner priorities, clients and policies,
   documents. An entry records the version read *before* its answer was computed, so an answer
   computed across a commit is never served after it;
-- a change event appended by another process (a command, another replica) also empties this
-  replica's memory when it reads it from the log (the broker wakes it; the poll is the net);
 - with Redis, the version is one shared counter: one replica's write drops every replica's entries;
 - every entry lives at most HUB_RESPONSE_CACHE_MAX_AGE_SECONDS, which bounds what a write outside
   the hub's processes, with no change event (a command renaming a partner), could leave stale.
@@ -41,6 +41,7 @@ construction and costs only hit ratio under writes.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import re
 from collections.abc import Awaitable, Callable
@@ -48,19 +49,23 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from graphql import GraphQLError, OperationType, get_operation_ast
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    OperationType,
+    Visitor,
+    get_operation_ast,
+    parse,
+    visit,
+)
 from starlette.responses import Response
 from starlette.types import Message, Receive
 
 from hub.auth.caller import Caller
-from hub.ingest.service import Publish
-from hub.live.inbox import FellBehind
-from hub.live.stream import LiveEvents
 from hub.settings import Settings
 from hub.web.cache_stores import Entry, Store
-from schema.hardening import parse_document
 
-__all__ = ["Lookup", "ResponseCache", "is_query", "read_body", "replay", "request_key"]
+__all__ = ["Lookup", "ResponseCache", "keepable", "read_body", "replay", "request_key"]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -160,17 +165,6 @@ class ResponseCache:
     def __init__(self, store: Store, position: Callable[[], Awaitable[int]]) -> None:
         self.store = store
         self.position = LogPosition(position)
-        self._own: set[int] = set()  # positions written here: their commit dropped entries
-
-    def publishing(self, publish: Publish) -> Publish:
-        """`publish`, noting the positions as this process's own: when the log brings them back,
-        they drop nothing more (the commit did)."""
-
-        async def published(seqs: list[int]) -> None:
-            self._own.update(seqs)
-            await publish(seqs)
-
-        return published
 
     async def lookup(self, body: bytes, caller: Caller) -> Lookup | None:
         """None for a request the cache does not answer; else its Lookup, with the hit if any."""
@@ -194,21 +188,6 @@ class ResponseCache:
         """A write committed (or a change event arrived): every entry is dropped."""
         self.store.bump()
 
-    async def follow(self, live: LiveEvents) -> None:
-        """Changes appended by other processes (commands, other replicas) drop entries too."""
-        while True:
-            async with live.listen() as inbox:
-                try:
-                    while True:
-                        rows = await inbox.get()
-                        seqs = {row.seq for row in rows}
-                        if not seqs <= self._own:
-                            self.changed()
-                        self._own -= seqs
-                except FellBehind:
-                    self._own.clear()
-                    self.changed()
-
     async def settle(self) -> None:
         """Wait until this replica's writes are announced to the others (Redis)."""
         await self.store.settle()
@@ -217,15 +196,52 @@ class ResponseCache:
         await self.store.aclose()
 
 
-def is_query(document: str | None, operation_name: str | None, settings: Settings) -> bool:
-    """Whether the operation that ran is a query (the parse is cached: it already ran)."""
-    if document is None:
-        return False
+# Fields whose values are written without a change event, by commands or syncs that may run in
+# another process (a partner's names and settings, its sync health, refused records): an answer
+# that selects one is not kept, since the log position would not tell that it changed.
+UNLOGGED_FIELDS = frozenset(
+    {
+        "partners",
+        "displayName",
+        "connector",
+        "pushOnly",
+        "health",
+        "lastSync",
+        "lastSuccessAt",
+        "lastError",
+        "refusedRecords",
+    }
+)
+
+
+class _Fields(Visitor):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: set[str] = set()
+
+    def enter_field(self, node: FieldNode, *_args: Any) -> None:
+        self.names.add(node.name.value)
+
+
+@functools.lru_cache(maxsize=1024)
+def _keepable(document: str, operation_name: str | None, max_tokens: int) -> bool:
     try:
-        operation = get_operation_ast(parse_document(document, settings), operation_name)
+        parsed = parse(document, max_tokens=max_tokens)
     except GraphQLError:
         return False
-    return operation is not None and operation.operation is OperationType.QUERY
+    operation = get_operation_ast(parsed, operation_name)
+    if operation is None or operation.operation is not OperationType.QUERY:
+        return False
+    fields = _Fields()
+    visit(parsed, fields)  # the whole document, fragments included: conservative
+    return not (fields.names & UNLOGGED_FIELDS)
+
+
+def keepable(document: str | None, operation_name: str | None, settings: Settings) -> bool:
+    """Whether the operation that ran may be kept: a query selecting no UNLOGGED_FIELDS."""
+    if document is None or len(document) > settings.max_body_bytes:
+        return False
+    return _keepable(document, operation_name, settings.max_tokens)
 
 
 async def read_body(receive: Receive) -> bytes:
