@@ -205,7 +205,8 @@ class HubGraphQL(GraphQL[Context, None]):
         self, scope: Scope, receive: Receive, caller: Caller | None, observed: Observation
     ) -> Response:
         """From the response cache when it holds the answer; else run the operation, and keep
-        the answer when it is a query that ran without errors and did not read the time."""
+        the answer when it may be kept: a query that ran without errors, did not read the time
+        and selects nothing written without a change event (hub/web/response_cache.py)."""
         cache: ResponseCache | None = self.app.state.services.cache
         lookup: Lookup | None = None
         if cache is not None and caller is not None and scope["method"] == "POST":

@@ -178,14 +178,14 @@ class ResponseCache:
         return Lookup(key, version, position, hit)
 
     async def keep(self, lookup: Lookup, response: Response, operation: str) -> None:
-        """Keep an answer that HubGraphQL found worth keeping (a query, no errors, no time)."""
+        """Keep an answer HubGraphQL found worth keeping (see the module's docstring)."""
         body = getattr(response, "body", None)
         if response.status_code == 200 and isinstance(body, bytes):
             entry = Entry(bytes(body), operation, lookup.position)
             await self.store.put(lookup.key, lookup.version, entry)
 
     def changed(self) -> None:
-        """A write committed (or a change event arrived): every entry is dropped."""
+        """A write committed in this process: every entry is dropped."""
         self.store.bump()
 
     async def settle(self) -> None:
