@@ -8,11 +8,14 @@ test sets the date instead of depending on the day it runs, and moves time inste
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
+from collections.abc import Iterator
+from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
 
-__all__ = ["Clock", "ManualClock", "SystemClock"]
+__all__ = ["Clock", "ManualClock", "SystemClock", "TimeWatch", "answer_reads_time", "watching_time"]
 
 
 class Clock:
@@ -111,3 +114,35 @@ class ManualClock(Clock):
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
+
+
+class TimeWatch:
+    """Whether the answer being computed read "now" (a search ordered by STARTING_SOON): such an
+    answer changes as time passes, without any write, so the response cache must not keep it."""
+
+    __slots__ = ("read",)
+
+    def __init__(self) -> None:
+        self.read = False
+
+
+_watch: ContextVar[TimeWatch | None] = ContextVar("hub_time_watch", default=None)
+
+
+@contextlib.contextmanager
+def watching_time() -> Iterator[TimeWatch]:
+    """Watch one request: resolvers run in this context or in tasks copied from it, and mark the
+    same TimeWatch object."""
+    watch = TimeWatch()
+    token = _watch.set(watch)
+    try:
+        yield watch
+    finally:
+        _watch.reset(token)
+
+
+def answer_reads_time() -> None:
+    """Say that the answer being computed depends on the current time."""
+    watch = _watch.get()
+    if watch is not None:
+        watch.read = True

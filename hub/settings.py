@@ -357,6 +357,29 @@ class Settings(BaseSettings):
         parts = (part.strip() for part in self.webhook_allowed_networks.split(","))
         return [ipaddress.ip_network(part, strict=False) for part in parts if part]
 
+    response_cache: bool = Field(
+        default=True,
+        description="Answer repeated queries from a cache that any committed write empties "
+        "(in this process; shared between replicas through Redis when the broker is Redis).",
+    )
+    response_cache_max_bytes: int = Field(
+        default=64 * 1024 * 1024,
+        ge=0,
+        description="Most bytes of answers the response cache holds in this process (least "
+        "recently used dropped first); an answer over an eighth of it is not kept.",
+    )
+    response_cache_max_age_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="Longest an answer is served from the response cache: bounds what a write "
+        "made outside the hub's processes, without a change event (a command renaming a "
+        "partner), could leave stale.",
+    )
+    response_cache_prefix: str = Field(
+        default="entraide-hub:response-cache:",
+        description="Prefix of the response cache's keys in Redis (when the broker is Redis).",
+    )
+
     @field_validator("database_url")
     @classmethod
     def _known_driver(cls, value: str) -> str:

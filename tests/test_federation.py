@@ -211,7 +211,9 @@ def test_hundred_entities_cost_one_query_a_type(
     representations = [{"__typename": "Organization", "id": i} for i in organizations]
     found = data(ENTITIES, {"representations": representations})["_entities"]
     assert [o["id"] for o in found] == organizations
-    assert len(statements) == 1 and ORGANIZATIONS_BY_ID.search(statements[0]), statements
+    # Besides the response cache's read of the log position, before the operation runs.
+    read = [s for s in statements if not s.startswith("SELECT max(mission_events.seq)")]
+    assert len(read) == 1 and ORGANIZATIONS_BY_ID.search(read[0]), statements
 
 
 # --- composition with a company's subgraph, by both composers ----------------------------------

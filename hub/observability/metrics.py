@@ -10,6 +10,14 @@ client's default registry is process-wide (it refuses a metric registered twice)
     hub_sync_run_duration_seconds            histogram  partner             their duration
     hub_sync_records_total                   counter    partner, outcome    what they wrote
     hub_oauth_tokens_total                   counter    outcome, reason     token requests
+    hub_response_cache_hits_total            counter                        answers from it
+    hub_response_cache_misses_total          counter                        lookups that ran
+    hub_response_cache_hit_ratio             gauge                          hits ÷ lookups
+    hub_response_cache_invalidations_total   counter                        entries a write
+                                                                            dropped (Redis:
+                                                                            writes announced)
+    hub_response_cache_entries               gauge                          held here
+    hub_response_cache_bytes                 gauge                          their size
     process_*, python_*                                                     the process
 
 `operation` is the GraphQL operation name, `(anonymous)` for an unnamed one, `(unknown)` when
@@ -174,6 +182,32 @@ class HubMetrics:
             ("outcome",),
             registry=r,
         )
+        self.cache_hits = Counter(
+            "hub_response_cache_hits_total", "Queries answered from the response cache.", registry=r
+        )
+        self.cache_misses = Counter(
+            "hub_response_cache_misses_total",
+            "Cacheable requests the response cache could not answer (they ran).",
+            registry=r,
+        )
+        self.cache_invalidations = Counter(
+            "hub_response_cache_invalidations_total",
+            "Response cache entries dropped by a committed write (with Redis: writes announced).",
+            registry=r,
+        )
+        self.cache_entries = Gauge(
+            "hub_response_cache_entries", "Answers the response cache holds here.", registry=r
+        )
+        self.cache_bytes = Gauge(
+            "hub_response_cache_bytes",
+            "Bytes of answers the response cache holds here.",
+            registry=r,
+        )
+        Gauge(
+            "hub_response_cache_hit_ratio",
+            "Hits ÷ lookups of the response cache since start (0 before any lookup).",
+            registry=r,
+        ).set_function(self._hit_ratio)
         ProcessCollector(registry=r)
         PlatformCollector(registry=r)
         GCCollector(registry=r)
@@ -242,6 +276,17 @@ class HubMetrics:
     def events_delivered(self, n: int = 1) -> None:
         if n > 0:
             self.events.inc(n)
+
+    # --- response cache -------------------------------------------------------------------
+
+    def _hit_ratio(self) -> float:
+        hits = self.cache_hits._value.get()
+        lookups = hits + self.cache_misses._value.get()
+        return float(hits / lookups) if lookups else 0.0
+
+    def cache_held(self, entries: int, size: int) -> None:
+        self.cache_entries.set(entries)
+        self.cache_bytes.set(size)
 
     # --- sync and tokens ------------------------------------------------------------------
 

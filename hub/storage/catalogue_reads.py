@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, Select, and_, distinct, func, select, true
 from hub.catalogue.filters import MissionFilter, MissionOrder, Policy
 from hub.catalogue.model import MissionStatus
 from hub.catalogue.records import MissionRecord, OrganizationRecord, Page, PartnerRecord
+from hub.clock import answer_reads_time
 from hub.storage import search
 from hub.storage.organizations import org_name_key
 from hub.storage.rows import MISSION_COLUMNS, RecordReader, organization_record, partner_health
@@ -93,15 +94,19 @@ class CatalogueReads(RecordReader):
         policy: Policy | None = None,
         now: datetime | None = None,
     ) -> tuple[Page, SearchQuery]:
+        from_clock = now is None
         now = now or self.clock.now()
         position: list[Any] | None = None
         if after is not None:
             values, pinned = search.decode_cursor(after, order)
+            from_clock = from_clock and pinned is None
             now = pinned or now
             compiled = search.compile_order(self.dialect, order, flt, now)
             position = search.typed_values(compiled, values)
         else:
             compiled = search.compile_order(self.dialect, order, flt, now)
+        if compiled.now is not None and from_clock:
+            answer_reads_time()  # its order and cursor depend on "now": never cached
         conditions = search.compile_filter(self.dialect, flt, policy)
         keys = [key.label(f"k{i}") for i, (key, _) in enumerate(compiled.keys)]
         stmt = select(*MISSION_COLUMNS, *keys).where(_where(conditions))

@@ -43,7 +43,7 @@ from hub.auth import (
     RevocationList,
     TokenValidator,
 )
-from hub.clock import Clock, SystemClock
+from hub.clock import Clock, SystemClock, watching_time
 from hub.engagement import ContactCipher
 from hub.ingest.engagements import EngagementWriter
 from hub.ingest.service import MissionWriter
@@ -51,17 +51,20 @@ from hub.live.fanout import Fanout, GroupedTransportWS
 from hub.live.stream import LiveEvents
 from hub.observability import tracing
 from hub.observability.logs import RequestIdMiddleware
-from hub.observability.metrics import ERROR, REFUSED, HubMetrics
+from hub.observability.metrics import ERROR, OK, REFUSED, HubMetrics, Observation
 from hub.pubsub import Broker, make_broker
 from hub.settings import Settings
+from hub.storage.commits import on_committed_write
 from hub.storage.db import make_engine
 from hub.storage.engagement_reads import EngagementReads
 from hub.storage.repository import MissionRepository
 from hub.sync import Scheduler, SyncRunner
+from hub.web.cache_stores import make_store
 from hub.web.engagements import engagement_routes, sweep_contacts
 from hub.web.explorer import Explorer
 from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
 from hub.web.ratelimit import RateLimiter, make_limiter
+from hub.web.response_cache import Lookup, ResponseCache, keepable, read_body, replay
 from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
 from hub.webhooks import Resolver, WebhookRuntime
 from schema import Context, build_schema
@@ -74,6 +77,7 @@ __all__ = ["Services", "create_app"]
 logger = logging.getLogger("hub")
 
 GRAPHQL_RESPONSE = "application/graphql-response+json"
+_QUERY = "hub.query"  # scope state: the operation that ran may be kept (response_cache)
 
 
 @dataclass
@@ -98,6 +102,7 @@ class Services:
     engagement_writer: EngagementWriter
     engagement_reads: EngagementReads
     webhooks: WebhookRuntime
+    cache: ResponseCache | None = None  # None when HUB_RESPONSE_CACHE=false
 
 
 # The same answer to every anonymous request for data, valid or not: validation messages
@@ -189,7 +194,7 @@ class HubGraphQL(GraphQL[Context, None]):
             wait = await services.limiter.take(rate_key(scope, caller))
             if wait:
                 raise HttpRefusal.rate_limited(wait)
-            response = await self.run(Request(scope, bounded))
+            response = await self._answer(scope, bounded, caller, observed)
         except InvalidToken as exc:
             response = HttpRefusal.unauthenticated(str(exc), token_sent=True).response()
             observed.outcome = REFUSED
@@ -204,6 +209,34 @@ class HubGraphQL(GraphQL[Context, None]):
             response.headers["content-type"] = GRAPHQL_RESPONSE
         response.headers.add_vary_header("Accept")
         await response(scope, receive, send)
+
+    async def _answer(
+        self, scope: Scope, receive: Receive, caller: Caller | None, observed: Observation
+    ) -> Response:
+        """From the response cache when it holds the answer; else run the operation, and keep
+        the answer when it may be kept: a query that ran without errors, did not read the time
+        and selects nothing written without a change event (hub/web/response_cache.py)."""
+        cache: ResponseCache | None = self.app.state.services.cache
+        lookup: Lookup | None = None
+        if cache is not None and caller is not None and scope["method"] == "POST":
+            body = await read_body(receive)
+            lookup = await cache.lookup(body, caller)
+            receive = replay(body, receive)
+        if lookup is not None and lookup.hit is not None:
+            self.metrics.cache_hits.inc()
+            observed.operation, observed.outcome = lookup.hit.operation, OK
+            return lookup.response()
+        with watching_time() as watch:
+            response = await self.run(Request(scope, receive))
+        if cache is None:
+            return response
+        await cache.settle()  # this request's writes reach the other replicas before it answers
+        if lookup is not None:
+            self.metrics.cache_misses.inc()
+            query = scope.get("state", {}).get(_QUERY, False)
+            if query and observed.outcome == OK and not watch.read:
+                await cache.keep(lookup, response, observed.operation or "")
+        return response
 
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: Any
@@ -281,6 +314,8 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         if isinstance(result, ExecutionResult) and result.data is not None:
             await documents.keep(resolved)
+            if keepable(resolved.query, request_data.operation_name, context.settings):
+                request.scope.setdefault("state", {})[_QUERY] = True
         return result
 
     async def get_context(self, request: Any, response: Any) -> Context:
@@ -378,6 +413,11 @@ def create_app(
         )
         await live.start()
         writer = MissionWriter(engine, clock, live.published)  # publishes after each commit
+        cache = None
+        if settings.response_cache:
+            store = make_store(settings, clock, app.state.metrics)
+            cache = ResponseCache(store, repository.event_cursor)
+            on_committed_write(engine, cache.changed)  # every writer, in this process
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         engagement_writer = EngagementWriter(
             engine,
@@ -428,6 +468,7 @@ def create_app(
             engagement_writer,
             EngagementReads(engine, clock),
             webhooks,
+            cache,
         )
         app.state.engine = engine
         try:
@@ -441,6 +482,8 @@ def create_app(
                 with contextlib.suppress(asyncio.CancelledError):
                     await scheduler_task
             await webhooks.stop()
+            if cache is not None:
+                await cache.aclose()
             await live.stop()
             await broker.close()
             await app.state.services.limiter.aclose()
