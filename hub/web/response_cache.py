@@ -9,10 +9,9 @@ query (its answer depends on the caller, which is in the key, and on the schema,
 changes).
 
 The key: the document's SHA-256 (the persisted-query hash, or the hash of the text sent), the
-operation name, the variables as canonical JSON, and what the caller may see: its kind, scopes,
-partner and policy; and its client, for a trusted-documents client (its entries must not serve
-a document registered for another). Two companies with the same policy share entries; a partner
-never shares with a company.
+operation name, the variables as canonical JSON, and who asks: its client, kind, scopes, partner
+and policy. Entries are never shared between clients, even two companies with the same policy:
+a company's answers may hold its own engagements, reports and webhooks.
 
 When an entry dies (hub.web.cache_stores holds the version that decides it):
 
@@ -117,11 +116,11 @@ def request_key(body: bytes, caller: Caller) -> bytes | None:
     if not isinstance(variables, dict | None):
         return None
     viewer = (
+        caller.client_pk,  # never shared: engagements, reports and webhooks are the client's own
         caller.kind.value,
         sorted(caller.scopes),
         caller.partner,
         caller.policy,
-        caller.client_pk if caller.trusted_documents_only else None,
     )
     material = orjson.dumps(
         [document, operation, variables or {}, viewer], option=orjson.OPT_SORT_KEYS
