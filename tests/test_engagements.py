@@ -225,6 +225,9 @@ def test_contact_details_reach_the_partner_only_and_every_read_is_audited(
     detail = audit["detail"]
     assert (json.loads(detail) if isinstance(detail, str) else detail)["engagement"] == eid
     assert audit["client_id"].startswith("partner-")  # the partner's client, who read it
+    # The same question again: answered afresh, never from the response cache, and audited.
+    assert hub.data(partner, PARTNER_VIEW, id=eid)["engagement"] == seen
+    assert len(hub.audit("engagement.contact_read")) == 2
 
 
 def test_erasure_removes_the_person_and_keeps_the_counts(hub: Hub, store: Store) -> None:

@@ -34,6 +34,9 @@ SEARCH = """query Search($first: Int) {
   missions(filter: {remote: [FULL]}, first: $first, orderBy: RECENT) {
     totalCount edges { node { externalId title partner { name } } } } }"""
 SOON = "{ missions(orderBy: STARTING_SOON, first: 5) { edges { node { externalId } } } }"
+# The first page of recommendations is ranked at the current time, which its cursors carry.
+RECOMMENDED = """{ recommendedMissions(profile: {remote: REMOTE_ONLY}, first: 5) {
+  pageInfo { endCursor } edges { node { mission { externalId } } } } }"""
 PUSH = """mutation Push($missions: [MissionInput!]!) {
   upsertMissions(missions: $missions) { counts { created updated } } }"""
 POSITION = "{ missions(first: 1) { eventCursor } }"
@@ -174,7 +177,7 @@ def test_answers_that_read_the_time_errors_and_mutations_are_not_kept(
     client: TestClient, company_token: str, partner_token: str
 ) -> None:
     post(client, partner_token, PUSH, {"missions": [fully_remote("t1", 1)]})
-    for query in (SOON, "{ missions(first: 1000) { totalCount } }"):  # time; an error
+    for query in (SOON, RECOMMENDED, "{ missions(first: 1000) { totalCount } }"):  # time; an error
         post(client, company_token, query)
         hits = metric(client, "hub_response_cache_hits_total")
         post(client, company_token, query)

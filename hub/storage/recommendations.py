@@ -34,6 +34,7 @@ from hub.catalogue.ranking import (
     skill_phrases,
     soon_window,
 )
+from hub.clock import answer_reads_time
 from hub.errors import BadCursor
 from hub.storage import search
 from hub.storage.rows import MISSION_COLUMNS, RecordReader
@@ -260,8 +261,10 @@ class RecommendationReads(RecordReader):
         now = self.clock.now()
         position: tuple[float, int] | None = None
         if after is not None:
-            now, score_at, pk_at = _decode(after, profile)
+            now, score_at, pk_at = _decode(after, profile)  # the first page's moment
             position = (score_at, pk_at)
+        else:
+            answer_reads_time()  # the ranking's moment is in the cursors: never cached
         columns = _terms(self.dialect, profile, weights, now)
         candidates = (
             select(missions.c.pk.label("pk"), *(c.label(n) for n, c in columns.items()))
