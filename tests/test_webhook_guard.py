@@ -141,7 +141,11 @@ def test_delivery_connects_to_the_checked_address_and_refuses_a_rebound_name(
 
 
 async def _hang(request: Request) -> Response:
-    await asyncio.Event().wait()  # never answers
+    """Never answers; ends when the client gives up and disconnects, so that the server can
+    stop (a handler that outlives its client holds uvicorn's shutdown)."""
+    await request.body()
+    while (await request.receive())["type"] != "http.disconnect":
+        pass
     return Response()
 
 
