@@ -362,6 +362,11 @@ class Settings(BaseSettings):
         description="Answer repeated queries from a cache that any committed write empties "
         "(in this process; shared between replicas through Redis when the broker is Redis).",
     )
+    compiled_reads: bool = Field(
+        default=True,
+        description="Answer a mission search seen before from one SQL statement that builds its "
+        "JSON (schema/compiled.py); off, every query runs on the generic executor.",
+    )
     response_cache_max_bytes: int = Field(
         default=64 * 1024 * 1024,
         ge=0,

@@ -18,6 +18,10 @@ client's default registry is process-wide (it refuses a metric registered twice)
                                                                             writes announced)
     hub_response_cache_entries               gauge                          held here
     hub_response_cache_bytes                 gauge                          their size
+    hub_compiled_reads_total                 counter    outcome, reason     searches answered
+                                                                            by one statement
+                                                                            (compiled) or not
+                                                                            (fallback: why)
     process_*, python_*                                                     the process
 
 `operation` is the GraphQL operation name, `(anonymous)` for an unnamed one, `(unknown)` when
@@ -180,6 +184,13 @@ class HubMetrics:
             "hub_webhook_attempts_total",
             "Webhook delivery attempts by outcome (delivered, failed), and endpoints disabled.",
             ("outcome",),
+            registry=r,
+        )
+        self.compiled_reads = Counter(
+            "hub_compiled_reads_total",
+            "Queries of planned documents: answered by the compiled read path (outcome compiled), "
+            "or by the generic executor (outcome fallback, with the reason).",
+            ("outcome", "reason"),
             registry=r,
         )
         self.cache_hits = Counter(

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.match_state import FINGERPRINT, MatchState
 from hub.catalogue.model import MissionStatus
+from hub.storage.golden_rows import GOLDEN_VERSION, store_golden
 from hub.storage.tables import (
     hub_state,
     mission_causes,
@@ -29,6 +30,7 @@ from hub.storage.tables import (
 __all__ = ["merge_cluster_labels", "refresh"]
 
 _KEY = "match_state_fingerprint"
+_GOLDEN_KEY = "golden_version"
 _CHUNK = 500
 
 
@@ -68,7 +70,9 @@ async def _states(conn: AsyncConnection, rows: list[Any]) -> dict[int, MatchStat
 
 
 async def refresh(conn: AsyncConnection, force: bool = False) -> int:
-    """Derive every mission's stored state again if `MatchState` changed; returns how many."""
+    """Derive every mission's stored state again if `MatchState` changed; returns how many.
+    Store every merged mission's golden record again if its shape changed (GOLDEN_VERSION)."""
+    await _refresh_golden(conn)
     stored = (
         await conn.execute(select(hub_state.c.value).where(hub_state.c.key == _KEY))
     ).scalar_one_or_none()
@@ -113,6 +117,28 @@ async def refresh(conn: AsyncConnection, force: bool = False) -> int:
     return done
 
 
+async def _refresh_golden(conn: AsyncConnection) -> None:
+    stored = (
+        await conn.execute(select(hub_state.c.value).where(hub_state.c.key == _GOLDEN_KEY))
+    ).scalar_one_or_none()
+    if stored == GOLDEN_VERSION:
+        return
+    heads = (
+        await conn.execute(
+            select(missions.c.canonical_pk)
+            .where(missions.c.canonical_pk.is_not(None))
+            .union(select(missions.c.pk).where(missions.c.golden.is_not(None)))
+        )
+    ).scalars()
+    await store_golden(conn, list(heads))
+    if stored is None:
+        await conn.execute(insert(hub_state).values(key=_GOLDEN_KEY, value=GOLDEN_VERSION))
+    else:
+        await conn.execute(
+            update(hub_state).where(hub_state.c.key == _GOLDEN_KEY).values(value=GOLDEN_VERSION)
+        )
+
+
 async def merge_cluster_labels(
     conn: AsyncConnection, pks: list[int]
 ) -> dict[int, tuple[dict[str, Any], dict[str, Any]]]:
@@ -121,6 +147,7 @@ async def merge_cluster_labels(
     searches find them (hub.storage.search), so that subscriptions and webhooks judge what
     searches judge. Returns {pk: (state before, state after)} for the states it changed."""
     changed: dict[int, tuple[dict[str, Any], dict[str, Any]]] = {}
+    await store_golden(conn, pks)  # the golden record read by the compiled path, alike
     for start in range(0, len(pks), _CHUNK):
         chunk = pks[start : start + _CHUNK]
         heads = dict(

@@ -47,7 +47,7 @@ __all__ = ["MISSION_COLUMNS", "RecordReader", "organization_record", "partner_he
 MISSION_COLUMNS = [
     c
     for c in missions.c
-    if c.name not in {"search_text", "title_terms", "match_state", "missed_syncs"}
+    if c.name not in {"search_text", "title_terms", "match_state", "missed_syncs", "golden"}
 ]
 
 

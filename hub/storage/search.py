@@ -138,20 +138,27 @@ def _any_child(table: Any, column: str, values: tuple[str, ...]) -> ColumnElemen
 
 def _any_child_in_cluster(table: Any, column: str, values: tuple[str, ...]) -> ColumnElement[bool]:
     """A child row of the listing, or of an open listing merged into it: a merged mission shows
-    the union of its listings' causes and skills (hub.catalogue.golden) and is found by them."""
+    the union of its listings' causes and skills (hub.catalogue.golden) and is found by them.
+
+    The listing's own children, then its open members': the latter a probe of the members
+    index for this listing (a scalar subquery: PostgreSQL would otherwise hash every member
+    holding the value, a cost that grows with the catalogue, for a page that reads a few
+    hundred rows). Every subquery is correlated to the listing: an uncorrelated `missions`
+    inside would let the members of *any* listing count for every one."""
     member = missions.alias("member")
-    members = select(member.c.pk).where(
-        member.c.canonical_pk == missions.c.pk,
-        member.c.status == MissionStatus.OPEN.value,
-    )
-    return (
-        exists()
+    lent = (
+        select(literal(1))
+        .select_from(member.join(table, table.c.mission_pk == member.c.pk))
         .where(
-            or_(table.c.mission_pk == missions.c.pk, table.c.mission_pk.in_(members)),
+            member.c.canonical_pk == missions.c.pk,
+            member.c.status == MissionStatus.OPEN.value,
             table.c[column].in_(values),
         )
+        .limit(1)
         .correlate(missions)
+        .scalar_subquery()
     )
+    return or_(_any_child(table, column, values), lent.is_not(None))
 
 
 def cluster_labels(table: Any, column: str) -> Any:

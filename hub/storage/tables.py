@@ -179,6 +179,9 @@ missions = Table(
     Column("content_hash", String(64), nullable=False),
     # Set when this listing is the same mission as an older one on another partner (dedup).
     Column("canonical_pk", Integer, ForeignKey("missions.pk")),
+    # The golden record of the merged mission this listing shows, as JSON text (hub.storage.
+    # golden_rows); NULL when it shows no merged mission.
+    Column("golden", Text),
     # Offset-paged pulls are not snapshots: a mission closes after two complete syncs missing it.
     Column("missed_syncs", Integer, nullable=False, default=0),
     UniqueConstraint("partner_pk", "external_id"),

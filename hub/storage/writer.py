@@ -377,7 +377,9 @@ async def close_missions(
         # The merged missions these listings leave show fewer labels; a listing promoted in
         # place of a closed one now shows its cluster's (and its subscribers hear of it).
         left = {row.canonical_pk for row in to_close if row.canonical_pk is not None}
-        relabelled = await merge_cluster_labels(conn, sorted(left | set(promoted)))
+        relabelled = await merge_cluster_labels(
+            conn, sorted(left | set(promoted) | {row.pk for row in to_close})
+        )
         closed: list[Event] = [
             (row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close
         ]

@@ -13,6 +13,7 @@ from importlib.resources import files
 from typing import Any
 
 import httpx
+import orjson
 from cross_web import AsyncHTTPRequestAdapter, HTTPException
 from graphql import GraphQLError
 from sqlalchemy import text
@@ -43,7 +44,7 @@ from hub.auth import (
     RevocationList,
     TokenValidator,
 )
-from hub.clock import Clock, SystemClock, watching_time
+from hub.clock import Clock, SystemClock, answer_reads_time, watching_time
 from hub.engagement import ContactCipher
 from hub.ingest.engagements import EngagementWriter
 from hub.ingest.service import MissionWriter
@@ -55,6 +56,7 @@ from hub.observability.metrics import ERROR, OK, REFUSED, HubMetrics, Observatio
 from hub.pubsub import Broker, make_broker
 from hub.settings import Settings
 from hub.storage.commits import on_committed_write
+from hub.storage.compiled_search import ReadPool
 from hub.storage.db import make_engine
 from hub.storage.engagement_reads import EngagementReads
 from hub.storage.repository import MissionRepository
@@ -68,6 +70,7 @@ from hub.web.response_cache import Lookup, ResponseCache, keepable, read_body, r
 from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
 from hub.webhooks import Resolver, WebhookRuntime
 from schema import Context, build_schema
+from schema.compiled import CompiledReads
 from schema.event_cursor import encode_event_cursor
 from schema.hardening import parse_document
 from schema.limits import anonymous_may_run
@@ -103,6 +106,7 @@ class Services:
     engagement_reads: EngagementReads
     webhooks: WebhookRuntime
     cache: ResponseCache | None = None  # None when HUB_RESPONSE_CACHE=false
+    read_pool: ReadPool | None = None  # the compiled reads' connections
 
 
 # The same answer to every anonymous request for data, valid or not: validation messages
@@ -174,6 +178,7 @@ class HubGraphQL(GraphQL[Context, None]):
         self.fanout = Fanout(settings.subscriber_queue_size)  # identical subscriptions share
         self.rules = RequestRules(settings)
         self.explorer = Explorer(files("schema") / "operations")  # GET /graphql from a browser
+        self.compiled_reads: CompiledReads | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -227,7 +232,12 @@ class HubGraphQL(GraphQL[Context, None]):
             observed.operation, observed.outcome = lookup.hit.operation, OK
             return lookup.response()
         with watching_time() as watch:
-            response = await self.run(Request(scope, receive))
+            compiled = None
+            if self._reads() is not None and caller is not None and scope["method"] == "POST":
+                body = await read_body(receive)
+                receive = replay(body, receive)
+                compiled = await self._compiled(scope, body, caller, observed)
+            response = compiled or await self.run(Request(scope, receive))
         if cache is None:
             return response
         await cache.settle()  # this request's writes reach the other replicas before it answers
@@ -237,6 +247,52 @@ class HubGraphQL(GraphQL[Context, None]):
             if query and observed.outcome == OK and not watch.read:
                 await cache.keep(lookup, response, observed.operation or "")
         return response
+
+    def _reads(self) -> CompiledReads | None:
+        """The compiled read path, made on first use (it needs the lifespan's engine)."""
+        services: Services = self.app.state.services
+        if self.compiled_reads is None and services.settings.compiled_reads:
+            self.compiled_reads = CompiledReads(
+                self.schema,
+                services.settings,
+                services.read_pool or ReadPool(services.engine, 1),
+                services.clock,
+                lambda outcome, reason: self.metrics.compiled_reads.labels(outcome, reason).inc(),
+                answer_reads_time,
+            )
+        return self.compiled_reads
+
+    async def _compiled(
+        self, scope: Scope, body: bytes, caller: Caller, observed: Observation
+    ) -> Response | None:
+        """The answer of the compiled read path, or None for the generic executor to give."""
+        reads = self.compiled_reads
+        try:
+            request = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return None
+        if not isinstance(request, dict) or reads is None:
+            return None
+        query, name = request.get("query"), request.get("operationName")
+        variables, extensions = request.get("variables"), request.get("extensions")
+        if not isinstance(name, str | None) or not isinstance(variables, dict | None):
+            return None
+        if not isinstance(query, str | None) or not isinstance(extensions, dict | None):
+            return None
+        services: Services = self.app.state.services
+        try:
+            resolved = await services.documents.resolve(query, extensions, caller)
+        except (PersistedQueryError, HttpRefusal):
+            return None
+        if resolved.query is None:
+            return None
+        answer = await reads.answer(resolved.query, name, variables, caller)
+        if answer is None:
+            return None
+        observed.operation, observed.outcome = name or "(anonymous)", OK
+        if keepable(resolved.query, name, services.settings):
+            scope.setdefault("state", {})[_QUERY] = True
+        return Response(answer, media_type="application/json")
 
     def _validate_batch_request(
         self, request_data: list[GraphQLRequestData], protocol: Any
@@ -314,6 +370,9 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         if isinstance(result, ExecutionResult) and result.data is not None:
             await documents.keep(resolved)
+            reads = self._reads()
+            if reads is not None and not result.errors and resolved.query is not None:
+                reads.learn(resolved.query, request_data.operation_name)  # planned once
             if keepable(resolved.query, request_data.operation_name, context.settings):
                 request.scope.setdefault("state", {})[_QUERY] = True
         return result
@@ -469,6 +528,7 @@ def create_app(
             EngagementReads(engine, clock),
             webhooks,
             cache,
+            ReadPool(engine, settings.db_pool_size),
         )
         app.state.engine = engine
         try:
@@ -484,6 +544,7 @@ def create_app(
             await webhooks.stop()
             if cache is not None:
                 await cache.aclose()
+            await app.state.services.read_pool.aclose()
             await live.stop()
             await broker.close()
             await app.state.services.limiter.aclose()

@@ -1,0 +1,430 @@
+"""The compiled read path: a search document seen before answers from one SQL statement.
+
+A query that ran once on the generic executor without errors (so it parsed, validated and
+passed every limit) is planned here, keyed by the SHA-256 of its text and its operation name:
+each root field `missions` whose selection the statement can build (hub.storage.compiled_search
+.COVERED) becomes a projection. Later requests for that document coerce their variables with
+graphql-core, convert the arguments with strawberry (the same inputs the resolver gets), check
+the scope and the cost, and run one statement per root field; the missions' JSON is the
+database's, passed through; the envelope around it (edges, cursors, page info) is written here.
+
+Whatever the planner does not cover answers on the generic executor, and says why in
+`hub_compiled_reads_total{outcome="fallback", reason=...}`: another root field, a field the
+statement cannot build (facets, listings, a partner's mission count...), directives, a
+distance under NEAREST, a cursor or filter the generic path refuses (it answers the error).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from graphql import (
+    DocumentNode,
+    FieldNode,
+    FragmentDefinitionNode,
+    FragmentSpreadNode,
+    GraphQLSchema,
+    InlineFragmentNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    get_operation_ast,
+    parse,
+)
+from graphql.execution.values import get_argument_values, get_variable_values
+from strawberry.types.arguments import convert_arguments
+
+from hub.auth.caller import READ, Caller
+from hub.catalogue.filters import MissionFilter, MissionOrder
+from hub.clock import Clock
+from hub.errors import HubError
+from hub.settings import Settings
+from hub.storage.compiled_search import COVERED, Field, ReadPool, search_page
+from hub.storage.repository import check_first
+from schema.cost import operation_cost
+from schema.inputs import to_filter
+
+__all__ = ["CompiledReads", "Unplanned"]
+
+log = logging.getLogger(__name__)
+
+_PLANS = 512
+_TYPE_NAMES = {
+    "organization": "Organization",
+    "partner": "Partner",
+    "locations": "Location",
+    "commitment": "Commitment",
+    "places": "Places",
+    "causes": "CauseInfo",
+    "skills": "Skill",
+}
+
+
+class Unplanned(Exception):
+    """The document, or this request of it, is not for the compiled path; the reason is a
+    metric label."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def _snake(name: str) -> str:
+    return "".join("_" + c.lower() if c.isupper() else c for c in name)
+
+
+@dataclass(frozen=True, slots=True)
+class _Connection:
+    """One root field `missions`: its arguments as sent, and what its selection asks for."""
+
+    key: str
+    node: FieldNode
+    parts: tuple[tuple[str, str, Any], ...]  # (response key, part, sub-parts or projection)
+    projection: tuple[Field, ...] | None
+    total_count: bool
+    event_cursor: bool
+    distance: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _Page:
+    """What one root field asks for, its arguments converted."""
+
+    filter: MissionFilter
+    order: MissionOrder
+    first: int
+    after: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    document: DocumentNode
+    operation: OperationDefinitionNode
+    roots: tuple[tuple[str, _Connection | None], ...]  # None: the root `__typename`
+
+
+class CompiledReads:
+    def __init__(
+        self,
+        schema: Any,
+        settings: Settings,
+        pool: ReadPool,
+        clock: Clock,
+        on_outcome: Callable[[str, str], None],
+        on_time: Callable[[], None],
+    ) -> None:
+        self.schema = schema
+        self.graphql: GraphQLSchema = schema._schema
+        self.settings = settings
+        self.pool = pool
+        self.clock = clock
+        self.on_outcome = on_outcome
+        self.on_time = on_time
+        self.plans: OrderedDict[tuple[bytes, str | None], _Plan | str] = OrderedDict()
+        self.pages: OrderedDict[tuple[int, bytes], tuple[_Plan, list[_Page | None]]] = OrderedDict()
+        field = schema.get_type_by_name("Query").get_field("missions")
+        self.arguments = field.arguments
+
+    # -- planning ------------------------------------------------------------------------------
+
+    def learn(self, query: str, operation_name: str | None) -> None:
+        """Plan a document that has just run without errors on the generic executor."""
+        key = (hashlib.sha256(query.encode()).digest(), operation_name)
+        if key in self.plans:
+            return
+        try:
+            plan: _Plan | str = self._plan(parse(query), operation_name)
+        except Unplanned as exc:
+            plan = exc.reason
+        self.plans[key] = plan
+        if len(self.plans) > _PLANS:
+            self.plans.popitem(last=False)
+
+    def _plan(self, document: DocumentNode, operation_name: str | None) -> _Plan:
+        operation = get_operation_ast(document, operation_name)
+        if operation is None or operation.operation is not OperationType.QUERY:
+            raise Unplanned("not_a_query")
+        fragments = {
+            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
+        }
+        roots: list[tuple[str, _Connection | None]] = []
+        for node in _fields(operation.selection_set, fragments, "Query"):
+            key = node.alias.value if node.alias else node.name.value
+            if node.name.value == "__typename":
+                roots.append((key, None))
+            elif node.name.value == "missions":
+                roots.append((key, self._connection(key, node, fragments)))
+            else:
+                raise Unplanned(f"root_{node.name.value}")
+        return _Plan(document, operation, tuple(roots))
+
+    def _connection(
+        self, key: str, node: FieldNode, fragments: dict[str, FragmentDefinitionNode]
+    ) -> _Connection:
+        parts: list[tuple[str, str, Any]] = []
+        projection: tuple[Field, ...] | None = None
+        flags = {"totalCount": False, "eventCursor": False}
+        distance = False
+        for sub in _fields(node.selection_set, fragments, "MissionConnection"):
+            name = sub.name.value
+            out = sub.alias.value if sub.alias else name
+            if name in ("totalCount", "eventCursor"):
+                flags[name] = True
+                parts.append((out, name, None))
+            elif name == "__typename":
+                parts.append((out, name, "MissionConnection"))
+            elif name == "pageInfo":
+                names = [
+                    (s.alias.value if s.alias else s.name.value, s.name.value)
+                    for s in _fields(sub.selection_set, fragments, "PageInfo")
+                ]
+                parts.append((out, name, tuple(names)))
+            elif name == "nodes":
+                fields = self._mission(sub.selection_set, fragments)
+                projection = _same(projection, fields)
+                distance = distance or _asks_distance(fields)
+                parts.append((out, name, None))
+            elif name == "edges":
+                edge: list[tuple[str, str]] = []
+                for e in _fields(sub.selection_set, fragments, "MissionEdge"):
+                    e_out = e.alias.value if e.alias else e.name.value
+                    if e.name.value == "node":
+                        fields = self._mission(e.selection_set, fragments)
+                        projection = _same(projection, fields)
+                        distance = distance or _asks_distance(fields)
+                    edge.append((e_out, e.name.value))
+                parts.append((out, name, tuple(edge)))
+            else:
+                raise Unplanned(f"connection_{name}")
+        return _Connection(
+            key,
+            node,
+            tuple(parts),
+            projection,
+            flags["totalCount"],
+            flags["eventCursor"],
+            distance,
+        )
+
+    def _mission(
+        self, selection: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
+    ) -> tuple[Field, ...]:
+        out: list[Field] = []
+        for node in _fields(selection, fragments, "Mission"):
+            key = node.alias.value if node.alias else node.name.value
+            if node.name.value == "__typename":
+                out.append(Field(key, "__typename", (Field("Mission", ""),)))
+                continue
+            name = _snake(node.name.value)
+            if name not in COVERED:
+                raise Unplanned(f"mission_{node.name.value}")
+            allowed = COVERED[name]
+            if allowed is None:
+                out.append(Field(key, name))
+                continue
+            type_name = _TYPE_NAMES[name]
+            subs: list[Field] = []
+            for s in _fields(node.selection_set, fragments, type_name):
+                s_key = s.alias.value if s.alias else s.name.value
+                if s.name.value == "__typename":
+                    subs.append(Field(s_key, "__typename", (Field(type_name, ""),)))
+                    continue
+                s_name = _snake(s.name.value)
+                if s_name not in allowed:
+                    raise Unplanned(f"{type_name.lower()}_{s.name.value}")
+                subs.append(Field(s_key, s_name))
+            out.append(Field(key, name, tuple(subs)))
+        return tuple(out)
+
+    # -- answering -----------------------------------------------------------------------------
+
+    async def answer(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        caller: Caller,
+    ) -> bytes | None:
+        """The answer's bytes, or None for the generic executor to answer."""
+        plan = self.plans.get((hashlib.sha256(query.encode()).digest(), operation_name))
+        if plan is None:
+            return None
+        if isinstance(plan, str):
+            self.on_outcome("fallback", plan)
+            return None
+        try:
+            body = await self._run(plan, variables or {}, caller)
+        except Unplanned as exc:
+            self.on_outcome("fallback", exc.reason)
+            return None
+        except HubError:
+            self.on_outcome("fallback", "refused_input")  # the generic path says why
+            return None
+        except Exception:  # a defect here must not fail a request the generic path answers
+            log.exception("compiled read failed; answered by the generic executor")
+            self.on_outcome("fallback", "error")
+            return None
+        self.on_outcome("compiled", "")
+        return body
+
+    async def _run(self, plan: _Plan, variables: dict[str, Any], caller: Caller) -> bytes:
+        if not caller.has(READ):
+            raise Unplanned("scope")
+        pages = self._arguments(plan, variables)
+        parts: list[bytes] = []
+        for (key, connection), page in zip(plan.roots, pages, strict=True):
+            if connection is None or page is None:
+                parts.append(orjson.dumps(key) + b':"Query"')
+                continue
+            parts.append(orjson.dumps(key) + b":" + await self._page(connection, page, caller))
+        return b'{"data":{' + b",".join(parts) + b"}}"
+
+    def _arguments(self, plan: _Plan, variables: dict[str, Any]) -> list[_Page | None]:
+        """Each root field's page, from the variables: coerced by graphql-core, converted by
+        strawberry as the resolver gets them, the cost checked; kept per variables."""
+        key = (id(plan), orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
+        kept = self.pages.get(key)
+        if kept is not None and kept[0] is plan:
+            return kept[1]
+        coerced = get_variable_values(
+            self.graphql, plan.operation.variable_definitions or (), variables
+        )
+        if isinstance(coerced, list):
+            raise Unplanned("variables")
+        cost = operation_cost(
+            self.graphql,
+            plan.document,
+            plan.operation.name.value if plan.operation.name else None,
+            variables,
+            self.settings.page_size_default,
+        )
+        if cost > self.settings.max_cost:
+            raise Unplanned("cost")
+        field_def = self.graphql.query_type.fields["missions"]  # type: ignore[union-attr]
+        settings = self.settings
+        pages: list[_Page | None] = []
+        for _, connection in plan.roots:
+            if connection is None:
+                pages.append(None)
+                continue
+            kwargs = convert_arguments(
+                get_argument_values(field_def, connection.node, coerced),
+                self.arguments,
+                scalar_registry=self.schema.schema_converter.scalar_registry,
+                config=self.schema.config,
+            )
+            size = check_first(
+                kwargs.get("first"), settings.page_size_default, settings.page_size_max
+            )
+            order = MissionOrder(kwargs.get("order_by", MissionOrder.RECENT))
+            if connection.distance and order is MissionOrder.NEAREST:
+                raise Unplanned("distance")
+            pages.append(_Page(to_filter(kwargs.get("filter")), order, size, kwargs.get("after")))
+        self.pages[key] = (plan, pages)
+        if len(self.pages) > _PLANS:
+            self.pages.popitem(last=False)
+        return pages
+
+    async def _page(self, connection: _Connection, asked: _Page, caller: Caller) -> bytes:
+        after = asked.after
+        page = await search_page(
+            self.pool,
+            connection.projection,
+            asked.filter,
+            asked.order,
+            asked.first,
+            after,
+            caller.policy,
+            self.clock.now(),
+            total_count=connection.total_count,
+            event_cursor=connection.event_cursor,
+            on_time=self.on_time,
+        )
+        out: list[bytes] = []
+        for key, part, sub in connection.parts:
+            name = orjson.dumps(key) + b":"
+            if part == "totalCount":
+                out.append(name + str(page.total_count).encode())
+            elif part == "eventCursor":
+                out.append(name + orjson.dumps(str(page.event_cursor)))
+            elif part == "__typename":
+                out.append(name + orjson.dumps(sub))
+            elif part == "pageInfo":
+                info = {
+                    "hasNextPage": page.has_next_page,
+                    "hasPreviousPage": after is not None,
+                    "startCursor": page.cursors[0] if page.cursors else None,
+                    "endCursor": page.cursors[-1] if page.cursors else None,
+                    "__typename": "PageInfo",
+                }
+                out.append(name + orjson.dumps({k: info[n] for k, n in sub}))
+            elif part == "nodes":
+                out.append(name + b"[" + ",".join(page.nodes).encode() + b"]")
+            else:  # edges
+                nodes = page.nodes or [""] * len(page.cursors)  # cursors only: no node asked
+                edges = [_edge(sub, c, n) for c, n in zip(page.cursors, nodes, strict=True)]
+                out.append(name + b"[" + b",".join(edges) + b"]")
+        return b"{" + b",".join(out) + b"}"
+
+
+def _edge(parts: tuple[tuple[str, str], ...], cursor: str, node: str) -> bytes:
+    items = []
+    for key, name in parts:
+        if name == "cursor":
+            value = orjson.dumps(cursor)
+        elif name == "node":
+            value = node.encode()
+        else:
+            value = b'"MissionEdge"'
+        items.append(orjson.dumps(key) + b":" + value)
+    return b"{" + b",".join(items) + b"}"
+
+
+def _same(before: tuple[Field, ...] | None, after: tuple[Field, ...]) -> tuple[Field, ...]:
+    if before is not None and before != after:
+        raise Unplanned("two_projections")
+    return after
+
+
+def _asks_distance(fields: tuple[Field, ...]) -> bool:
+    return any(f.name == "distance_km" for f in fields)
+
+
+def _fields(
+    selection: SelectionSetNode | None,
+    fragments: dict[str, FragmentDefinitionNode],
+    type_name: str,
+) -> list[FieldNode]:
+    """The fields of a selection, fragments flattened; a repeated response key is merged by
+    graphql-core, which the plan does not do: such a document stays on the generic path."""
+    out: list[FieldNode] = []
+    seen: set[str] = set()
+
+    def walk(sel: SelectionSetNode | None) -> None:
+        for node in sel.selections if sel is not None else ():
+            if node.directives:
+                raise Unplanned("directives")
+            if isinstance(node, FieldNode):
+                key = node.alias.value if node.alias else node.name.value
+                if key in seen:
+                    raise Unplanned("repeated_key")
+                seen.add(key)
+                out.append(node)
+            elif isinstance(node, FragmentSpreadNode):
+                fragment = fragments[node.name.value]
+                if fragment.type_condition.name.value != type_name:
+                    raise Unplanned("fragment_type")
+                walk(fragment.selection_set)
+            elif isinstance(node, InlineFragmentNode):
+                if node.type_condition and node.type_condition.name.value != type_name:
+                    raise Unplanned("fragment_type")
+                walk(node.selection_set)
+
+    walk(selection)
+    return out
