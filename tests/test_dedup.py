@@ -435,6 +435,17 @@ def test_a_merged_mission_is_found_by_any_listings_causes_and_skills(
     assert by_partner["missions"]["totalCount"] == 1
 
 
+def test_only_a_listings_own_members_lend_it_their_labels(store: Store, data: GraphQL) -> None:
+    """A listing merged into one mission never makes another mission match its labels."""
+    merged, alone = CASES[0], CASES[1]
+    store.ingest("pa", [replace(_draft(merged, "a", 0), skills=[])])
+    store.ingest("pb", [replace(_draft(merged, "b", 0), skills=["Comptable"])])
+    store.ingest("pa", [replace(_draft(alone, "a", 1), skills=[])])
+    query = """query($f: MissionFilterInput) { missions(filter: $f) { nodes { externalId } } }"""
+    found = data(query, {"f": {"skills": ["comptabilite"]}})["missions"]["nodes"]
+    assert [node["externalId"] for node in found] == ["a0"]
+
+
 def test_facets_count_a_merged_mission_under_every_listings_labels(
     store: Store, data: GraphQL
 ) -> None:
