@@ -89,7 +89,7 @@ class _Connection:
     projection: tuple[Field, ...] | None
     total_count: bool
     event_cursor: bool
-    distance: bool
+    facets: tuple[tuple[str, tuple[Field, ...]], ...]  # (dimension, projection), once each
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,7 +170,7 @@ class CompiledReads:
         parts: list[tuple[str, str, Any]] = []
         projection: tuple[Field, ...] | None = None
         flags = {"totalCount": False, "eventCursor": False}
-        distance = False
+        facets: list[tuple[str, tuple[Field, ...]]] = []
         for sub in _fields(node.selection_set, fragments, "MissionConnection"):
             name = sub.name.value
             out = sub.alias.value if sub.alias else name
@@ -188,7 +188,6 @@ class CompiledReads:
             elif name == "nodes":
                 fields = self._mission(sub.selection_set, fragments)
                 projection = _same(projection, fields)
-                distance = distance or _asks_distance(fields)
                 parts.append((out, name, None))
             elif name == "edges":
                 edge: list[tuple[str, str]] = []
@@ -197,9 +196,26 @@ class CompiledReads:
                     if e.name.value == "node":
                         fields = self._mission(e.selection_set, fragments)
                         projection = _same(projection, fields)
-                        distance = distance or _asks_distance(fields)
                     edge.append((e_out, e.name.value))
                 parts.append((out, name, tuple(edge)))
+            elif name == "facets":
+                dimensions: list[tuple[str, str, tuple[Field, ...]]] = []
+                for dim in _fields(sub.selection_set, fragments, "MissionFacets"):
+                    d_out = dim.alias.value if dim.alias else dim.name.value
+                    if dim.name.value == "__typename":
+                        dimensions.append((d_out, "__typename", ()))
+                        continue
+                    counts = tuple(
+                        Field(
+                            c.alias.value if c.alias else c.name.value,
+                            c.name.value,
+                            (Field("FacetCount", ""),) if c.name.value == "__typename" else (),
+                        )
+                        for c in _fields(dim.selection_set, fragments, "FacetCount")
+                    )
+                    dimensions.append((d_out, dim.name.value, counts))
+                facets += [(d, counts) for _, d, counts in dimensions if d != "__typename"]
+                parts.append((out, name, tuple(dimensions)))
             else:
                 raise Unplanned(f"connection_{name}")
         return _Connection(
@@ -209,7 +225,7 @@ class CompiledReads:
             projection,
             flags["totalCount"],
             flags["eventCursor"],
-            distance,
+            tuple(dict.fromkeys(facets)),
         )
 
     def _mission(
@@ -323,8 +339,6 @@ class CompiledReads:
                 kwargs.get("first"), settings.page_size_default, settings.page_size_max
             )
             order = MissionOrder(kwargs.get("order_by", MissionOrder.RECENT))
-            if connection.distance and order is MissionOrder.NEAREST:
-                raise Unplanned("distance")
             pages.append(_Page(to_filter(kwargs.get("filter")), order, size, kwargs.get("after")))
         self.pages[key] = (plan, pages)
         if len(self.pages) > _PLANS:
@@ -344,6 +358,7 @@ class CompiledReads:
             self.clock.now(),
             total_count=connection.total_count,
             event_cursor=connection.event_cursor,
+            facets=connection.facets,
             on_time=self.on_time,
         )
         out: list[bytes] = []
@@ -364,6 +379,13 @@ class CompiledReads:
                     "__typename": "PageInfo",
                 }
                 out.append(name + orjson.dumps({k: info[n] for k, n in sub}))
+            elif part == "facets":
+                arrays = dict(zip(connection.facets, page.facets, strict=True))
+                items = []
+                for d_out, dim, counts in sub:
+                    value = b'"MissionFacets"' if dim == "__typename" else arrays[dim, counts]
+                    items.append(orjson.dumps(d_out) + b":" + _bytes(value))
+                out.append(name + b"{" + b",".join(items) + b"}")
             elif part == "nodes":
                 out.append(name + b"[" + ",".join(page.nodes).encode() + b"]")
             else:  # edges
@@ -392,8 +414,8 @@ def _same(before: tuple[Field, ...] | None, after: tuple[Field, ...]) -> tuple[F
     return after
 
 
-def _asks_distance(fields: tuple[Field, ...]) -> bool:
-    return any(f.name == "distance_km" for f in fields)
+def _bytes(value: str | bytes) -> bytes:
+    return value if isinstance(value, bytes) else value.encode()
 
 
 def _fields(

@@ -26,7 +26,7 @@ from hub.clock import ManualClock
 from hub.demo.catalogue import demo_catalogue
 from hub.settings import Settings
 from hub.web.app import create_app
-from tests.conftest import TEST_NOW, Clients, Store
+from tests.conftest import ROOT, TEST_NOW, Clients, Store
 from tests.test_response_cache import metric
 
 MISSION_FIELDS = [
@@ -160,6 +160,48 @@ def test_every_mission_field_the_planner_covers(pair: Pair) -> None:
     assert merged
 
 
+OPERATIONS = ROOT / "schema" / "operations"
+
+
+@pytest.mark.parametrize(
+    "variables",
+    [
+        {"filter": {"text": "numérique", "remote": ["FULL", "POSSIBLE"]}, "first": 20},
+        {"filter": {"causes": ["EDUCATION"], "maxHoursPerWeek": 4}, "orderBy": "RECENT"},
+        {
+            "filter": {"near": {"latitude": 48.8566, "longitude": 2.3522, "radiusKm": 50}},
+            "orderBy": "NEAREST",
+            "first": 10,
+        },
+        {"filter": {"text": "atelier"}, "orderBy": "RELEVANCE", "first": 5},
+    ],
+)
+def test_the_intranet_search_operation_is_compiled(pair: Pair, variables: dict[str, Any]) -> None:
+    """schema/operations/intranet-search.graphql (facets, counts, the event cursor, distances),
+    its first page and the next."""
+    query = (OPERATIONS / "intranet-search.graphql").read_text()
+    answer, compiled = pair.compare(query, variables)
+    assert compiled, answer
+    end = answer["data"]["missions"]["pageInfo"]["endCursor"]
+    if end is not None:
+        _, compiled = pair.compare(query, {**variables, "after": end})
+        assert compiled
+
+
+def test_operations_beyond_the_compiler_answer_on_the_generic_path(pair: Pair) -> None:
+    """A document with a field the statement cannot build is answered, and said so."""
+    query = "{ missions(first: 3) { edges { node { id listings { externalId } } } } }"
+    answer, compiled = pair.compare(query)
+    assert not compiled
+    assert len(answer["data"]["missions"]["edges"]) == 3
+    assert (
+        metric(
+            pair.compiled, 'hub_compiled_reads_total{outcome="fallback",reason="mission_listings"}'
+        )
+        == 1
+    )
+
+
 GOLDEN = """{ missions(first: 100) { edges { node { id title description postedAt startAt
   remote organization { name rna siren url } locations { city street latitude } commitment {
   hoursPerWeekMin kind } causes { value } skills { slug } } } } }"""
@@ -226,7 +268,23 @@ FILTERS = st.fixed_dictionaries(
         "engagementTypes": st.lists(
             st.sampled_from(["VOLUNTEERING", "SKILLS_VOLUNTEERING"]), max_size=1
         ),
+        "near": st.sampled_from(
+            [
+                {"latitude": 48.8566, "longitude": 2.3522, "radiusKm": 30},
+                {"latitude": 45.764, "longitude": 4.8357, "radiusKm": 80},
+                {
+                    "latitude": 43.2965,
+                    "longitude": 5.3698,
+                    "radiusKm": 150,
+                    "includeFullyRemote": True,
+                },
+            ]
+        ),
     },
+)
+FACETS = (
+    "facets { causes { value count } skills { count value } remote { value count } "
+    "departments { value count } partners { value count __typename } __typename }"
 )
 
 
@@ -239,10 +297,11 @@ FILTERS = st.fixed_dictionaries(
 @given(
     fields=st.lists(st.sampled_from(MISSION_FIELDS), min_size=1, max_size=6, unique=True),
     flt=FILTERS,
-    order=st.sampled_from(["RECENT", "RELEVANCE", "STARTING_SOON"]),
+    order=st.sampled_from(["RECENT", "RELEVANCE", "STARTING_SOON", "NEAREST"]),
     first=st.integers(min_value=0, max_value=30),
     pages=st.integers(min_value=1, max_value=3),
     count=st.booleans(),
+    facets=st.booleans(),
 )
 def test_drawn_documents_answer_alike(
     pair: Pair,
@@ -252,11 +311,15 @@ def test_drawn_documents_answer_alike(
     first: int,
     pages: int,
     count: bool,
+    facets: bool,
 ) -> None:
     query = (
         "query Drawn($filter: MissionFilterInput, $first: Int, $after: String, "
         "$orderBy: MissionOrder!) { missions(filter: $filter, first: $first, after: $after, "
-        "orderBy: $orderBy) { " + ("totalCount " if count else "") + "pageInfo { endCursor "
+        "orderBy: $orderBy) { "
+        + ("totalCount " if count else "")
+        + (FACETS if facets else "")
+        + " pageInfo { endCursor "
         "hasNextPage } edges { cursor node { " + " ".join(fields) + " } } } }"
     )
     after = None

@@ -28,7 +28,7 @@ from hub.storage.tables import (
     sync_runs,
 )
 
-__all__ = ["CatalogueReads", "FacetCount", "Facets", "SearchQuery"]
+__all__ = ["CatalogueReads", "FacetCount", "Facets", "SearchQuery", "facet_statements"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +80,51 @@ def _visible_organization(policy: Policy | None) -> ColumnElement[bool]:
     return organizations.c.id.not_in(list(policy.excluded_organizations))
 
 
+def facet_statements(conditions: dict[str, ColumnElement[bool]]) -> dict[str, Select[Any]]:
+    """Each dimension's (value, count) statement, counted without its own criterion
+    (disjunctive facets), most frequent first; shared with the compiled reads."""
+
+    def grouped(column: Any, dimension: str, stmt: Select[Any]) -> Select[Any]:
+        return (
+            stmt.where(_where(conditions, without=dimension))
+            .group_by(column)
+            .order_by(func.count(distinct(missions.c.pk)).desc(), column)
+        )
+
+    def labels(table: Any, column: str, dimension: str) -> Select[Any]:
+        # A collapsed search counts a merged mission under every open listing's labels.
+        source = (
+            search.cluster_labels(table, column)
+            if "duplicates" in conditions
+            else select(table.c.mission_pk, table.c[column].label("value")).subquery()
+        )
+        return grouped(
+            source.c.value,
+            dimension,
+            select(source.c.value, counted).join(missions, missions.c.pk == source.c.mission_pk),
+        )
+
+    counted = func.count(distinct(missions.c.pk))
+    queries = {
+        "causes": labels(mission_causes, "cause", "causes"),
+        "skills": labels(mission_skills, "skill", "skills"),
+        "remote": grouped(missions.c.remote, "remote", select(missions.c.remote, counted)),
+        "departments": grouped(
+            mission_locations.c.department_code,
+            "department",
+            select(mission_locations.c.department_code, counted)
+            .join(missions, missions.c.pk == mission_locations.c.mission_pk)
+            .where(mission_locations.c.department_code.is_not(None)),
+        ),
+        "partners": grouped(
+            partners.c.name,
+            "partner",
+            select(partners.c.name, counted).join(missions, missions.c.partner_pk == partners.c.pk),
+        ),
+    }
+    return queries
+
+
 class CatalogueReads(RecordReader):
     """Reads over one engine; each call takes its own connection from the pool."""
 
@@ -122,7 +167,7 @@ class CatalogueReads(RecordReader):
         for row, item in zip(rows, items, strict=True):
             key_values = [row[f"k{i}"] for i in range(len(keys))]
             cursors.append(search.encode_cursor(compiled, key_values))
-            if order is MissionOrder.NEAREST and key_values[0] < search._FAR:
+            if order is MissionOrder.NEAREST and key_values[0] < search.FAR:
                 item.distance_km = float(key_values[0])
         page = Page(items, cursors, has_next_page=has_next, has_previous_page=after is not None)
         return page, SearchQuery(self, conditions)
@@ -134,49 +179,7 @@ class CatalogueReads(RecordReader):
 
     async def facets(self, conditions: dict[str, ColumnElement[bool]]) -> Facets:
         """Disjunctive counts: each dimension ignores its own criterion."""
-
-        def grouped(column: Any, dimension: str, stmt: Select[Any]) -> Select[Any]:
-            return (
-                stmt.where(_where(conditions, without=dimension))
-                .group_by(column)
-                .order_by(func.count(distinct(missions.c.pk)).desc(), column)
-            )
-
-        def labels(table: Any, column: str, dimension: str) -> Select[Any]:
-            # A collapsed search counts a merged mission under every open listing's labels.
-            source = (
-                search.cluster_labels(table, column)
-                if "duplicates" in conditions
-                else select(table.c.mission_pk, table.c[column].label("value")).subquery()
-            )
-            return grouped(
-                source.c.value,
-                dimension,
-                select(source.c.value, counted).join(
-                    missions, missions.c.pk == source.c.mission_pk
-                ),
-            )
-
-        counted = func.count(distinct(missions.c.pk))
-        queries = {
-            "causes": labels(mission_causes, "cause", "causes"),
-            "skills": labels(mission_skills, "skill", "skills"),
-            "remote": grouped(missions.c.remote, "remote", select(missions.c.remote, counted)),
-            "departments": grouped(
-                mission_locations.c.department_code,
-                "department",
-                select(mission_locations.c.department_code, counted)
-                .join(missions, missions.c.pk == mission_locations.c.mission_pk)
-                .where(mission_locations.c.department_code.is_not(None)),
-            ),
-            "partners": grouped(
-                partners.c.name,
-                "partner",
-                select(partners.c.name, counted).join(
-                    missions, missions.c.partner_pk == partners.c.pk
-                ),
-            ),
-        }
+        queries = facet_statements(conditions)
         out: dict[str, list[FacetCount]] = {}
         async with self.engine.connect() as conn:
             for name, stmt in queries.items():

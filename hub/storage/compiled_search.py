@@ -25,6 +25,8 @@ import asyncpg
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Numeric,
+    Select,
     String,
     Text,
     and_,
@@ -44,6 +46,7 @@ from hub.catalogue import taxonomy
 from hub.catalogue.filters import MissionFilter, MissionOrder, Policy
 from hub.catalogue.model import MissionStatus
 from hub.storage import search
+from hub.storage.catalogue_reads import facet_statements
 from hub.storage.compiled_sql import JsonSql
 from hub.storage.tables import (
     UTCDateTime,
@@ -128,6 +131,10 @@ _BOOLEANS = {"open_to_minors", "reduced_mobility_accessible", "push_only"}
 _FLOATS = {"latitude", "longitude", "hours_per_week_min", "hours_per_week_max", "total_hours"}
 
 
+# The facets asked for: (dimension, the FacetCount projection), in the order asked.
+Facets = tuple[tuple[str, tuple[Field, ...]], ...]
+
+
 @dataclass(slots=True)
 class CompiledPage:
     """The statement's answer: each mission's JSON text and cursor, and what else was asked."""
@@ -137,15 +144,16 @@ class CompiledPage:
     has_next_page: bool
     total_count: int | None = None
     event_cursor: int | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
+    facets: list[str] = field(default_factory=list)  # each asked dimension's JSON array
 
 
 class _Builder:
     """The JSON expressions of one projection, over `missions` (the page's row)."""
 
-    def __init__(self, dialect: str, order: MissionOrder) -> None:
+    def __init__(self, dialect: str, distance: ColumnElement[Any] | None) -> None:
         self.sql = JsonSql(dialect)
-        self.order = order
+        self.dialect = dialect
+        self.distance = distance  # the NEAREST order's first key, else None
         self.golden = missions.c.golden
 
     # -- the mission ------------------------------------------------------------------------
@@ -161,10 +169,11 @@ class _Builder:
         sql = self.sql
         if f.name == "__typename":
             return literal(f.fields[0].key if f.fields else "Mission", String)
-        if f.name == "distance_km":
-            return (
-                null()
-            )  # only NEAREST has a distance, and the planner leaves it to the generic path
+        if f.name == "distance_km":  # under NEAREST only, as the generic path: to the metre
+            if self.distance is None:
+                return null()
+            exact = self.distance if self.dialect == "sqlite" else cast(self.distance, Numeric)
+            return case((self.distance < search.FAR, func.round(exact, 3)), else_=null())
         if f.name in _SCALARS:
             own = self._own_scalar(f.name)
             if f.name in _GOLDEN_SCALARS:
@@ -299,6 +308,20 @@ class _Builder:
         return self.sql.array(select(self.sql.object(parts).label("item"), value.label("at")))
 
 
+def _facet(sql: JsonSql, counts: Select[Any], fields: tuple[Field, ...]) -> ColumnElement[Any]:
+    """A facet's (value, count) rows as a JSON array of FacetCount objects, in their order."""
+    sub = counts.correlate(None).subquery("facet")
+    value, count = list(sub.c)
+    parts: list[tuple[str, ColumnElement[Any]]] = []
+    for f in fields:
+        if f.name == "__typename":
+            parts.append((f.key, literal(f.fields[0].key, String)))
+        else:
+            parts.append((f.key, cast(value, Text) if f.name == "value" else count))
+    at = func.row_number().over(order_by=(count.desc(), value))
+    return sql.array(select(sql.object(parts).label("item"), at.label("at")))
+
+
 def _label_table(kind: str, attribute: str) -> dict[str, str]:
     if kind == "causes":
         return {c.slug: c.label for c in taxonomy.CAUSES}
@@ -336,7 +359,10 @@ class ReadPool:
                 if self._pool is None:
                     url = self.engine.url.set(drivername="postgresql")
                     self._pool = await asyncpg.create_pool(
-                        url.render_as_string(hide_password=False), min_size=1, max_size=self.size
+                        url.render_as_string(hide_password=False),
+                        min_size=1,
+                        max_size=self.size,
+                        reset=_keep_session,
                     )
         async with self._pool.acquire() as conn:
             return list(await conn.fetch(sql, *args))
@@ -345,6 +371,11 @@ class ReadPool:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+
+
+async def _keep_session(_conn: Any) -> None:
+    """Nothing to reset between uses: the reads run SELECTs only and never change a setting,
+    so the pool skips asyncpg's default RESET ALL round trip on each release."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -372,12 +403,13 @@ def _statement(
     now: datetime,
     total_count: bool,
     event_cursor: bool,
+    facets: Facets = (),
 ) -> tuple[_Statement, bool]:
     """The statement, and whether its order read the clock (STARTING_SOON without a cursor).
 
     Built and compiled once per question: a statement that does not depend on the clock is
     kept (least recently used out), so a repeated search costs its execution only."""
-    key = (dialect.name, node, flt, order, first, after, policy, total_count, event_cursor)
+    key = (dialect.name, node, flt, order, first, after, policy, total_count, event_cursor, facets)
     kept = _STATEMENTS.get(key)
     if kept is not None:
         _STATEMENTS.move_to_end(key)
@@ -397,7 +429,8 @@ def _statement(
     keys = [key.label(f"k{i}") for i, (key, _) in enumerate(compiled.keys)]
     columns: list[Any] = list(keys)
     if node is not None:
-        node_json = _Builder(dialect.name, order).mission(node)
+        distance = compiled.keys[0][0] if order is MissionOrder.NEAREST else None
+        node_json = _Builder(dialect.name, distance).mission(node)
         columns.append(cast(node_json, Text).label("node"))  # text, not decoded
     page = select(*columns).where(where)
     if position is not None:
@@ -410,6 +443,11 @@ def _statement(
     if event_cursor:
         latest = select(func.coalesce(func.max(mission_events.c.seq), 0)).correlate(None)
         extras.append(latest.scalar_subquery().label("log"))
+    if facets:
+        by_dimension = facet_statements(conditions)
+        sql = JsonSql(dialect.name)
+        for i, (dimension, fields) in enumerate(facets):
+            extras.append(_facet(sql, by_dimension[dimension], fields).label(f"f{i}"))
     stmt: Any = page
     if extras:  # one row even for an empty page, which carries the count and position
         inner = page.subquery("page")
@@ -455,13 +493,24 @@ async def search_page(
     *,
     total_count: bool = False,
     event_cursor: bool = False,
+    facets: Facets = (),
     on_time: Callable[[], None] | None = None,
 ) -> CompiledPage:
     """One statement: the page's missions as JSON (when `node` is given), their keys, and the
     count and log position when asked for. Raises what the generic path raises (BadCursor,
     FilterError) for the caller to answer as it does."""
     built, reads_clock = _statement(
-        pool.engine.dialect, node, flt, order, first, after, policy, now, total_count, event_cursor
+        pool.engine.dialect,
+        node,
+        flt,
+        order,
+        first,
+        after,
+        policy,
+        now,
+        total_count,
+        event_cursor,
+        facets,
     )
     if reads_clock and on_time is not None:
         on_time()
@@ -474,8 +523,10 @@ async def search_page(
         for i, name in enumerate(built.extras):
             if name == "total":
                 out.total_count = int(first_row[i])
-            else:
+            elif name == "log":
                 out.event_cursor = int(first_row[i])
+            else:
+                out.facets.append(first_row[i] if first_row[i] is not None else "[]")
         rows = [row for row in rows if row[n_extra] is not None]
     out.has_next_page = len(rows) > first
     for row in rows[:first]:

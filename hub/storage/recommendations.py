@@ -159,7 +159,7 @@ def _terms(
         else _number(0.0)
     )
     terms["distance"] = (
-        search.nearest_distance(dialect, profile.near) if profile.near else _number(search._FAR)
+        search.nearest_distance(dialect, profile.near) if profile.near else _number(search.FAR)
     )
     remote = case(
         *(
@@ -296,7 +296,7 @@ class RecommendationReads(RecordReader):
                 named=row["named"],
                 cause=row["cause"],
                 reach=row["reach"],
-                distance_km=row["distance"] if row["distance"] < search._FAR else None,
+                distance_km=row["distance"] if row["distance"] < search.FAR else None,
                 time=row["time"],
                 soon=row["soon"],
                 score=row["score"],

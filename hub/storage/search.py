@@ -48,6 +48,7 @@ from hub.storage.tables import (
 )
 
 __all__ = [
+    "FAR",
     "CompiledOrder",
     "cluster_labels",
     "compile_filter",
@@ -56,7 +57,7 @@ __all__ = [
     "encode_cursor",
 ]
 
-_FAR = 1.0e9  # the distance of a mission with no point (fully remote, included on request)
+FAR = 1.0e9  # the distance of a mission with no point (fully remote, included on request)
 
 
 def _dialect_distance(dialect: str, lat: Any, lon: Any, near: Near) -> ColumnElement[float]:
@@ -112,7 +113,7 @@ def nearest_distance(dialect: str, near: Near) -> ColumnElement[float]:
         .correlate(missions)
         .scalar_subquery()
     )
-    return func.coalesce(nearest, _FAR)
+    return func.coalesce(nearest, FAR)
 
 
 def _text_condition(dialect: str, words: list[str]) -> ColumnElement[bool]:
