@@ -283,18 +283,33 @@ class _Builder:
             (mission_causes, "cause") if f.name == "causes" else (mission_skills, "skill")
         )
         member = missions.alias("cm")
-        own = select(table.c[column].label("slug")).where(table.c.mission_pk == missions.c.pk)
+        mine = table.c[column]
+        own = self.sql.array(
+            select(self._label_object(f, mine).label("item"), mine.label("at"))
+            .where(table.c.mission_pk == missions.c.pk)
+            .correlate(missions)
+        )
+        # A merged mission: the union of its open listings' labels (rare: a second branch).
         lent = (
-            select(table.c[column].label("slug"))
+            select(mine.label("slug"))
             .join(member, member.c.pk == table.c.mission_pk)
             .where(
-                self.golden.is_not(None),
                 member.c.canonical_pk == missions.c.pk,
                 member.c.status == MissionStatus.OPEN.value,
             )
         )
-        slugs = union(own.correlate(missions), lent.correlate(missions)).subquery()
-        value = slugs.c.slug
+        slugs = union(
+            select(mine.label("slug"))
+            .where(table.c.mission_pk == missions.c.pk)
+            .correlate(missions),
+            lent.correlate(missions),
+        ).subquery()
+        merged = self.sql.array(
+            select(self._label_object(f, slugs.c.slug).label("item"), slugs.c.slug.label("at"))
+        )
+        return case((self.golden.is_(None), own), else_=merged)
+
+    def _label_object(self, f: Field, value: ColumnElement[Any]) -> ColumnElement[Any]:
         parts: list[tuple[str, ColumnElement[Any]]] = []
         for s in f.fields:
             if s.name == "value":
@@ -305,7 +320,7 @@ class _Builder:
                 parts.append((s.key, literal(s.fields[0].key, String)))
             else:
                 parts.append((s.key, _lookup(value, _label_table(f.name, s.name))))
-        return self.sql.array(select(self.sql.object(parts).label("item"), value.label("at")))
+        return self.sql.object(parts)
 
 
 def _facet(sql: JsonSql, counts: Select[Any], fields: tuple[Field, ...]) -> ColumnElement[Any]:

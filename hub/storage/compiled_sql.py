@@ -54,7 +54,7 @@ class JsonSql:
         if self.sqlite:  # SQLite aggregates rows in the order its subquery gives them
             ordered = select(sub.c.item).order_by(sub.c.at).subquery("ordered")
             aggregate = select(func.json_group_array(func.json(ordered.c.item)))
-            return func.json(aggregate.scalar_subquery())
+            return aggregate.scalar_subquery()
         aggregate = select(func.json_agg(aggregate_order_by(sub.c.item, sub.c.at)))
         return func.coalesce(aggregate.scalar_subquery(), text("'[]'::json"))
 

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, union, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.model import MissionStatus
@@ -102,13 +102,18 @@ async def store_golden(conn: AsyncConnection, pks: Iterable[int]) -> None:
     wanted = sorted(set(pks))
     for start in range(0, len(wanted), _CHUNK):
         chunk = wanted[start : start + _CHUNK]
+        # Two index lookups (by key, by canonical_pk): an OR of both would scan the catalogue.
+        open_ = missions.c.status == MissionStatus.OPEN.value
         heads = set(
             (
                 await conn.execute(
-                    select(missions.c.canonical_pk).where(
-                        or_(missions.c.pk.in_(chunk), missions.c.canonical_pk.in_(chunk)),
-                        missions.c.canonical_pk.is_not(None),
-                        missions.c.status == MissionStatus.OPEN.value,
+                    union(
+                        select(missions.c.canonical_pk).where(
+                            missions.c.pk.in_(chunk), missions.c.canonical_pk.is_not(None), open_
+                        ),
+                        select(missions.c.canonical_pk).where(
+                            missions.c.canonical_pk.in_(chunk), open_
+                        ),
                     )
                 )
             ).scalars()
