@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import aiosqlite
 import asyncpg
 from sqlalchemy import (
     ColumnElement,
@@ -48,6 +49,7 @@ from hub.catalogue.model import MissionStatus
 from hub.storage import search
 from hub.storage.catalogue_reads import facet_statements
 from hub.storage.compiled_sql import JsonSql
+from hub.storage.db import sqlite_distance
 from hub.storage.tables import (
     UTCDateTime,
     mission_causes,
@@ -62,6 +64,7 @@ from hub.storage.tables import (
 __all__ = ["COVERED", "CompiledPage", "Field", "ReadPool", "search_page"]
 
 _SQLITE = sqlite.dialect()
+_SQLITE_READERS = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,17 +361,12 @@ class ReadPool:
         self.engine = engine
         self.size = size
         self._pool: Any = None
+        self._idle: asyncio.Queue[Any] | None = None
         self._opening = asyncio.Lock()
 
     async def fetch(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         if self.engine.dialect.name == "sqlite":
-            async with self.engine.connect() as conn:
-                raw = await conn.get_raw_connection()
-                cursor = await raw.driver_connection.execute(sql, args)  # type: ignore[union-attr]
-                try:
-                    return list(await cursor.fetchall())
-                finally:
-                    await cursor.close()
+            return await self._fetch_sqlite(sql, args)
         if self._pool is None:
             async with self._opening:
                 if self._pool is None:
@@ -382,10 +380,40 @@ class ReadPool:
         async with self._pool.acquire() as conn:
             return list(await conn.fetch(sql, *args))
 
+    async def _fetch_sqlite(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        """A few connections of the driver's own (aiosqlite, one thread each: WAL lets them
+        read side by side), each read one call into its thread."""
+        path = self.engine.url.database
+        if not path or path == ":memory:":  # one connection holds the data: the engine's
+            async with self.engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                return list(await raw.execute_fetchall(sql, args))
+        if self._idle is None:
+            async with self._opening:
+                if self._idle is None:
+                    idle: asyncio.Queue[Any] = asyncio.Queue()
+                    for _ in range(min(self.size, _SQLITE_READERS)):
+                        reader = await aiosqlite.connect(path)
+                        await reader.create_function(
+                            "hub_distance_km", 4, sqlite_distance, deterministic=True
+                        )
+                        await reader.execute("PRAGMA busy_timeout=10000")
+                        idle.put_nowait(reader)
+                    self._idle = idle
+        conn = await self._idle.get()
+        try:
+            return list(await conn.execute_fetchall(sql, args))
+        finally:
+            self._idle.put_nowait(conn)
+
     async def aclose(self) -> None:
         if self._pool is not None:
             await self._pool.close()
             self._pool = None
+        if self._idle is not None:
+            while not self._idle.empty():
+                await self._idle.get_nowait().close()
+            self._idle = None
 
 
 async def _keep_session(_conn: Any) -> None:

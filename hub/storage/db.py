@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from hub.catalogue.geo import distance_km
 from hub.settings import Settings
 
-__all__ = ["make_engine", "refresh_statistics"]
+__all__ = ["make_engine", "refresh_statistics", "sqlite_distance"]
 
 
-def _sqlite_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> float | None:
+def sqlite_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> float | None:
     if lat1 is None or lon1 is None or lat2 is None or lon2 is None:
         return None
     return distance_km(float(lat1), float(lon1), float(lat2), float(lon2))
@@ -25,7 +25,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     raw: sqlite3.Connection = getattr(dbapi_connection, "_connection", dbapi_connection)
     if hasattr(raw, "_conn"):  # aiosqlite.Connection -> sqlite3.Connection
         raw = raw._conn
-    raw.create_function("hub_distance_km", 4, _sqlite_distance, deterministic=True)
+    raw.create_function("hub_distance_km", 4, sqlite_distance, deterministic=True)
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
