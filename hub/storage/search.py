@@ -141,12 +141,20 @@ def _any_child_in_cluster(table: Any, column: str, values: tuple[str, ...]) -> C
     """A child row of the listing, or of an open listing merged into it: a merged mission shows
     the union of its listings' causes and skills (hub.catalogue.golden) and is found by them.
 
-    The listing's own children, then its open members': the latter a probe of the members
-    index for this listing (a scalar subquery: PostgreSQL would otherwise hash every member
-    holding the value, a cost that grows with the catalogue, for a page that reads a few
-    hundred rows). Every subquery is correlated to the listing: an uncorrelated `missions`
-    inside would let the members of *any* listing count for every one."""
+    Two probes of an index for this listing, its own children's then its open members' (scalar
+    subqueries with LIMIT 1): as EXISTS, PostgreSQL hashes every row holding the value before
+    the first result, a cost that grows with the catalogue (12 of 14 ms at 200,000 missions for
+    a page that reads 750 rows), where a page of the usual searches probes a few hundred rows.
+    Every subquery is correlated to the listing: an uncorrelated `missions` inside would let
+    the members of *any* listing count for every one."""
     member = missions.alias("member")
+    own = (
+        select(literal(1))
+        .where(table.c.mission_pk == missions.c.pk, table.c[column].in_(values))
+        .limit(1)
+        .correlate(missions)
+        .scalar_subquery()
+    )
     lent = (
         select(literal(1))
         .select_from(member.join(table, table.c.mission_pk == member.c.pk))
@@ -159,7 +167,7 @@ def _any_child_in_cluster(table: Any, column: str, values: tuple[str, ...]) -> C
         .correlate(missions)
         .scalar_subquery()
     )
-    return or_(_any_child(table, column, values), lent.is_not(None))
+    return or_(own.is_not(None), lent.is_not(None))
 
 
 def cluster_labels(table: Any, column: str) -> Any:
@@ -214,7 +222,12 @@ def compile_filter(
         c["duplicates"] = missions.c.canonical_pk.is_(None)
     union = _any_child_in_cluster if merged else _any_child
     if flt.status:
-        c["status"] = missions.c.status.in_([s.value for s in flt.status])
+        # Written out (enum values), one as an equality: the partial indexes over the open
+        # listings (hub.storage.tables) then apply, which neither database proves of a parameter.
+        written = [literal_column(f"'{s.value}'") for s in flt.status]
+        c["status"] = (
+            missions.c.status == written[0] if len(written) == 1 else missions.c.status.in_(written)
+        )
     if flt.text is not None:
         words = tokens(flt.text)
         if words:

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -134,6 +135,9 @@ organizations = Table(
     Column("partner_pk", Integer, index=True),
 )
 
+# What a collapsed search shows: open listings not merged into another (partial indexes).
+_SHOWN = "status = 'OPEN' AND canonical_pk IS NULL"
+
 missions = Table(
     "missions",
     metadata,
@@ -187,6 +191,23 @@ missions = Table(
     UniqueConstraint("partner_pk", "external_id"),
     Index("ix_missions_canonical_pk", "canonical_pk"),
     Index("ix_missions_status_sort", "status", "sort_date", "pk"),
+    # The listings a collapsed search shows (open, not merged into another), in their newest-
+    # first order, and by remote mode first: an intranet's "fully remote" page reads only them.
+    Index(
+        "ix_missions_shown_sort",
+        "sort_date",
+        "pk",
+        postgresql_where=text(_SHOWN),
+        sqlite_where=text(_SHOWN),
+    ),
+    Index(
+        "ix_missions_shown_remote_sort",
+        "remote",
+        "sort_date",
+        "pk",
+        postgresql_where=text(_SHOWN),
+        sqlite_where=text(_SHOWN),
+    ),
     Index("ix_missions_start_at", "start_at"),
     Index("ix_missions_updated_at", "updated_at"),
     Index("ix_missions_organization_pk", "organization_pk"),
