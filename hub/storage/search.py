@@ -224,7 +224,7 @@ def compile_filter(
     if flt.status:
         # Written out (enum values), one as an equality: the partial indexes over the open
         # listings (hub.storage.tables) then apply, which neither database proves of a parameter.
-        written = [literal_column(f"'{s.value}'") for s in flt.status]
+        written: list[Any] = [literal_column(f"'{s.value}'") for s in flt.status]
         c["status"] = (
             missions.c.status == written[0] if len(written) == 1 else missions.c.status.in_(written)
         )
