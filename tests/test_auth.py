@@ -18,7 +18,7 @@ from joserfc.jwk import ECKey
 from sqlalchemy import select
 from starlette.testclient import TestClient
 
-from hub.auth import KeyStore
+from hub.auth import InvalidToken, KeyStore
 from hub.catalogue.filters import Policy
 from hub.catalogue.model import EngagementType
 from hub.clock import ManualClock
@@ -765,3 +765,22 @@ def test_the_verified_token_cache_is_bounded(
     assert len(validator._verified) == 3
     assert tokens[-1] in validator._verified and tokens[0] not in validator._verified
     assert post(client, tokens[0]).status_code == 200  # verified again, not refused
+
+
+def test_a_cached_token_names_the_same_caller_until_its_client_is_reloaded(
+    settings: Settings, clients: Clients, client: TestClient, acme: Any, clock: ManualClock
+) -> None:
+    token = clients.token(acme)
+    validator = client.app.state.services.validator  # type: ignore[attr-defined]
+    assert client.portal is not None
+    first = client.portal.call(validator.validate, token)
+    assert client.portal.call(validator.validate, token) is first  # nothing built again
+    clients.store(lambda s: s.set_policy(acme.client_id, Policy(causes=("culture-loisirs",))))
+    assert client.portal.call(validator.validate, token).policy == first.policy  # cached ~1 s
+    clock.advance(settings.auth_cache_seconds + 1)
+    reloaded = client.portal.call(validator.validate, token)
+    assert reloaded.policy == Policy(causes=("culture-loisirs",)) != first.policy
+    clients.store(lambda s: s.set_enabled(acme.client_id, False))
+    clock.advance(settings.auth_cache_seconds + 1)
+    with pytest.raises(InvalidToken, match="disabled"):
+        client.portal.call(validator.validate, token)
