@@ -34,14 +34,14 @@ import functools
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from hub.auth.caller import Caller
 from hub.catalogue.filters import Policy
-from hub.observability.metrics import OK, HubMetrics
+from hub.observability.metrics import MAX_OPERATION_NAMES, OK, HubMetrics
 from hub.web.ratelimit import RateLimiter
 from hub.web.response_cache import Lookup, ResponseCache, replay
 from hub.web.rules import rate_key
@@ -102,6 +102,24 @@ class FastParts:
     limiter: RateLimiter
     metrics: HubMetrics
     max_body_bytes: int
+    # The counter and histogram of each operation answered here, found once (bounded).
+    _series: dict[str, tuple[Any, Any]] = field(default_factory=dict)
+
+    def answered(self, operation: str, seconds: float) -> None:
+        """Count an operation answered with `ok`, as HubMetrics.graphql_request does."""
+        series = self._series.get(operation)
+        if series is None:
+            if len(self._series) >= 2 * MAX_OPERATION_NAMES:
+                self.metrics.graphql_request(operation, OK, seconds)
+                return
+            label = self.metrics.operation_label(operation)
+            series = (
+                self.metrics.requests.labels(label, OK),
+                self.metrics.latency.labels(label, OK),
+            )
+            self._series[operation] = series
+        series[0].inc()
+        series[1].observe(seconds)
 
 
 @functools.lru_cache(maxsize=256)
@@ -191,7 +209,7 @@ class FastPath:
         prepared.looked_up, prepared.lookup = True, lookup
         if lookup is not None and lookup.hit is not None:
             parts.metrics.cache_hits.inc()
-            parts.metrics.graphql_request(lookup.hit.operation, OK, time.perf_counter() - started)
+            parts.answered(lookup.hit.operation, time.perf_counter() - started)
             await _send(send, lookup.hit.body, accept)
             return
         if lookup is not None and self.compiled is not None and not caller.trusted_documents_only:
@@ -200,7 +218,7 @@ class FastPath:
                 operation = lookup.request.operation if lookup.request else None
                 await parts.cache.keep_bytes(lookup, answer, operation or "")
                 parts.metrics.cache_misses.inc()
-                parts.metrics.graphql_request(operation or "", OK, time.perf_counter() - started)
+                parts.answered(operation or "", time.perf_counter() - started)
                 await _send(send, answer, accept)
                 return
         await self.app(scope, receive, send)
