@@ -78,6 +78,9 @@ __all__ = [
 ]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# Bodies whose key is remembered (ResponseCache.lookup), and the largest: 16 MiB at most.
+_KEYS = 4096
+_KEYED_BODY = 4096
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,14 +216,24 @@ class ResponseCache:
     ) -> None:
         self.store = store
         self.position = LogPosition(position)
+        # The parsed request and key of a body a caller sent before: a pure function of both,
+        # so remembered (JSON parsing and two SHA-256 were most of a hit's own work).
+        self._keys: dict[tuple[bytes, Caller], tuple[CacheRequest | None, bytes | None]] = {}
         self._on_close = on_close  # e.g. the log position's own connection goes back
 
     async def lookup(self, body: bytes, caller: Caller) -> Lookup | None:
         """None for a request the cache does not answer; else its Lookup, with the hit if any."""
-        request = parse_request(body)
-        if request is None:
+        known = self._keys.get((body, caller))
+        if known is None:
+            request = parse_request(body)
+            known = (request, None if request is None else cache_key(request, caller))
+            if len(body) <= _KEYED_BODY:
+                if len(self._keys) >= _KEYS:
+                    self._keys.clear()  # bounded; a repeated request is back at its next ask
+                self._keys[(body, caller)] = known
+        request, key = known
+        if request is None or key is None:
             return None
-        key = cache_key(request, caller)
         position = await self.position.current()  # read first: then the version, then the answer
         hit, version = await self.store.get(key)
         if hit is not None and hit.position != position:
