@@ -24,7 +24,7 @@ from hub.observability.logs import request_id
 from hub.settings import Settings
 from hub.storage.db import make_engine
 from hub.storage.repository import MissionRepository
-from hub.web.app import create_app
+from hub.web.app import app_from_environment, create_app
 from hub.web.fast import Compiled, CompiledRequest
 from hub.web.position import DirectPosition
 from hub.web.response_cache import parse_request
@@ -306,3 +306,13 @@ def test_hits_survive_the_loss_of_the_position_connection(
         again = ask(client, token)  # the fast path's read fails; the app's reconnects
         assert again.status_code == 200 and again.content == first.content
         assert ask(client, token).content == first.content
+
+
+def test_an_app_from_the_environment_for_uvicorn_workers(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HUB_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("HUB_SCHEDULER", "false")
+    with TestClient(app_from_environment()) as client:
+        assert client.get("/readyz").json() == {"status": "ok", "database": "reachable"}
+        assert client.app.state.services.settings.database_url == settings.database_url  # type: ignore[attr-defined]

@@ -53,7 +53,7 @@ from hub.observability import tracing
 from hub.observability.logs import RequestIdMiddleware
 from hub.observability.metrics import ERROR, OK, REFUSED, HubMetrics, Observation
 from hub.pubsub import Broker, make_broker
-from hub.settings import Settings
+from hub.settings import Settings, load_settings
 from hub.storage.commits import on_committed_write
 from hub.storage.db import make_engine
 from hub.storage.engagement_reads import EngagementReads
@@ -82,7 +82,7 @@ from schema.event_cursor import encode_event_cursor
 from schema.hardening import parse_document
 from schema.limits import anonymous_may_run
 
-__all__ = ["Services", "create_app"]
+__all__ = ["Services", "app_from_environment", "create_app"]
 
 logger = logging.getLogger("hub")
 
@@ -580,3 +580,11 @@ def create_app(
     # Only when HUB_OTEL_ENDPOINT is set; then every request goes through it (no fast path).
     traced = tracing.instrument(app, settings)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app of the HUB_* variables, for an ASGI server's own command line: several worker
+    processes with `uvicorn --factory hub.web.app:app_from_environment --workers N` (each
+    process keeps its own in-memory response cache; with more than one, use Redis as the
+    broker so that a write in one drops the entries of all, as between replicas)."""
+    return create_app(load_settings())
