@@ -457,7 +457,7 @@ def create_app(
             if position is None:
                 cache = ResponseCache(store, repository.event_cursor)
             else:
-                cache = ResponseCache(store, position, position.aclose)
+                cache = ResponseCache(store, position, position.aclose, position.now)
             on_committed_write(engine, cache.changed)  # every writer, in this process
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         engagement_writer = EngagementWriter(

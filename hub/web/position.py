@@ -12,6 +12,9 @@ The statement is the one `hub.storage`'s `event_cursor` runs (tests/test_fast_pa
 that both give the same position after writes); it lives here as text because only
 `hub.storage` imports the tables.
 
+SQLite in a file also gets a read that never leaves the event loop (SqliteNow): a lookup uses
+it when it answers, and the shared asynchronous read when it does not.
+
 A failed read drops the connection (it goes back to the pool invalidated) and fails the lookups
 waiting for it; the next read checks out a new connection. SQLite in memory has one connection
 for everything (a static pool): there the reader is not used (`direct_position` returns None),
@@ -22,7 +25,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -45,6 +50,7 @@ class DirectPosition:
         self._conn: AsyncConnection | None = None  # the kept connection
         self._read: Callable[[], Awaitable[Any]] | None = None
         self._lock = asyncio.Lock()
+        self.now: SqliteNow | None = None  # a read that does not wait, where there is one
 
     async def __call__(self) -> int:
         async with self._lock:
@@ -89,6 +95,34 @@ class DirectPosition:
             conn, self._conn, self._read = self._conn, None, None
             if conn is not None:
                 await conn.close()
+            if self.now is not None:
+                self.now.close()
+                self.now = None
+
+
+class SqliteNow:
+    """SQLite in a file (WAL mode, as hub.storage.db sets it): the position read at once, on a
+    read-only connection of its own, without leaving the event loop; aiosqlite's thread hop cost
+    more than the read (an indexed max). A WAL reader does not wait for writers; a read that
+    would wait all the same (busy) gives None, and the lookup takes the shared asynchronous read.
+    Each read runs to its end in autocommit, so none holds a snapshot: it sees every transaction
+    committed before it started, from any process."""
+
+    def __init__(self, path: str) -> None:
+        uri = Path(path).absolute().as_uri() + "?mode=ro"
+        self._conn = sqlite3.connect(
+            uri, uri=True, timeout=0, isolation_level=None, check_same_thread=False
+        )
+
+    def __call__(self) -> int | None:
+        try:
+            rows = self._conn.execute(POSITION_SQL).fetchall()
+        except sqlite3.Error:
+            return None
+        return int(rows[0][0] or 0) if rows else 0
+
+    def close(self) -> None:
+        self._conn.close()
 
 
 def direct_position(engine: AsyncEngine) -> DirectPosition | None:
@@ -98,4 +132,11 @@ def direct_position(engine: AsyncEngine) -> DirectPosition | None:
         return None
     if engine.dialect.name not in ("postgresql", "sqlite"):
         return None
-    return DirectPosition(engine)
+    position = DirectPosition(engine)
+    database = engine.url.database
+    if engine.dialect.name == "sqlite" and database and database != ":memory:":
+        try:
+            position.now = SqliteNow(database)
+        except sqlite3.Error:  # not there yet, or not readable: the asynchronous read only
+            logger.info("the log position is read through aiosqlite only", exc_info=True)
+    return position

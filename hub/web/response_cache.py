@@ -174,12 +174,19 @@ class LogPosition:
     committed before the request is seen), and at most one read runs at a time, whatever the
     load (16 concurrent requests share about one read)."""
 
-    def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self, read: Callable[[], Awaitable[int]], now: Callable[[], int | None] | None = None
+    ) -> None:
         self.read = read
+        self.now = now  # a read that does not wait (SQLite), when it answers: no sharing needed
         self._next: asyncio.Future[int] | None = None  # the read the next arrivals wait for
         self._reading: asyncio.Task[None] | None = None
 
     async def current(self) -> int:
+        if self.now is not None:
+            position = self.now()
+            if position is not None:
+                return position
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
             if self._reading is None:
@@ -213,9 +220,10 @@ class ResponseCache:
         store: Store,
         position: Callable[[], Awaitable[int]],
         on_close: Callable[[], Awaitable[None]] | None = None,
+        now: Callable[[], int | None] | None = None,
     ) -> None:
         self.store = store
-        self.position = LogPosition(position)
+        self.position = LogPosition(position, now)
         # The parsed request and key of a body a caller sent before: a pure function of both,
         # so remembered (JSON parsing and two SHA-256 were most of a hit's own work).
         self._keys: dict[tuple[bytes, Caller], tuple[CacheRequest | None, bytes | None]] = {}
