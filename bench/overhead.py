@@ -109,10 +109,14 @@ def main() -> None:
             for warm in (baseline, *(variant(name) for name in names)):
                 _per_request_ms(warm, 200)
             results: dict[str, list[float]] = {"baseline": [], **{name: [] for name in names}}
-            for _ in range(args.rounds):
-                results["baseline"].append(_per_request_ms(baseline, args.requests))
-                for name in names:
-                    results[name].append(_per_request_ms(variant(name), args.requests))
+            for round_ in range(args.rounds):
+                # Each round in another order: what a variant leaves behind (the uncached
+                # ones' garbage, a cleared token cache) does not always land on the same one.
+                order = ["baseline", *names]
+                order = order[round_ % len(order) :] + order[: round_ % len(order)]
+                for name in order:
+                    call = baseline if name == "baseline" else variant(name)
+                    results[name].append(_per_request_ms(call, args.requests))
     base = statistics.median(results["baseline"])
     print(f"requests per round: {args.requests}, rounds: {args.rounds} (medians of the rounds)")
     print(f"GET /healthz (baseline)                          {base:7.3f} ms/request")
