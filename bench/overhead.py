@@ -4,10 +4,11 @@ In one process, against one app (SQLite, rate limit off, no access log), through
 TestClient (no network, so what differs is the server's own work), in interleaved rounds:
 
 - baseline: `GET /healthz`, a bare Starlette route (the floor of the ASGI stack and the client);
-- typename, cache on: `POST /graphql {"query": "{ __typename }"}` with a company token, the
-  verified-token cache on (the default);
-- typename, cache off: the same with the verified-token cache off (every request checks the
-  ES256 signature and the claims again).
+- `POST /graphql {"query": "{ __typename }"}` with a company token, four ways: as served by
+  default (a response cache hit, answered by the fast path, hub/web/fast.py); the hit through
+  Starlette's middleware and routing (fast path off); no response cache (the operation runs
+  through strawberry, the verified-token cache on); and that with the verified-token cache off
+  (every request checks the ES256 signature and the claims again).
 
 The hub's server time for `{ __typename }` is reported as (typename - baseline), with the ratio
 to the baseline, so that a noisy, shared machine moves both alike. Usage:
@@ -24,6 +25,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from starlette.testclient import TestClient
 
@@ -76,7 +78,9 @@ def main() -> None:
             ]
             headers = {"Authorization": f"Bearer {token}"}
             body = {"query": "{ __typename }"}
-            validator = http.app.state.services.validator  # type: ignore[attr-defined]
+            app: Any = http.app
+            services = app.state.services
+            validator, cache, fast = services.validator, services.cache, app.fast.parts
             size = validator.verified_cache_size
 
             def baseline() -> object:
@@ -87,35 +91,47 @@ def main() -> None:
                 assert response.json() == {"data": {"__typename": "Query"}}, response.text
                 return response
 
-            def cache(on: bool) -> Callable[[], object]:
+            def variant(name: str) -> Callable[[], object]:
+                # fast: the default (a response cache hit on the fast path); starlette: the
+                # hit through Starlette's middleware and routing; run: no response cache,
+                # the operation runs; unverified: that, and the verified-token cache off.
                 def call() -> object:
-                    validator.verified_cache_size = size if on else 0
-                    if not on:
+                    app.fast.parts = fast if name == "fast" else None
+                    services.cache = cache if name in ("fast", "starlette") else None
+                    validator.verified_cache_size = 0 if name == "unverified" else size
+                    if name == "unverified":
                         validator._verified.clear()
                     return typename()
 
                 return call
 
-            for warm in (baseline, cache(True), cache(False)):
+            names = ("fast", "starlette", "run", "unverified")
+            for warm in (baseline, *(variant(name) for name in names)):
                 _per_request_ms(warm, 200)
-            results: dict[str, list[float]] = {"baseline": [], "on": [], "off": []}
-            for _ in range(args.rounds):
-                results["baseline"].append(_per_request_ms(baseline, args.requests))
-                results["on"].append(_per_request_ms(cache(True), args.requests))
-                results["off"].append(_per_request_ms(cache(False), args.requests))
+            results: dict[str, list[float]] = {"baseline": [], **{name: [] for name in names}}
+            for round_ in range(args.rounds):
+                # Each round in another order: what a variant leaves behind (the uncached
+                # ones' garbage, a cleared token cache) does not always land on the same one.
+                order = ["baseline", *names]
+                order = order[round_ % len(order) :] + order[: round_ % len(order)]
+                for name in order:
+                    call = baseline if name == "baseline" else variant(name)
+                    results[name].append(_per_request_ms(call, args.requests))
     base = statistics.median(results["baseline"])
-    on = statistics.median(results["on"])
-    off = statistics.median(results["off"])
     print(f"requests per round: {args.requests}, rounds: {args.rounds} (medians of the rounds)")
-    print(f"GET /healthz (baseline)                 {base:7.3f} ms/request")
-    print(
-        f"{{ __typename }} + token, cache on        {on:7.3f} ms/request  "
-        f"server time over the baseline {on - base:6.3f} ms ({on / base:4.2f}x the baseline)"
-    )
-    print(
-        f"{{ __typename }} + token, cache off       {off:7.3f} ms/request  "
-        f"server time over the baseline {off - base:6.3f} ms ({off / base:4.2f}x the baseline)"
-    )
+    print(f"GET /healthz (baseline)                          {base:7.3f} ms/request")
+    labels = {
+        "fast": "response cache hit, fast path (default)",
+        "starlette": "response cache hit through Starlette",
+        "run": "no response cache: the operation runs",
+        "unverified": "that, verified-token cache off",
+    }
+    for name in names:
+        ms = statistics.median(results[name])
+        print(
+            f"{{ __typename }} + token, {labels[name]:40} {ms:7.3f} ms/request  "
+            f"over the baseline {ms - base:6.3f} ms ({ms / base:4.2f}x the baseline)"
+        )
 
 
 if __name__ == "__main__":

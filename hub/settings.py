@@ -380,6 +380,12 @@ class Settings(BaseSettings):
         "made outside the hub's processes, without a change event (a command renaming a "
         "partner), could leave stale.",
     )
+    response_cache_fast_path: bool = Field(
+        default=True,
+        description="Answer response cache hits ahead of the web framework's middleware and "
+        "routing (hub/web/fast.py); off, hits take the full path (for comparison). Never "
+        "used when tracing is on (HUB_OTEL_ENDPOINT), so that every request is traced.",
+    )
     response_cache_prefix: str = Field(
         default="entraide-hub:response-cache:",
         description="Prefix of the response cache's keys in Redis (when the broker is Redis).",

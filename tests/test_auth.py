@@ -15,10 +15,10 @@ import pytest
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey
-from sqlalchemy import select
+from sqlalchemy import event, select
 from starlette.testclient import TestClient
 
-from hub.auth import KeyStore
+from hub.auth import ClientStore, InvalidToken, KeyStore, RevocationList
 from hub.catalogue.filters import Policy
 from hub.catalogue.model import EngagementType
 from hub.clock import ManualClock
@@ -765,3 +765,53 @@ def test_the_verified_token_cache_is_bounded(
     assert len(validator._verified) == 3
     assert tokens[-1] in validator._verified and tokens[0] not in validator._verified
     assert post(client, tokens[0]).status_code == 200  # verified again, not refused
+
+
+def test_a_cached_token_names_the_same_caller_until_its_client_is_reloaded(
+    settings: Settings, clients: Clients, client: TestClient, acme: Any, clock: ManualClock
+) -> None:
+    token = clients.token(acme)
+    validator = client.app.state.services.validator  # type: ignore[attr-defined]
+    assert client.portal is not None
+    first = client.portal.call(validator.validate, token)
+    assert client.portal.call(validator.validate, token) is first  # nothing built again
+    clients.store(lambda s: s.set_policy(acme.client_id, Policy(causes=("culture-loisirs",))))
+    assert client.portal.call(validator.validate, token).policy == first.policy  # cached ~1 s
+    clock.advance(settings.auth_cache_seconds + 1)
+    reloaded = client.portal.call(validator.validate, token)
+    assert reloaded.policy == Policy(causes=("culture-loisirs",)) != first.policy
+    clients.store(lambda s: s.set_enabled(acme.client_id, False))
+    clock.advance(settings.auth_cache_seconds + 1)
+    with pytest.raises(InvalidToken, match="disabled"):
+        client.portal.call(validator.validate, token)
+
+
+def test_requests_that_miss_the_client_and_revocation_caches_together_share_one_read(
+    settings: Settings, clock: ManualClock, acme: Any
+) -> None:
+    async def go() -> tuple[list[str], list[bool], list[Any]]:
+        engine = make_engine(settings)
+        statements: list[str] = []
+
+        def seen(_conn: Any, _cursor: Any, statement: str, *_rest: Any) -> None:
+            statements.append(statement)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            revocations = RevocationList(engine, ttl=1.0, clock=clock)
+            store = ClientStore(engine, ttl=1.0, clock=clock)
+            revoked = await asyncio.gather(*(revocations.is_revoked("j") for _ in range(16)))
+            records = await asyncio.gather(*(store.get(acme.client_id) for _ in range(16)))
+            await revocations.revoke("j", acme.client_id, TEST_NOW + timedelta(hours=1))
+            clock.advance(2)  # both caches are out of date: read again, once each
+            revoked += await asyncio.gather(*(revocations.is_revoked("j") for _ in range(16)))
+            records += await asyncio.gather(*(store.get(acme.client_id) for _ in range(16)))
+            return statements, revoked, records
+        finally:
+            await engine.dispose()
+
+    statements, revoked, records = run(go())
+    assert revoked == [False] * 16 + [True] * 16
+    assert {record.id for record in records} == {acme.client_id}
+    reads = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    assert len(reads) == 4, reads  # two reads of each: not 16

@@ -519,3 +519,20 @@ async def _forget(url: str, prefix: str) -> None:
         await redis.delete(*keys)
     finally:
         await redis.aclose()
+
+
+def test_memory_buckets_are_bounded_and_forget_the_least_recently_used() -> None:
+    now = [0.0]
+    limiter = MemoryRateLimiter(per_minute=60, burst=1, clock=lambda: now[0])
+    limiter.max_keys = 3
+
+    def take(key: str) -> float:
+        return asyncio.run(limiter.take(key))
+
+    assert [take(k) for k in ("a", "b", "c")] == [0.0, 0.0, 0.0]
+    assert take("a") == pytest.approx(1.0)  # empty: "a" is now the most recently used
+    assert take("d") == 0.0  # a fourth key: "b", the least recently used, is forgotten
+    assert list(limiter.buckets) == ["c", "a", "d"]
+    assert take("a") == pytest.approx(1.0)  # still empty: kept
+    assert take("b") == 0.0  # forgotten: a full bucket again (the price of the bound)
+    assert len(limiter.buckets) == 3

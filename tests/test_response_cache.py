@@ -304,7 +304,8 @@ def test_every_answer_under_concurrent_writes_is_exact(
     company = clients.create("company", "Reader")
 
     async def go() -> None:
-        app = create_app(settings, clock)
+        # The readers repeat the search as fast as the hub answers: no rate limit here.
+        app = create_app(settings.model_copy(update={"rate_limit_per_minute": 0}), clock)
         async with running(app) as http:
             tokens = (await _token(http, partner), await _token(http, company))
             await exactness(http, [http], app, tokens)
@@ -322,6 +323,7 @@ def test_replicas_share_entries_and_one_replica_s_write_drops_them_all(
             "public_url": "https://hub.test",  # one issuer: a token from A is valid on B
             "response_cache_prefix": f"entraide-hub-test:{uuid.uuid4().hex}:",
             "live_poll_seconds": 3600.0,  # the shared version must do it, not the log poll
+            "rate_limit_per_minute": 0,  # readers repeat the search as fast as it answers
         }
     )
     partner = clients.create("partner", "pusher", partner="pusher")

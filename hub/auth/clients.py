@@ -12,6 +12,7 @@ from authlib.oauth2.rfc6749 import ClientMixin
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth.caller import ClientKind, default_scopes
+from hub.auth.flight import Flights
 from hub.catalogue.filters import Policy
 from hub.catalogue.model import EngagementType
 from hub.clock import Clock, SystemClock
@@ -138,6 +139,7 @@ class ClientStore:
     ttl: float = 1.0
     clock: Clock = field(default_factory=SystemClock)
     _cache: dict[str, tuple[float, ClientRecord | None]] = field(default_factory=dict)
+    _reads: Flights[str, ClientRecord | None] = field(default_factory=Flights, repr=False)
 
     def forget(self, client_id: str | None = None) -> None:
         if client_id is None:
@@ -150,6 +152,9 @@ class ClientStore:
         now = self.clock.monotonic()
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
+        return await self._reads.run(client_id, lambda: self._read(client_id, now))
+
+    async def _read(self, client_id: str, now: float) -> ClientRecord | None:
         row = await client_row(self.engine, client_id)
         record = _record(row) if row is not None else None
         self._cache[client_id] = (now, record)

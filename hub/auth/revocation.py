@@ -13,6 +13,7 @@ from authlib.oauth2.rfc6749 import AuthorizationServer
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.auth.flight import Flights
 from hub.auth.introspection import IssuedToken, Lookup
 from hub.auth.oauth_request import AUTH_METHODS
 from hub.clock import Clock, SystemClock
@@ -29,16 +30,21 @@ class RevocationList:
     ttl: float = 1.0
     clock: Clock = field(default_factory=SystemClock)
     _cache: dict[str, tuple[float, bool]] = field(default_factory=dict)
+    _reads: Flights[str, bool] = field(default_factory=Flights, repr=False)
 
     async def is_revoked(self, jti: str) -> bool:
         cached = self._cache.get(jti)
         now = self.clock.monotonic()
         if cached is not None and now - cached[0] < self.ttl:
             return cached[1]
+        return await self._reads.run(jti, lambda: self._read(jti, now))
+
+    async def _read(self, jti: str, now: float) -> bool:
         found = await is_revoked(self.engine, jti)
         if len(self._cache) > 100_000:
             self._cache.clear()
-        self._cache[jti] = (now, found)
+        if not self._cache.get(jti, (0.0, False))[1]:  # a revocation made meanwhile stands
+            self._cache[jti] = (now, found)
         return found
 
     async def revoke(self, jti: str, client_id: str, expires_at: datetime) -> None:

@@ -50,6 +50,18 @@ def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     return header, claims
 
 
+@dataclass(slots=True)
+class _Verified:
+    """A token whose signature and claims were verified, until its `exp`; with the caller it
+    named, built again whenever the client's record is another (reloaded) one."""
+
+    claims: dict[str, Any]
+    exp: int
+    jti: str
+    client: ClientRecord | None = None
+    caller: Caller | None = None
+
+
 @dataclass
 class TokenValidator:
     issuer: str
@@ -60,9 +72,14 @@ class TokenValidator:
     issuers: IssuerStore
     clock: Clock = field(default_factory=SystemClock)
     verified_cache_size: int = 10_000
-    _verified: dict[str, dict[str, Any]] = field(default_factory=dict, repr=False)
+    _verified: dict[str, _Verified] = field(default_factory=dict, repr=False)
 
     async def validate(self, token: str) -> Caller:
+        verified = self._verified.get(token)  # one of ours, seen before: not decoded again
+        if verified is not None:
+            if verified.exp > self.clock.timestamp() - _LEEWAY:
+                return await self._current(verified)
+            del self._verified[token]
         header, claims = unverified_parts(token)
         if header.get("alg") in (None, "none") or str(header.get("alg", "")).startswith("HS"):
             raise InvalidToken(f"algorithm {header.get('alg')!r} is not accepted")
@@ -72,31 +89,37 @@ class TokenValidator:
 
     async def _own(self, token: str, header: dict[str, Any]) -> Caller:
         # The signature and claims of a token seen before are not checked again until it
-        # expires; revocation and the client's state are, on every request (both cached ~1 s).
-        claims = self._verified.get(token)
-        if claims is None or int(claims["exp"]) <= self.clock.timestamp() - _LEEWAY:
-            self._verified.pop(token, None)
-            claims = await self._verify_own(token, header)
-            self._remember(token, claims)
-        jti = str(claims["jti"])
-        if await self.revocations.is_revoked(jti):
+        # expires (validate finds it first); revocation and the client's state are, on every
+        # request (both cached ~1 s).
+        claims = await self._verify_own(token, header)
+        verified = _Verified(claims, int(claims["exp"]), str(claims["jti"]))
+        self._remember(token, verified)
+        return await self._current(verified)
+
+    async def _current(self, verified: _Verified) -> Caller:
+        """The caller a verified token names now: not revoked, its client known and enabled."""
+        if await self.revocations.is_revoked(verified.jti):
             raise InvalidToken("token revoked")
-        client = await self.clients.get(str(claims.get("client_id", "")))
+        client = await self.clients.get(str(verified.claims.get("client_id", "")))
         if client is None or not client.enabled:
             raise InvalidToken("client unknown or disabled")
-        scopes = frozenset(str(claims.get("scope", "")).split()) & frozenset(client.scopes)
-        return _caller(client, scopes, claims, jti)
+        if client is not verified.client or verified.caller is None:  # reloaded: built again
+            asked = frozenset(str(verified.claims.get("scope", "")).split())
+            scopes = asked & frozenset(client.scopes)
+            verified.caller = _caller(client, scopes, verified.claims, verified.jti)
+            verified.client = client
+        return verified.caller
 
-    def _remember(self, token: str, claims: dict[str, Any]) -> None:
+    def _remember(self, token: str, verified: _Verified) -> None:
         if self.verified_cache_size <= 0:
             return  # the cache is off
         if len(self._verified) >= self.verified_cache_size:
             now = self.clock.timestamp() - _LEEWAY
-            for old in [t for t, c in self._verified.items() if int(c["exp"]) <= now]:
+            for old in [t for t, v in self._verified.items() if v.exp <= now]:
                 del self._verified[old]
             while len(self._verified) >= self.verified_cache_size:
                 del self._verified[next(iter(self._verified))]  # the oldest
-        self._verified[token] = claims
+        self._verified[token] = verified
 
     async def _verify_own(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
         kid = header.get("kid")

@@ -54,7 +54,7 @@ from hub.observability import tracing
 from hub.observability.logs import RequestIdMiddleware
 from hub.observability.metrics import ERROR, OK, REFUSED, HubMetrics, Observation
 from hub.pubsub import Broker, make_broker
-from hub.settings import Settings
+from hub.settings import Settings, load_settings
 from hub.storage.commits import on_committed_write
 from hub.storage.compiled_search import ReadPool
 from hub.storage.db import make_engine
@@ -64,7 +64,18 @@ from hub.sync import Scheduler, SyncRunner
 from hub.web.cache_stores import make_store
 from hub.web.engagements import engagement_routes, sweep_contacts
 from hub.web.explorer import Explorer
+from hub.web.fast import (
+    GRAPHQL_RESPONSE,
+    PREPARED,
+    Compiled,
+    CompiledRequest,
+    FastParts,
+    FastPath,
+    Prepared,
+    prefers_graphql_response,
+)
 from hub.web.persisted import DocumentStore, PersistedQueryError, sha256_hex
+from hub.web.position import direct_position
 from hub.web.ratelimit import RateLimiter, make_limiter
 from hub.web.response_cache import Lookup, ResponseCache, keepable, read_body, replay
 from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
@@ -75,11 +86,10 @@ from schema.event_cursor import encode_event_cursor
 from schema.hardening import parse_document
 from schema.limits import anonymous_may_run
 
-__all__ = ["Services", "create_app"]
+__all__ = ["Services", "app_from_environment", "create_app"]
 
 logger = logging.getLogger("hub")
 
-GRAPHQL_RESPONSE = "application/graphql-response+json"
 _QUERY = "hub.query"  # scope state: the operation that ran may be kept (response_cache)
 
 
@@ -117,17 +127,8 @@ AUTHENTICATION_REQUIRED = (
 
 
 def _prefers_graphql_response(scope: Scope) -> bool:
-    """GraphQL over HTTP: application/graphql-response+json when Accept ranks it at least as high
-    as application/json; application/json otherwise (no Accept, `*/*`: legacy clients)."""
-    ranks = {GRAPHQL_RESPONSE: 0.0, "application/json": 0.0}
-    for item in Headers(scope=scope).get("accept", "").split(","):
-        media, *params = (part.strip().lower() for part in item.split(";"))
-        media = "application/json" if media in ("*/*", "application/*") else media
-        if media in ranks:
-            q = next((p.partition("=")[2] for p in params if p.startswith("q=")), "1")
-            with contextlib.suppress(ValueError):
-                ranks[media] = max(ranks[media], float(q))
-    return ranks[GRAPHQL_RESPONSE] > 0 and ranks[GRAPHQL_RESPONSE] >= ranks["application/json"]
+    """GraphQL over HTTP's media type choice (hub.web.fast.prefers_graphql_response)."""
+    return prefers_graphql_response(Headers(scope=scope).get("accept", ""))
 
 
 def _anonymous_may_run(query: str | None, settings: Settings) -> bool:
@@ -188,18 +189,25 @@ class HubGraphQL(GraphQL[Context, None]):
                 self.app.state.services.live.forget(scope)
             return
         services: Services = self.app.state.services
-        headers = dict(scope.get("headers") or [])
-        raw = headers.get(b"authorization")
+        # What the fast path did already (hub/web/fast.py): not done twice.
+        prepared: Prepared | None = scope.setdefault("state", {}).pop(PREPARED, None)
         observed = self.metrics.observe(scope)  # the schema's extension fills it in
         response: Response
         try:
-            caller = await authenticate(services, raw.decode("latin-1") if raw else None)
-            scope.setdefault("state", {})["caller"] = caller
+            if prepared is not None:
+                caller: Caller | None = prepared.caller
+            else:
+                raw = dict(scope.get("headers") or []).get(b"authorization")
+                caller = await authenticate(services, raw.decode("latin-1") if raw else None)
+            scope["state"]["caller"] = caller
             bounded = self.rules.check(scope, receive, caller)
-            wait = await services.limiter.take(rate_key(scope, caller))
+            if prepared is not None:
+                wait = prepared.wait
+            else:
+                wait = await services.limiter.take(rate_key(scope, caller))
             if wait:
                 raise HttpRefusal.rate_limited(wait)
-            response = await self._answer(scope, bounded, caller, observed)
+            response = await self._answer(scope, bounded, caller, observed, prepared)
         except InvalidToken as exc:
             response = HttpRefusal.unauthenticated(str(exc), token_sent=True).response()
             observed.outcome = REFUSED
@@ -216,14 +224,21 @@ class HubGraphQL(GraphQL[Context, None]):
         await response(scope, receive, send)
 
     async def _answer(
-        self, scope: Scope, receive: Receive, caller: Caller | None, observed: Observation
+        self,
+        scope: Scope,
+        receive: Receive,
+        caller: Caller | None,
+        observed: Observation,
+        prepared: Prepared | None = None,
     ) -> Response:
         """From the response cache when it holds the answer; else run the operation, and keep
         the answer when it may be kept: a query that ran without errors, did not read the time
         and selects nothing written without a change event (hub/web/response_cache.py)."""
         cache: ResponseCache | None = self.app.state.services.cache
         lookup: Lookup | None = None
-        if cache is not None and caller is not None and scope["method"] == "POST":
+        if prepared is not None and prepared.looked_up:
+            lookup = prepared.lookup  # a miss, or a request the cache does not answer
+        elif cache is not None and caller is not None and scope["method"] == "POST":
             body = await read_body(receive)
             lookup = await cache.lookup(body, caller)
             receive = replay(body, receive)
@@ -233,7 +248,9 @@ class HubGraphQL(GraphQL[Context, None]):
             return lookup.response()
         with watching_time() as watch:
             compiled = None
-            if self._reads() is not None and caller is not None and scope["method"] == "POST":
+            tried = prepared is not None and prepared.compiled_tried
+            reads = None if tried else self._reads()
+            if reads is not None and caller is not None and scope["method"] == "POST":
                 body = await read_body(receive)
                 receive = replay(body, receive)
                 compiled = await self._compiled(scope, body, caller, observed)
@@ -247,6 +264,27 @@ class HubGraphQL(GraphQL[Context, None]):
             if query and observed.outcome == OK and not watch.read:
                 await cache.keep(lookup, response, observed.operation or "")
         return response
+
+    async def compiled_answer(self, asked: CompiledRequest) -> bytes | None:
+        """The compiled read path for the fast path (hub/web/fast.py): an answer it may keep
+        in the response cache, or None for the app to answer (an answer that read the time is
+        never kept: the app runs that request again)."""
+        reads = self._reads()
+        if reads is None:
+            return None
+        query = asked.query
+        if query is None:  # sent by its hash: the document stored for it, if any
+            documents: DocumentStore = self.app.state.services.documents
+            persisted = {"persistedQuery": {"version": 1, "sha256Hash": asked.document}}
+            try:
+                query = (await documents.resolve(None, persisted, asked.caller)).query
+            except (PersistedQueryError, HttpRefusal):
+                return None
+            if query is None:
+                return None
+        with watching_time() as watch:
+            answer = await reads.answer(query, asked.operation, dict(asked.variables), asked.caller)
+        return None if watch.read else answer
 
     def _reads(self) -> CompiledReads | None:
         """The compiled read path, made on first use (it needs the lifespan's engine)."""
@@ -419,6 +457,24 @@ class HubGraphQL(GraphQL[Context, None]):
         return None  # no payload in connection_ack
 
 
+class HubApp(Starlette):
+    """Starlette behind two pure ASGI layers: the request id (every response and log line
+    carries it), then the response cache's fast path (hub/web/fast.py), which answers hits
+    before Starlette's middleware and routing run."""
+
+    def __init__(self, compiled: Compiled | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fast = FastPath(self._starlette, compiled)
+        self.front = RequestIdMiddleware(self.fast)
+
+    async def _starlette(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await super().__call__(scope, receive, send)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope["app"] = self
+        await self.front(scope, receive, send)
+
+
 def _authenticator(app: Starlette) -> Any:
     """`authenticate` over the app's services, for routes outside GraphQL."""
 
@@ -429,15 +485,20 @@ def _authenticator(app: Starlette) -> Any:
 
 
 def create_app(
-    settings: Settings, clock: Clock | None = None, *, resolver: Resolver | None = None
+    settings: Settings,
+    clock: Clock | None = None,
+    *,
+    resolver: Resolver | None = None,
+    compiled: Compiled | None = None,
 ) -> Starlette:
     """A fresh app; the lifespan owns the engine, HTTP client and keys (none at import time).
     Every reading of the time goes through `clock` (the system's unless a test sets one); webhook
-    hosts are resolved by `resolver` (the system's unless a test gives a fixed answer)."""
+    hosts are resolved by `resolver` (the system's unless a test gives a fixed answer);
+    `compiled` answers cache misses of known documents on the fast path (hub/web/fast.py)."""
     clock = clock or SystemClock()
 
     @contextlib.asynccontextmanager
-    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+    async def lifespan(app: HubApp) -> AsyncIterator[None]:
         engine = make_engine(settings)
         http = httpx.AsyncClient(timeout=10.0)
         keys = KeyStore(engine, timedelta(seconds=settings.token_ttl_seconds), clock=clock)
@@ -475,7 +536,11 @@ def create_app(
         cache = None
         if settings.response_cache:
             store = make_store(settings, clock, app.state.metrics)
-            cache = ResponseCache(store, repository.event_cursor)
+            position = direct_position(engine)  # one kept connection, one prepared statement
+            if position is None:
+                cache = ResponseCache(store, repository.event_cursor)
+            else:
+                cache = ResponseCache(store, position, position.aclose, position.now)
             on_committed_write(engine, cache.changed)  # every writer, in this process
         oauth.on_revoke = live.revoked  # a revocation closes the token's sockets everywhere
         engagement_writer = EngagementWriter(
@@ -531,9 +596,17 @@ def create_app(
             ReadPool(engine, settings.db_pool_size),
         )
         app.state.engine = engine
+        if app.fast.compiled is None and settings.compiled_reads:
+            app.fast.compiled = graphql.compiled_answer  # the compiled reads, on the fast path
+        if settings.response_cache_fast_path and not traced:
+            app.fast.parts = FastParts(
+                cache, validator, app.state.services.limiter, app.state.metrics,
+                settings.max_body_bytes,
+            )  # fmt: skip
         try:
             yield
         finally:
+            app.fast.parts = None
             sweeper.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await sweeper
@@ -572,7 +645,7 @@ def create_app(
 
         return endpoint
 
-    app = Starlette(lifespan=lifespan)
+    app = HubApp(compiled, lifespan=lifespan)
     app.state.metrics = metrics = HubMetrics()  # per app: tests build many in one process
     graphql = HubGraphQL(app, settings, metrics)
     app.router.routes.extend(
@@ -591,6 +664,14 @@ def create_app(
             WebSocketRoute("/graphql", graphql),
         ]
     )
-    tracing.instrument(app, settings)  # only when HUB_OTEL_ENDPOINT is set
-    app.add_middleware(RequestIdMiddleware)  # outermost: every log line has the request id
+    # Only when HUB_OTEL_ENDPOINT is set; then every request goes through it (no fast path).
+    traced = tracing.instrument(app, settings)
     return app
+
+
+def app_from_environment() -> Starlette:
+    """The app of the HUB_* variables, for an ASGI server's own command line: several worker
+    processes with `uvicorn --factory hub.web.app:app_from_environment --workers N` (each
+    process keeps its own in-memory response cache; with more than one, use Redis as the
+    broker so that a write in one drops the entries of all, as between replicas)."""
+    return create_app(load_settings())

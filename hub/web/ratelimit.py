@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -52,7 +53,10 @@ class Unlimited:
 
 
 class MemoryRateLimiter:
-    """Buckets in this process: right for one replica."""
+    """Buckets in this process: right for one replica. Each take is O(1): the buckets are kept
+    in the order they were last used, and past `max_keys` the least recently used one is
+    forgotten (it has most likely refilled; if not, that key starts again from a full bucket,
+    which takes `max_keys` keys in use within one refill time)."""
 
     max_keys = 10_000
 
@@ -62,26 +66,24 @@ class MemoryRateLimiter:
         self.rate = per_minute / 60.0
         self.burst = float(burst)
         self.clock = clock
-        self.buckets: dict[str, tuple[float, float]] = {}  # key -> (tokens, at)
+        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()  # -> (tokens, at)
 
     async def take(self, key: str) -> float:
         # No await between read and write: atomic on the event loop.
         now = self.clock()
-        tokens, at = self.buckets.get(key, (self.burst, now))
-        tokens = min(self.burst, tokens + (now - at) * self.rate)
+        found = self.buckets.get(key)
+        if found is None:
+            tokens = self.burst
+            if len(self.buckets) >= self.max_keys:
+                self.buckets.popitem(last=False)  # the least recently used
+        else:
+            tokens = min(self.burst, found[0] + (now - found[1]) * self.rate)
+            self.buckets.move_to_end(key)
         if tokens >= 1:
             self.buckets[key] = (tokens - 1, now)
-            if len(self.buckets) > self.max_keys:
-                self._forget_full(now)
             return 0.0
         self.buckets[key] = (tokens, now)
         return (1 - tokens) / self.rate
-
-    def _forget_full(self, now: float) -> None:
-        """A bucket that has refilled is the same as no bucket: forget it."""
-        for key, (tokens, at) in list(self.buckets.items()):
-            if tokens + (now - at) * self.rate >= self.burst:
-                del self.buckets[key]
 
     async def aclose(self) -> None:
         self.buckets.clear()

@@ -40,6 +40,7 @@ construction and costs only hit ratio under writes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import re
@@ -64,9 +65,32 @@ from hub.auth.caller import Caller
 from hub.settings import Settings
 from hub.web.cache_stores import Entry, Store
 
-__all__ = ["Lookup", "ResponseCache", "keepable", "read_body", "replay", "request_key"]
+__all__ = [
+    "CacheRequest",
+    "Lookup",
+    "ResponseCache",
+    "cache_key",
+    "keepable",
+    "parse_request",
+    "read_body",
+    "replay",
+    "request_key",
+]
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
+# Bodies whose key is remembered (ResponseCache.lookup), and the largest: 16 MiB at most.
+_KEYS = 4096
+_KEYED_BODY = 4096
+
+
+@dataclass(frozen=True, slots=True)
+class CacheRequest:
+    """What a POST body asks, as far as the cache is concerned."""
+
+    document: str  # the persisted-query hash, or the SHA-256 of the text sent
+    query: str | None  # the text sent (None: a persisted query sent by its hash alone)
+    operation: str | None
+    variables: dict[str, Any]
 
 
 @dataclass(slots=True)
@@ -78,6 +102,7 @@ class Lookup:
     version: int
     position: int
     hit: Entry | None = None
+    request: CacheRequest | None = None
 
     def response(self) -> Response:
         assert self.hit is not None
@@ -100,8 +125,8 @@ def _document_hash(request: dict[str, Any]) -> str | None:
     return own
 
 
-def request_key(body: bytes, caller: Caller) -> bytes | None:
-    """The cache key of a POST body, or None when it is not a request the cache answers."""
+def parse_request(body: bytes) -> CacheRequest | None:
+    """The request a POST body makes, or None when it is not one the cache answers."""
     try:
         request = orjson.loads(body)
     except orjson.JSONDecodeError:
@@ -111,10 +136,18 @@ def request_key(body: bytes, caller: Caller) -> bytes | None:
     document = _document_hash(request)
     operation = request.get("operationName")
     variables = request.get("variables")
+    query = request.get("query")
     if document is None or not isinstance(operation, str | None):
         return None
     if not isinstance(variables, dict | None):
         return None
+    return CacheRequest(
+        document, query if isinstance(query, str) else None, operation, variables or {}
+    )
+
+
+def cache_key(request: CacheRequest, caller: Caller) -> bytes:
+    """The key of `request` asked by `caller`."""
     viewer = (
         caller.client_pk,  # never shared: engagements, reports and webhooks are the client's own
         caller.kind.value,
@@ -123,9 +156,16 @@ def request_key(body: bytes, caller: Caller) -> bytes | None:
         caller.policy,
     )
     material = orjson.dumps(
-        [document, operation, variables or {}, viewer], option=orjson.OPT_SORT_KEYS
+        [request.document, request.operation, request.variables, viewer],
+        option=orjson.OPT_SORT_KEYS,
     )
     return hashlib.sha256(material).digest()
+
+
+def request_key(body: bytes, caller: Caller) -> bytes | None:
+    """The cache key of a POST body, or None when it is not a request the cache answers."""
+    request = parse_request(body)
+    return None if request is None else cache_key(request, caller)
 
 
 class LogPosition:
@@ -134,12 +174,19 @@ class LogPosition:
     committed before the request is seen), and at most one read runs at a time, whatever the
     load (16 concurrent requests share about one read)."""
 
-    def __init__(self, read: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self, read: Callable[[], Awaitable[int]], now: Callable[[], int | None] | None = None
+    ) -> None:
         self.read = read
+        self.now = now  # a read that does not wait (SQLite), when it answers: no sharing needed
         self._next: asyncio.Future[int] | None = None  # the read the next arrivals wait for
         self._reading: asyncio.Task[None] | None = None
 
     async def current(self) -> int:
+        if self.now is not None:
+            position = self.now()
+            if position is not None:
+                return position
         if self._next is None:
             self._next = asyncio.get_running_loop().create_future()
             if self._reading is None:
@@ -157,31 +204,59 @@ class LogPosition:
         finally:
             self._reading = None
 
+    async def drain(self) -> None:
+        """Wait for the read under way, if any (before its connection is closed)."""
+        reading = self._reading
+        if reading is not None:
+            with contextlib.suppress(Exception):
+                await reading
+
 
 class ResponseCache:
     """Looks requests up before they run, and keeps the answers worth keeping after."""
 
-    def __init__(self, store: Store, position: Callable[[], Awaitable[int]]) -> None:
+    def __init__(
+        self,
+        store: Store,
+        position: Callable[[], Awaitable[int]],
+        on_close: Callable[[], Awaitable[None]] | None = None,
+        now: Callable[[], int | None] | None = None,
+    ) -> None:
         self.store = store
-        self.position = LogPosition(position)
+        self.position = LogPosition(position, now)
+        # The parsed request and key of a body a caller sent before: a pure function of both,
+        # so remembered (JSON parsing and two SHA-256 were most of a hit's own work).
+        self._keys: dict[tuple[bytes, Caller], tuple[CacheRequest | None, bytes | None]] = {}
+        self._on_close = on_close  # e.g. the log position's own connection goes back
 
     async def lookup(self, body: bytes, caller: Caller) -> Lookup | None:
         """None for a request the cache does not answer; else its Lookup, with the hit if any."""
-        key = request_key(body, caller)
-        if key is None:
+        known = self._keys.get((body, caller))
+        if known is None:
+            request = parse_request(body)
+            known = (request, None if request is None else cache_key(request, caller))
+            if len(body) <= _KEYED_BODY:
+                if len(self._keys) >= _KEYS:
+                    self._keys.clear()  # bounded; a repeated request is back at its next ask
+                self._keys[(body, caller)] = known
+        request, key = known
+        if request is None or key is None:
             return None
         position = await self.position.current()  # read first: then the version, then the answer
         hit, version = await self.store.get(key)
         if hit is not None and hit.position != position:
             hit = None  # a change event committed since (from any process)
-        return Lookup(key, version, position, hit)
+        return Lookup(key, version, position, hit, request)
 
     async def keep(self, lookup: Lookup, response: Response, operation: str) -> None:
         """Keep an answer HubGraphQL found worth keeping (see the module's docstring)."""
         body = getattr(response, "body", None)
         if response.status_code == 200 and isinstance(body, bytes):
-            entry = Entry(bytes(body), operation, lookup.position)
-            await self.store.put(lookup.key, lookup.version, entry)
+            await self.keep_bytes(lookup, bytes(body), operation)
+
+    async def keep_bytes(self, lookup: Lookup, body: bytes, operation: str) -> None:
+        """Keep `body` as the answer to `lookup`, at the version and position it read."""
+        await self.store.put(lookup.key, lookup.version, Entry(body, operation, lookup.position))
 
     def changed(self) -> None:
         """A write committed in this process: every entry is dropped."""
@@ -192,6 +267,9 @@ class ResponseCache:
         await self.store.settle()
 
     async def aclose(self) -> None:
+        await self.position.drain()
+        if self._on_close is not None:
+            await self._on_close()
         await self.store.aclose()
 
 
