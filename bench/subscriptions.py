@@ -66,6 +66,7 @@ NODE_DIR = ROOT / "bench" / "node"
 RESULTS_MD = ROOT / "bench" / "RESULTS.md"
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/benchsubs"
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/6"  # not db 0: other jobs and CI share the server
 
 GOAL_RATIO = 2.0  # hub delivered events/s ÷ Node's, at 500 subscribers
 GOAL_P99_MS = 50.0
@@ -176,9 +177,16 @@ class HubServer(Server):
     """`entraide-hub serve` (one uvicorn process) on a fresh store, with its two clients."""
 
     def __init__(
-        self, broker: str, database_url: str | None, port: int, n: int, gc_threshold: str = ""
+        self,
+        broker: str,
+        database_url: str | None,
+        port: int,
+        n: int,
+        gc_threshold: str = "",
+        redis_url: str = DEFAULT_REDIS_URL,
     ) -> None:
         self.broker = broker
+        self.redis_url = redis_url
         self.gc_threshold = gc_threshold
         self.label = f"hub ({broker}{', gc ' + gc_threshold if gc_threshold else ''})"
         self.port = port
@@ -245,7 +253,7 @@ class HubServer(Server):
         self.env = dict(os.environ)
         self.env.update(
             HUB_DATABASE_URL=url,
-            HUB_BROKER_URL="memory://" if self.broker == "memory" else "redis://127.0.0.1:6379/0",
+            HUB_BROKER_URL="memory://" if self.broker == "memory" else self.redis_url,
             HUB_HOST="127.0.0.1",
             HUB_PORT=str(self.port),
             HUB_LOG_LEVEL="warning",
@@ -891,6 +899,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steady-seconds", type=float, default=15, help="length of steady phase")
     parser.add_argument("--brokers", default="memory,redis")
     parser.add_argument("--no-node", action="store_true", help="skip the Node baseline")
+    parser.add_argument("--redis-url", default=DEFAULT_REDIS_URL, help="the Redis broker's URL")
     parser.add_argument("--database-url", help=f"PostgreSQL, e.g. {DEFAULT_PG_URL}")
     parser.add_argument("--port", type=int, default=8124)
     parser.add_argument("--node-port", type=int, default=8125)
@@ -937,7 +946,14 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for n in ns:
             servers: list[Server] = [
-                HubServer(b.strip(), args.database_url, args.port, n, args.hub_gc_threshold)
+                HubServer(
+                    b.strip(),
+                    args.database_url,
+                    args.port,
+                    n,
+                    args.hub_gc_threshold,
+                    args.redis_url,
+                )
                 for b in args.brokers.split(",")
                 if b.strip()
             ]
