@@ -84,6 +84,7 @@ UPSERT = (
     "{ counts { created updated unchanged refused } } }"
 )
 CLK_TCK = os.sysconf("SC_CLK_TCK")
+HEADING = "## Subscriptions (bench/subscriptions.py)"
 
 
 def console() -> Any:
@@ -536,6 +537,8 @@ class Phase:
     writer_ms_p99: float = math.nan
     writer_ms_max: float = math.nan
     writer_ms: list[float] = dataclasses.field(default_factory=list)  # each round trip, in order
+    writer_idle_ms_p50: float = math.nan  # the same writer alone, just before the phase
+    writer_idle_ms_p99: float = math.nan
     expected: int = 0
     received: int = 0
     lost: int = 0
@@ -595,6 +598,11 @@ def run_phase(
     clients.expect("phase", 10)
     sent = [0.0] * m
     commit = [0.0] * m
+    if phase.kind == "burst":  # the writer's round trip with nothing else going on
+        with Writer(pusher, f"{tag}i") as idle:
+            time.sleep(1.5)
+        phase.writer_idle_ms_p50 = percentile(idle.round_trips_ms, 50)
+        phase.writer_idle_ms_p99 = percentile(idle.round_trips_ms, 99)
     cpu0 = (cpu_seconds(server.pid), cpu_seconds(clients.pid))
     t0 = time.monotonic()
     pusher.request_ms = []
@@ -715,7 +723,7 @@ def measure_server(
         plans.append(Phase(server.label, broker, n, "steady", steady_m, steady_batch, steady_rate))
         for k, plan in enumerate(plans):
             tag = f"{run_id}{plan.kind[0]}{k}"
-            if args.py_spy and isinstance(server, HubServer) and plan.kind == "burst":
+            if args.py_spy and isinstance(server, HubServer) and plan.kind == args.py_spy_phase:
                 spy = start_py_spy(server, n, args)
             phase = run_phase(con, server, clients, pusher, plan, tag, args.phase_timeout, 15)
             phase.connect_s = connect_s
@@ -800,6 +808,7 @@ HEADERS = [
     "offered ev/s",
     "pushed ev/s",
     "push req p50 ms",
+    "writer idle p50 / p99 ms",
     "writer rt p50 ms",
     "writer rt p99 ms",
     "delivered/s",
@@ -831,6 +840,7 @@ def row(p: Phase, phases: list[Phase]) -> list[str]:
         "max" if not p.target_rate else fmt(p.target_rate, 1),
         fmt(p.push_rate, 0),
         fmt(p.push_ms_p50, 1),
+        f"{fmt(p.writer_idle_ms_p50, 1)} / {fmt(p.writer_idle_ms_p99, 1)}" if p.writer_n else "—",
         fmt(p.writer_ms_p50, 1) + (f" (n={p.writer_n})" if p.writer_n else ""),
         fmt(p.writer_ms_p99, 1),
         fmt(p.delivered_per_s, 0),
@@ -901,8 +911,6 @@ def markdown_section(
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     node_v = subprocess.run(["node", "--version"], capture_output=True, text=True).stdout.strip()
     lines = [
-        "## Subscriptions (bench/subscriptions.py)",
-        "",
         f"### {when} — store: {db}",
         "",
         f"Command: `{command}`  ",
@@ -946,13 +954,16 @@ def markdown_section(
 
 
 def update_results_md(section: str) -> None:
+    """Add this run's section at the top of the subscriptions block; earlier runs stay below."""
     start, end = "<!-- bench:subscriptions:start -->", "<!-- bench:subscriptions:end -->"
-    block = f"{start}\n{section}{end}"
     text = RESULTS_MD.read_text(encoding="utf-8") if RESULTS_MD.exists() else ""
     if start in text and end in text:
-        text = text[: text.index(start)] + block + text[text.index(end) + len(end) :]
+        head, rest = text.split(start, 1)
+        block, tail = rest.split(end, 1)
+        earlier = block.strip("\n").removeprefix(HEADING).strip("\n")
+        text = f"{head}{start}\n{HEADING}\n\n{section}\n{earlier}\n{end}{tail}"
     else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
+        text = text.rstrip("\n") + f"\n\n{start}\n{HEADING}\n\n{section}{end}\n"
     RESULTS_MD.write_text(text, encoding="utf-8")
 
 
@@ -983,8 +994,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--node-port", type=int, default=8125)
     parser.add_argument("--phase-timeout", type=float, default=240)
     parser.add_argument("--connect-timeout", type=float, default=120)
-    parser.add_argument("--py-spy", action="store_true", help="profile the hub in burst phases")
+    parser.add_argument("--py-spy", action="store_true", help="profile the hub (--py-spy-phase)")
     parser.add_argument("--py-spy-seconds", type=int, default=20)
+    parser.add_argument("--py-spy-phase", default="burst", choices=["burst", "steady"])
     parser.add_argument("--py-spy-native", action="store_true", help="include C frames (GC…)")
     parser.add_argument(
         "--hub-gc-threshold",
