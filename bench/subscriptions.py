@@ -375,7 +375,11 @@ class Pusher:
 
         self.url = url
         self.graphql = graphql
-        self.http = httpx.Client(headers=headers, timeout=60)
+        # Idle connections are dropped before a server's keep-alive timeout would (Node's is
+        # 5 s): a request on a connection the server just closed fails with a reset.
+        self.http = httpx.Client(
+            headers=headers, timeout=60, limits=httpx.Limits(keepalive_expiry=2.0)
+        )
         self.request_ms: list[float] = []
 
     def clone(self) -> Pusher:
