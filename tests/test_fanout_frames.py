@@ -11,12 +11,13 @@ from typing import Any
 import httpx
 import pytest
 from starlette.routing import WebSocketRoute
+from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
 from hub.live.fanout import Fanout
-from hub.live.frames import text_frame
+from hub.live.frames import Direct, text_frame
 from hub.settings import Settings
 from hub.web.app import create_app
 from tests.conftest import Clients
@@ -50,6 +51,18 @@ def test_a_text_frame_is_what_websockets_reads_back(text: str) -> None:
     frame = _parse(text_frame(text))  # lengths: 7-bit, 16-bit (200 bytes), 64-bit
     assert (frame.opcode, frame.fin, frame.rsv1) == (Opcode.TEXT, True, False)
     assert bytes(frame.data).decode() == text
+
+
+def test_a_socket_not_served_by_uvicorn_websockets_sansio_gets_no_shortcut() -> None:
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.connect"}
+
+    async def send(message: Any) -> None:
+        pass
+
+    scope = {"type": "websocket", "path": "/graphql", "headers": []}
+    assert Direct.of(WebSocket(scope, receive, send)) is None  # another server's receive
+    assert Direct.of(object()) is None
 
 
 class Hub:

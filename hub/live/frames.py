@@ -19,6 +19,8 @@ from websockets.frames import Frame, Opcode
 
 __all__ = ["Direct", "text_frame"]
 
+_USED = ("transport", "writable", "conn", "close_sent", "disconnected", "handshake_complete")
+
 
 def text_frame(text: str) -> bytes:
     """A complete, unmasked, unfragmented text frame carrying `text` (server to client)."""
@@ -50,7 +52,10 @@ class Direct:
         protocol = getattr(getattr(websocket, "_receive", None), "__self__", None)
         if not isinstance(protocol, WebSocketsSansIOProtocol):
             return None
-        if getattr(protocol, "transport", None) is None or protocol.conn.extensions:
+        # What `write` reads; a uvicorn that no longer has them gets the ASGI path, not a crash.
+        if not all(hasattr(protocol, name) for name in _USED) or protocol.transport is None:
+            return None
+        if getattr(protocol.conn, "extensions", True):  # permessage-deflate: frames differ
             return None
         return cls(protocol)
 
