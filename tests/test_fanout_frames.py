@@ -13,9 +13,11 @@ import pytest
 from starlette.routing import WebSocketRoute
 from starlette.websockets import WebSocket
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed
 from websockets.frames import Frame, Opcode
 from websockets.streams import StreamReader
 
+from hub.live import CLOSE_FELL_BEHIND
 from hub.live.fanout import Fanout
 from hub.live.frames import Direct, text_frame
 from hub.settings import Settings
@@ -104,7 +106,8 @@ class Hub:
 
 @pytest.fixture
 def hub(settings: Settings, clients: Clients) -> Iterator[Hub]:
-    app = create_app(settings.model_copy(update={"live_poll_seconds": 30.0}))
+    tuned = {"live_poll_seconds": 30.0, "subscriber_queue_size": 3}  # 4 frames overflow
+    app = create_app(settings.model_copy(update=tuned))
     with serve(app) as base:  # permessage-deflate offered, as uvicorn does by default
         http = httpx.Client(base_url=base)
         company = Clients(settings, http).token(clients.create("company", "ACME"))  # type: ignore[arg-type]
@@ -181,3 +184,64 @@ def test_direct_and_asgi_sockets_of_one_group_get_every_event_in_order(hub: Hub)
         if line.startswith("hub_graphql_subscription_events_total")
     )
     assert float(delivered.split()[-1]) == 3 * len(ids)
+
+
+def test_a_direct_socket_whose_buffer_is_full_falls_behind_alone(hub: Hub) -> None:
+    """When a socket's transport says its buffer is full (uvicorn's protocol is told
+    pause_writing, as the event loop does), the group's writer stops writing to it directly:
+    its frames wait in its inbox, which overflows (queue size 3) into a 4290 close, while the
+    other socket of the group gets every frame at once."""
+    ids = [f"p{i}" for i in range(6)]
+    url = hub.base.replace("http://", "ws://") + "/graphql"
+    protocol = ["graphql-transport-ws"]  # type: ignore[list-item]
+
+    async def events(ws: ClientConnection) -> list[str]:
+        got: list[str] = []
+        while len(got) < len(ids):
+            message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if message["type"] == "next":
+                got.append(message["payload"]["data"]["missionEvents"]["mission"]["externalId"])
+        return got
+
+    async def scenario() -> tuple[list[str], int | None, list[str]]:
+        before = listeners(hub.app)
+        async with (
+            connect(url, subprotocols=protocol, compression=None) as stuck,  # type: ignore[arg-type]
+            connect(url, subprotocols=protocol, compression=None) as fine,  # type: ignore[arg-type]
+        ):
+            await hub.subscribe(stuck, "stuck")
+            await hub.subscribe(fine, "fine")
+
+            def members() -> dict[str, Any]:
+                return {m.id: m for g in hub.fanout.groups.values() for m in g.members}
+
+            await until(
+                lambda: (
+                    len(listeners(hub.app) - before) == 1
+                    and len(members()) == 2
+                    and all(m.send is not None and m.direct for m in members().values())
+                ),
+                "both subscriptions in one group, writing directly",
+            )
+            transport_of_stuck = members()["stuck"].direct._protocol
+            transport_of_stuck.pause_writing()
+            await hub.push(*ids)  # one batch of six
+            got_fine = await events(fine)  # while the other one is still paused
+            stuck_member = members()["stuck"]
+            await until(lambda: stuck_member.inbox.fell_behind, "the stuck member to overflow")
+            transport_of_stuck.resume_writing()  # its close frame can go out now
+            got_stuck: list[str] = []
+            with pytest.raises(ConnectionClosed):
+                while True:
+                    message = json.loads(await asyncio.wait_for(stuck.recv(), 20))
+                    if message["type"] == "next":
+                        got_stuck.append(
+                            message["payload"]["data"]["missionEvents"]["mission"]["externalId"]
+                        )
+            code = stuck.close_code
+        return got_fine, code, got_stuck
+
+    got_fine, code, got_stuck = asyncio.run(scenario())
+    assert got_fine == ids
+    assert code == CLOSE_FELL_BEHIND
+    assert got_stuck == []  # nothing half-sent: it resumes from its last cursor
