@@ -45,6 +45,9 @@ SLICE = 16
 """Members written to before the group's writer lets other tasks run (a few hundred µs)."""
 PENDING = 256
 """Results the execution may run ahead of the group's writer before it waits for it."""
+BATCH = 32
+"""Results the execution runs in a row (they usually come without waiting, a whole batch of
+the stream at once) before it lets other tasks run; the writer then sends them together."""
 
 
 @dataclass(eq=False)
@@ -126,6 +129,7 @@ class Fanout:
     async def _read(self, results: AsyncIterator[Any], pending: _Pending) -> End | None:
         """Run the execution: each result, serialised once, joins what the writer will send."""
         first = True
+        produced = 0
         async with aclosing(results):
             async for result in results:
                 if first and isinstance(result, PreExecutionError):
@@ -138,8 +142,11 @@ class Fanout:
                 if result.errors:
                     payload["errors"] = [e.formatted for e in result.errors]
                 pending.add(dumps(payload))
+                produced += 1
                 if len(pending) >= PENDING:  # the writer is behind: let it catch up
                     await pending.drained()
+                elif produced % BATCH == 0:  # a long replay or batch: let other tasks run
+                    await asyncio.sleep(0)
         return COMPLETE
 
     async def _write(self, group: Group, pending: _Pending) -> None:
