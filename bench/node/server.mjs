@@ -159,6 +159,11 @@ useServer(
   wss,
 );
 
+// A burst blocks this event loop for seconds; Node's 5 s keep-alive timer can then fire before
+// the next request on the pusher's connection is read, and the socket is reset under it.
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 121_000;
+
 server.listen(Number(args.port), args.host, () => {
   console.log(JSON.stringify({ listening: `http://${args.host}:${args.port}`, pid: process.pid }));
 });

@@ -3,19 +3,22 @@
 An intranet's pages all subscribe with the same document and variables, under the same
 company policy. Executing and serialising each event once per subscriber is what made
 subscriptions slow (see PERFORMANCE.md); here a group of identical subscriptions runs one
-execution, serialises each result once, and every member only frames those bytes with its
-own operation id. Each member has one Inbox (hub/live/inbox.py) and one writer: a member that
-falls behind gets FellBehind, its socket is closed with 4290 (resume from your cursor), and it
-never holds the others back. When the group's execution itself falls behind the stream, its
-subscription ends with FellBehind, and every member is told the same way.
+execution, serialises each result once, and frames it once per distinct operation id.
+
+The group's one task also writes: it hands each frame to every member in turn, and an idle
+socket takes it there and then (no task switch, no queue); it lets other tasks run after each
+slice of members, so that writers' mutations are not starved by a large group. A member whose
+socket is busy or full gets its frames in its Inbox (hub/live/inbox.py), drained in order by its
+own writer: a member that falls behind gets FellBehind, its socket is closed with 4290 (resume
+from your cursor), and it never holds the others back. When the group's execution itself falls
+behind the stream, its subscription ends with FellBehind, and every member is told the same way.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Hashable
+from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,50 +32,22 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
 from strawberry.types.execution import ExecutionResult, PreExecutionError
 from strawberry.utils.aio import aclosing
 
+from hub.live.frames import Direct, text_frame
 from hub.live.inbox import FellBehind, Inbox
+from hub.live.member import COMPLETE, End, Member, dumps
 from hub.live.stream import CLOSE_FELL_BEHIND
 
 __all__ = ["End", "Fanout", "GroupedTransportWS", "Member"]
 
 logger = logging.getLogger("hub.live.fanout")
 
-
-def _dumps(value: Any) -> str:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, default=str)
-
-
-@dataclass(frozen=True)
-class End:
-    """The group's stream ended: completed, or with these (formatted) errors."""
-
-    errors: list[Any] | None = None
-
-
-COMPLETE = End()
-
-
-@dataclass(eq=False)
-class Member:
-    """One subscription of one socket in a group: its inbox of framed messages."""
-
-    id: str
-    inbox: Inbox[str | End]
-    prefix: str = ""
-
-    def __post_init__(self) -> None:
-        self.prefix = '{"id":' + _dumps(self.id) + ',"type":"next","payload":'
-
-    def offer(self, payload: str) -> bool:
-        return self.inbox.offer(self.prefix + payload + "}")
-
-    async def pump(self, send: Callable[[str], Awaitable[None]]) -> End:
-        """Send this member's messages until its stream ends; raises FellBehind when it fell
-        behind (its inbox overflowed, or the group's execution fell behind the stream)."""
-        while True:
-            item = await self.inbox.get()
-            if isinstance(item, End):
-                return item
-            await send(item)
+SLICE = 16
+"""Members written to before the group's writer lets other tasks run (a few hundred µs)."""
+PENDING = 256
+"""Results the execution may run ahead of the group's writer before it waits for it."""
+BATCH = 32
+"""Results the execution runs in a row (they usually come without waiting, a whole batch of
+the stream at once) before it lets other tasks run; the writer then sends them together."""
 
 
 @dataclass(eq=False)
@@ -87,8 +62,9 @@ class Group:
 class Fanout:
     """The groups of one replica, keyed by document, variables, operation and caller's rights."""
 
-    def __init__(self, queue_size: int = 1000) -> None:
+    def __init__(self, queue_size: int = 1000, slice_size: int = SLICE) -> None:
         self.queue_size = queue_size
+        self.slice_size = max(1, slice_size)
         self.groups: dict[Hashable, Group] = {}
 
     @property
@@ -138,8 +114,22 @@ class Fanout:
                 member.inbox.offer(end)  # a member too far behind for it learns that instead
 
     async def _relay(self, group: Group, results: AsyncIterator[Any]) -> End | None:
-        """The end of the group's stream; None when the execution fell behind the stream."""
+        """The end of the group's stream (once every result before it was handed to every
+        member); None when the execution fell behind the stream."""
+        pending = _Pending()
+        writer = asyncio.create_task(self._write(group, pending))
+        try:
+            end = await self._read(results, pending)
+            if end is not None:
+                await pending.drained()
+            return end
+        finally:
+            writer.cancel()
+
+    async def _read(self, results: AsyncIterator[Any], pending: _Pending) -> End | None:
+        """Run the execution: each result, serialised once, joins what the writer will send."""
         first = True
+        produced = 0
         async with aclosing(results):
             async for result in results:
                 if first and isinstance(result, PreExecutionError):
@@ -151,10 +141,78 @@ class Fanout:
                 payload: dict[str, Any] = {"data": result.data}
                 if result.errors:
                     payload["errors"] = [e.formatted for e in result.errors]
-                encoded = _dumps(payload)
-                for member in list(group.members):
-                    member.offer(encoded)  # never waits: a full inbox ends that member alone
+                pending.add(dumps(payload))
+                produced += 1
+                if len(pending) >= PENDING:  # the writer is behind: let it catch up
+                    await pending.drained()
+                elif produced % BATCH == 0:  # a long replay or batch: let other tasks run
+                    await asyncio.sleep(0)
         return COMPLETE
+
+    async def _write(self, group: Group, pending: _Pending) -> None:
+        """The group's one writer: whatever results are waiting, to every member at once."""
+        while True:
+            payloads = await pending.take()
+            try:
+                await self._deliver(group, payloads)
+            except Exception:  # a bug, not a socket: the members must not wait forever
+                logger.exception("subscription group: delivery failed")
+
+    async def _deliver(self, group: Group, payloads: list[str]) -> None:
+        """Results to every member, in order, a slice of members at a time: between slices the
+        loop runs other tasks (a writer's mutation, other groups), so that a large group never
+        starves them. An idle member with a direct socket gets all of them in one write."""
+        # The frames per distinct operation id (most sockets use the same), not per member.
+        frames: dict[str, tuple[list[str], bytes]] = {}
+        counts: dict[Callable[[int], None], int] = {}
+        size = self.slice_size
+        for done, member in enumerate(list(group.members), 1):
+            frame = frames.get(member.prefix)
+            if frame is None:
+                texts = [member.prefix + payload + "}" for payload in payloads]
+                frame = frames[member.prefix] = (texts, b"".join(map(text_frame, texts)))
+            texts, encoded = frame
+            if member.write(encoded):
+                if member.counted is not None:
+                    counts[member.counted] = counts.get(member.counted, 0) + len(texts)
+            else:
+                for text in texts:
+                    member.offer(text)  # never waits: a full inbox ends that member alone
+            if done % size == 0:
+                await asyncio.sleep(0)
+        for count, n in counts.items():
+            count(n)
+
+
+class _Pending:
+    """Serialised results the group's execution produced and its writer has not taken yet."""
+
+    def __init__(self) -> None:
+        self._payloads: list[str] = []
+        self._ready = asyncio.Event()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __len__(self) -> int:
+        return len(self._payloads)
+
+    def add(self, payload: str) -> None:
+        self._payloads.append(payload)
+        self._ready.set()
+        self._idle.clear()
+
+    async def take(self) -> list[str]:
+        """Everything waiting, once there is something (the previous batch is written)."""
+        if not self._payloads:
+            self._idle.set()
+        await self._ready.wait()
+        self._ready.clear()
+        payloads, self._payloads = self._payloads, []
+        return payloads
+
+    async def drained(self) -> None:
+        """Until the writer has written everything added so far."""
+        await self._idle.wait()
 
 
 class GroupedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
@@ -177,7 +235,7 @@ class GroupedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
         caller = getattr(self.context, "caller", None)
         key = (
             operation.query,
-            _dumps(operation.variables or {}),
+            dumps(operation.variables or {}),
             operation.operation_name,
             None if caller is None else (frozenset(caller.scopes), caller.partner, caller.policy),
         )
@@ -213,6 +271,8 @@ class GroupedTransportWS(BaseGraphQLTransportWSHandler[Any, Any]):
             if metrics is not None:
                 metrics.events_delivered()
 
+        member.direct = Direct.of(self.websocket.ws)  # type: ignore[attr-defined]
+        member.counted = None if metrics is None else metrics.events_delivered
         try:
             end = await member.pump(send)
         except FellBehind as behind:
