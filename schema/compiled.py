@@ -90,6 +90,7 @@ class _Connection:
     total_count: bool
     event_cursor: bool
     facets: tuple[tuple[str, tuple[Field, ...]], ...]  # (dimension, projection), once each
+    cursors: str  # which results' cursors the selection shows: "all", "ends" or "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +219,15 @@ class CompiledReads:
                 parts.append((out, name, tuple(dimensions)))
             else:
                 raise Unplanned(f"connection_{name}")
+        edge_cursor = any(
+            name == "cursor" for _, part, sub in parts if part == "edges" for _, name in sub
+        )
+        page_cursor = any(
+            name in ("startCursor", "endCursor")
+            for _, part, sub in parts
+            if part == "pageInfo"
+            for _, name in sub
+        )
         return _Connection(
             key,
             node,
@@ -226,6 +236,7 @@ class CompiledReads:
             flags["totalCount"],
             flags["eventCursor"],
             tuple(dict.fromkeys(facets)),
+            "all" if edge_cursor else "ends" if page_cursor else "none",
         )
 
     def _mission(
@@ -359,6 +370,7 @@ class CompiledReads:
             total_count=connection.total_count,
             event_cursor=connection.event_cursor,
             facets=connection.facets,
+            cursors=connection.cursors,
             on_time=self.on_time,
         )
         out: list[bytes] = []

@@ -302,6 +302,7 @@ FACETS = (
     pages=st.integers(min_value=1, max_value=3),
     count=st.booleans(),
     facets=st.booleans(),
+    cursors=st.booleans(),
 )
 def test_drawn_documents_answer_alike(
     pair: Pair,
@@ -312,6 +313,7 @@ def test_drawn_documents_answer_alike(
     pages: int,
     count: bool,
     facets: bool,
+    cursors: bool,
 ) -> None:
     query = (
         "query Drawn($filter: MissionFilterInput, $first: Int, $after: String, "
@@ -320,7 +322,11 @@ def test_drawn_documents_answer_alike(
         + ("totalCount " if count else "")
         + (FACETS if facets else "")
         + " pageInfo { endCursor "
-        "hasNextPage } edges { cursor node { " + " ".join(fields) + " } } } }"
+        "hasNextPage } edges { "
+        + ("cursor " if cursors else "")
+        + "node { "
+        + " ".join(fields)
+        + " } } } }"
     )
     after = None
     for _ in range(pages):

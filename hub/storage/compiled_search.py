@@ -537,11 +537,14 @@ async def search_page(
     total_count: bool = False,
     event_cursor: bool = False,
     facets: Facets = (),
+    cursors: str = "all",
     on_time: Callable[[], None] | None = None,
 ) -> CompiledPage:
     """One statement: the page's missions as JSON (when `node` is given), their keys, and the
-    count and log position when asked for. Raises what the generic path raises (BadCursor,
-    FilterError) for the caller to answer as it does."""
+    count and log position when asked for; `cursors` says which results' cursors are encoded:
+    "all", "ends" (the first and last: the page information's) or "none" (the others are "").
+    Raises what the generic path raises (BadCursor, FilterError) for the caller to answer as it
+    does."""
     built, reads_clock = _statement(
         pool.engine.dialect,
         node,
@@ -572,9 +575,15 @@ async def search_page(
                 out.facets.append(first_row[i] if first_row[i] is not None else "[]")
         rows = [row for row in rows if row[n_extra] is not None]
     out.has_next_page = len(rows) > first
-    for row in rows[:first]:
-        values = [_key_value(kind, row[n_extra + i]) for i, kind in enumerate(built.order.kinds)]
-        out.cursors.append(search.encode_cursor(built.order, values))
+    page = rows[:first]
+    for at, row in enumerate(page):
+        # Each result's cursor when the selection shows them all, else the ends' alone.
+        if cursors == "all" or (cursors == "ends" and at in (0, len(page) - 1)):
+            kinds = built.order.kinds
+            values = [_key_value(kind, row[n_extra + i]) for i, kind in enumerate(kinds)]
+            out.cursors.append(search.encode_cursor(built.order, values))
+        else:
+            out.cursors.append("")
         if node is not None:
             out.nodes.append(row[n_extra + n_keys])
     return out
