@@ -17,17 +17,13 @@ date.
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import os
-import statistics
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import hubs as hubs_
 import search
-import seed_hub
 
 ANCHOR = (
     '{ missions(filter: {remote: [FULL], skills: ["design-graphique"]}, first: 20, '
@@ -54,65 +50,21 @@ def same_bytes(hubs: dict[str, search.Hub]) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url")
-    parser.add_argument("--missions", type=int, default=20_000)
-    parser.add_argument("--duration", type=int, default=10, help="seconds per measurement")
-    parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--port", type=int, default=8140)
-    parser.add_argument("--no-off", action="store_true", help="no hub without the cache")
-    args = parser.parse_args()
-    search.OUT.mkdir(parents=True, exist_ok=True)
-    url = args.database_url or f"sqlite+aiosqlite:///{search.OUT / 'cache.db'}"
-    seed_hub.distinct_organizations()
-    print(asyncio.run(search.seed(url, args.missions, 3600)))
-    client = asyncio.run(search.bench_client(url))
-    hubs = {}
-    kinds = [("fast", "true", "true"), ("slow", "true", "false"), ("off", "false", "true")]
-    for i, (name, cache, fast) in enumerate(kinds[:2] if args.no_off else kinds):
-        os.environ["HUB_RESPONSE_CACHE"] = cache  # Hub.start passes the environment on
-        os.environ["HUB_RESPONSE_CACHE_FAST_PATH"] = fast
-        hub = search.Hub(url, args.port + i, search.OUT / f"cache-{name}.log")
-        hub.start()
-        hub.fetch_token(client)
-        hubs[name] = hub
+    args = hubs_.arguments(__doc__.splitlines()[0], "cache.db", 8140)
+    kinds = [
+        ("fast", {"HUB_RESPONSE_CACHE": "true", "HUB_RESPONSE_CACHE_FAST_PATH": "true"}),
+        ("slow", {"HUB_RESPONSE_CACHE": "true", "HUB_RESPONSE_CACHE_FAST_PATH": "false"}),
+        ("off", {"HUB_RESPONSE_CACHE": "false", "HUB_RESPONSE_CACHE_FAST_PATH": "true"}),
+    ]
+    hubs = hubs_.start(args, kinds[:2] if args.no_off else kinds, "cache")
     try:
-        results: dict[str, list[search.Load]] = {name: [] for name in hubs}
-        answers = {name: search.http_check(hub, ANCHOR) for name, hub in hubs.items()}
-        print("results:", answers)
+        print("results:", {name: search.http_check(hub, ANCHOR) for name, hub in hubs.items()})
         same_bytes(hubs)
-        for name, hub in hubs.items():  # warm-up
-            search.run_wrk(hub, f"cache-{name}", ANCHOR, 2, args.concurrency)
-        for round_ in range(args.rounds):
-            for name, hub in hubs.items():
-                load = search.run_wrk(hub, f"cache-{name}", ANCHOR, args.duration, args.concurrency)
-                results[name].append(load)
-                print(
-                    f"round {round_ + 1} {name:4}: {load.rps:9.1f} req/s  "
-                    f"p50 {load.p50_ms:7.2f} ms  p99 {load.p99_ms:7.2f} ms  errors {load.errors}"
-                )
-    finally:
+    except BaseException:
         for hub in hubs.values():
             hub.stop()
-    rps = {name: statistics.median(load.rps for load in loads) for name, loads in results.items()}
-    p50 = {
-        name: statistics.median(load.p50_ms for load in loads) for name, loads in results.items()
-    }
-    p99 = {
-        name: statistics.median(load.p99_ms for load in loads) for name, loads in results.items()
-    }
-    for name in results:
-        print(f"median {name:4}: {rps[name]:9.1f} req/s", end="  ")
-        print(f"p50 {p50[name]:.2f} ms  p99 {p99[name]:.2f} ms")
-    for other in [name for name in results if name != "fast"]:
-        ratios = [
-            fast.rps / slow.rps for fast, slow in zip(results["fast"], results[other], strict=True)
-        ]
-        print(
-            f"fast ÷ {other} by round {', '.join(f'{r:.2f}' for r in ratios)} "
-            f"(median {statistics.median(ratios):.2f})"
-        )
+        raise
+    hubs_.summary(hubs_.rounds(args, hubs, "cache", ANCHOR), "fast")
 
 
 if __name__ == "__main__":
