@@ -50,6 +50,7 @@ from hub.storage import search
 from hub.storage.catalogue_reads import facet_statements
 from hub.storage.compiled_sql import JsonSql
 from hub.storage.db import sqlite_distance
+from hub.storage.rows import LOCATION_FIELDS, ORGANIZATION_FIELDS
 from hub.storage.tables import (
     UTCDateTime,
     mission_causes,
@@ -99,19 +100,9 @@ _SCALARS = {
     "tags",
     "audience",
 }
-_ORGANIZATION = {"id", "name", "rna", "siren", "siret", "url", "logo"}
+_ORGANIZATION = set(ORGANIZATION_FIELDS)
 _PARTNER = {"id", "name", "display_name", "connector", "push_only"}
-_LOCATION = {
-    "street",
-    "postal_code",
-    "city",
-    "department_code",
-    "region",
-    "country",
-    "latitude",
-    "longitude",
-    "geo_source",
-}
+_LOCATION = set(LOCATION_FIELDS)
 _COMMITMENT = {"hours_per_week_min", "hours_per_week_max", "total_hours", "kind", "schedule_label"}
 _PLACES = {"total", "remaining"}
 _CAUSE = {"value", "label"}

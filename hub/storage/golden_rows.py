@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.model import MissionStatus
 from hub.catalogue.records import LocationRecord, MissionRecord, OrganizationRecord
-from hub.storage.rows import MISSION_COLUMNS, RecordReader
+from hub.storage.rows import LOCATION_FIELDS, MISSION_COLUMNS, ORGANIZATION_FIELDS, RecordReader
 from hub.storage.tables import missions
 
 __all__ = ["GOLDEN_VERSION", "golden_json", "store_golden"]
@@ -42,31 +42,13 @@ def _moment(value: datetime | None) -> str | None:
 
 
 def _organization(org: OrganizationRecord | None) -> dict[str, Any] | None:
-    if org is None:
-        return None
-    return {
-        "id": org.id,
-        "name": org.name,
-        "rna": org.rna,
-        "siren": org.siren,
-        "siret": org.siret,
-        "url": org.url,
-        "logo": org.logo,
-    }
+    return None if org is None else {name: getattr(org, name) for name in ORGANIZATION_FIELDS}
 
 
 def _location(loc: LocationRecord) -> dict[str, Any]:
-    return {
-        "street": loc.street,
-        "postal_code": loc.postal_code,
-        "city": loc.city,
-        "department_code": loc.department_code,
-        "region": loc.region,
-        "country": loc.country,
-        "latitude": loc.latitude,
-        "longitude": loc.longitude,
-        "geo_source": loc.geo_source.value,
-    }
+    values = {name: getattr(loc, name) for name in LOCATION_FIELDS}
+    values["geo_source"] = loc.geo_source.value
+    return values
 
 
 def golden_json(record: MissionRecord) -> str:

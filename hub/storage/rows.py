@@ -42,7 +42,14 @@ from hub.storage.tables import (
     partners,
 )
 
-__all__ = ["MISSION_COLUMNS", "RecordReader", "organization_record", "partner_health"]
+__all__ = [
+    "LOCATION_FIELDS",
+    "MISSION_COLUMNS",
+    "ORGANIZATION_FIELDS",
+    "RecordReader",
+    "organization_record",
+    "partner_health",
+]
 
 MISSION_COLUMNS = [
     c
@@ -225,9 +232,9 @@ class RecordReader:
         return [golden(r, others.get(r.pk, [])) for r in records]
 
 
-_ORG_FIELDS = ("pk", "id", "name", "rna", "siren", "siret", "url", "logo")
-_LOCATION_FIELDS = (
-    "position",
+# What the API shows of an organization and of a location, as stored.
+ORGANIZATION_FIELDS = ("id", "name", "rna", "siren", "siret", "url", "logo")
+LOCATION_FIELDS = (
     "street",
     "postal_code",
     "city",
@@ -238,6 +245,8 @@ _LOCATION_FIELDS = (
     "longitude",
     "geo_source",
 )
+_ORG_FIELDS = ("pk", *ORGANIZATION_FIELDS)
+_LOCATION_FIELDS = ("position", *LOCATION_FIELDS)
 
 
 def _json_array(dialect: str, table: Table, columns: list[Column[Any]]) -> ScalarSelect[Any]:
