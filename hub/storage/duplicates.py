@@ -5,10 +5,10 @@ hub.catalogue.dedup)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.dedup import (
@@ -22,9 +22,16 @@ from hub.catalogue.dedup import (
 )
 from hub.catalogue.model import GeoSource, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
-from hub.storage.tables import mission_locations, missions, organizations, partners
+from hub.storage.duplicate_keys import keys_of, probe_keys
+from hub.storage.tables import (
+    mission_dedup_keys,
+    mission_locations,
+    missions,
+    organizations,
+    partners,
+)
 
-__all__ = ["comparable", "link_duplicates", "promote_duplicates", "rank"]
+__all__ = ["backfill_keys", "comparable", "link_duplicates", "promote_duplicates", "rank"]
 
 _CHUNK = 500
 
@@ -69,6 +76,28 @@ def comparable(
     )
 
 
+def _written_comparable(
+    partner: PartnerRecord, pk: int, prepared: Prepared, org: int | None
+) -> Comparable:
+    draft = prepared.draft
+    org_draft = draft.organization
+    return comparable(
+        partner.pk,
+        org,
+        draft.title,
+        draft.remote.value,
+        draft.start_at,
+        (
+            (loc.latitude, loc.longitude, loc.postal_code, loc.city, loc.geo_source.value)
+            for loc in draft.locations
+        ),
+        (org_draft.name, org_draft.rna, org_draft.siren, org_draft.siret)
+        if org_draft is not None
+        else None,
+        draft.description,
+    )
+
+
 Rank = tuple[int, float, int]
 _UNRANKED = 1 << 30
 
@@ -87,54 +116,30 @@ def rank(priority: int | None, posted_at: datetime | None, pk: int) -> Rank:
     )
 
 
-async def _candidates(
-    conn: AsyncConnection, partner: PartnerRecord, starts: list[datetime | None]
-) -> list[tuple[int, int, Comparable, Rank]]:
-    """Every open listing of the other partners that can start on the days of `starts` as
-    (pk, the pk of the listing shown for its mission, what the decision reads, its rank), in
-    pk order."""
-    dated = [start for start in starts if start is not None]
-    when = []
-    if dated:  # a margin wider than a day either side of Paris calendar days
-        when.append(
-            missions.c.start_at.between(
-                min(dated) - timedelta(days=3), max(dated) + timedelta(days=3)
-            )
-        )
-    if len(dated) < len(starts):
-        when.append(missions.c.start_at.is_(None))
-    rows = (
-        await conn.execute(
-            select(
-                missions.c.pk,
-                missions.c.canonical_pk,
-                missions.c.partner_pk,
-                missions.c.organization_pk,
-                missions.c.title,
-                missions.c.remote,
-                missions.c.start_at,
-                missions.c.description,
-                missions.c.posted_at,
-                partners.c.priority,
-                organizations.c.name,
-                organizations.c.rna,
-                organizations.c.siren,
-                organizations.c.siret,
-            )
-            .select_from(
-                missions.join(partners, partners.c.pk == missions.c.partner_pk).outerjoin(
-                    organizations, organizations.c.pk == missions.c.organization_pk
-                )
-            )
-            .where(
-                missions.c.partner_pk != partner.pk,
-                missions.c.status == MissionStatus.OPEN.value,
-                or_(*when),
-            )
-            .order_by(missions.c.pk)
-        )
-    ).all()
-    places: dict[int, list[Any]] = {row.pk: [] for row in rows}
+_SELECTED = (
+    missions.c.pk,
+    missions.c.canonical_pk,
+    missions.c.partner_pk,
+    missions.c.organization_pk,
+    missions.c.title,
+    missions.c.remote,
+    missions.c.start_at,
+    missions.c.description,
+    missions.c.posted_at,
+    partners.c.priority,
+    organizations.c.name,
+    organizations.c.rna,
+    organizations.c.siren,
+    organizations.c.siret,
+)
+_JOINED = missions.join(partners, partners.c.pk == missions.c.partner_pk).outerjoin(
+    organizations, organizations.c.pk == missions.c.organization_pk
+)
+_KEY_CHUNK = 2_000
+
+
+async def _places(conn: AsyncConnection, pks: Iterable[int]) -> dict[int, list[Any]]:
+    places: dict[int, list[Any]] = {pk: [] for pk in pks}
     for chunk in _chunks(list(places)):
         for loc in await conn.execute(
             select(
@@ -149,24 +154,130 @@ async def _candidates(
             .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
         ):
             places[loc.mission_pk].append(tuple(loc)[1:])
-    return [
-        (
-            row.pk,
-            row.canonical_pk if row.canonical_pk is not None else row.pk,
-            comparable(
-                row.partner_pk,
-                row.organization_pk,
-                row.title,
-                row.remote,
-                row.start_at,
-                places[row.pk],
-                (row.name, row.rna, row.siren, row.siret) if row.name is not None else None,
-                row.description,
-            ),
-            rank(row.priority, row.posted_at, row.pk),
+    return places
+
+
+def _comparable_row(row: Any, places: list[Any]) -> Comparable:
+    return comparable(
+        row.partner_pk,
+        row.organization_pk,
+        row.title,
+        row.remote,
+        row.start_at,
+        places,
+        (row.name, row.rna, row.siren, row.siret) if row.name is not None else None,
+        row.description,
+    )
+
+
+async def _candidates(
+    conn: AsyncConnection, partner: PartnerRecord, probes: set[str]
+) -> tuple[list[tuple[int, int, Comparable, Rank]], dict[str, list[int]]]:
+    """Every open listing of the other partners stored under one of the `probes` keys as (pk,
+    the pk of the listing shown for its mission, what the decision reads, its rank), in pk
+    order, and the listings under each key."""
+    rows: dict[int, Any] = {}
+    by_key: dict[str, list[int]] = {}
+    keys = sorted(probes)
+    for start in range(0, len(keys), _KEY_CHUNK):
+        found = await conn.execute(
+            select(mission_dedup_keys.c.key, *_SELECTED)
+            .select_from(
+                _JOINED.join(mission_dedup_keys, mission_dedup_keys.c.mission_pk == missions.c.pk)
+            )
+            .where(
+                mission_dedup_keys.c.key.in_(keys[start : start + _KEY_CHUNK]),
+                missions.c.partner_pk != partner.pk,
+                missions.c.status == MissionStatus.OPEN.value,
+            )
         )
-        for row in rows
+        for row in found:
+            rows.setdefault(row.pk, row)
+            by_key.setdefault(row.key, []).append(row.pk)
+    places = await _places(conn, sorted(rows))
+    pool = [
+        (
+            pk,
+            row.canonical_pk if row.canonical_pk is not None else pk,
+            _comparable_row(row, places[pk]),
+            rank(row.priority, row.posted_at, pk),
+        )
+        for pk, row in sorted(rows.items())
     ]
+    return pool, by_key
+
+
+async def _clusters(
+    conn: AsyncConnection, partner: PartnerRecord, heads: set[int], known: set[int]
+) -> list[tuple[int, int, Rank]]:
+    """The open listings of other partners shown as `heads`, or merged into one of them, that
+    are not `known`: (pk, the pk shown for its mission, rank). A cluster changing its head
+    points all of them at the new one."""
+    out = []
+    for chunk in _chunks(sorted(heads)):
+        for row in await conn.execute(
+            select(
+                missions.c.pk, missions.c.canonical_pk, missions.c.posted_at, partners.c.priority
+            )
+            .select_from(missions.join(partners, partners.c.pk == missions.c.partner_pk))
+            .where(
+                or_(missions.c.pk.in_(chunk), missions.c.canonical_pk.in_(chunk)),
+                missions.c.partner_pk != partner.pk,
+                missions.c.status == MissionStatus.OPEN.value,
+            )
+        ):
+            if row.pk not in known:
+                head = row.canonical_pk if row.canonical_pk is not None else row.pk
+                out.append((row.pk, head, rank(row.priority, row.posted_at, row.pk)))
+    return sorted(out)
+
+
+async def _store_keys(
+    conn: AsyncConnection, listings: list[tuple[int, Comparable]], replace: set[int]
+) -> None:
+    for chunk in _chunks(sorted(replace)):
+        await conn.execute(
+            delete(mission_dedup_keys).where(mission_dedup_keys.c.mission_pk.in_(chunk))
+        )
+    rows = keys_of(listings)
+    if rows:
+        await conn.execute(insert(mission_dedup_keys), rows)
+
+
+def backfill_keys(conn: Connection) -> int:
+    """Store the keys of every listing, as the writer does (the migration adding them calls it);
+    only the open ones are read as candidates, but a listing reopened keeps its keys."""
+    stored = 0
+    last = 0
+    while True:
+        rows = conn.execute(
+            select(*_SELECTED)
+            .select_from(_JOINED)
+            .where(missions.c.pk > last)
+            .order_by(missions.c.pk)
+            .limit(_CHUNK)
+        ).all()
+        if not rows:
+            return stored
+        last = rows[-1].pk
+        places: dict[int, list[Any]] = {row.pk: [] for row in rows}
+        for loc in conn.execute(
+            select(
+                mission_locations.c.mission_pk,
+                mission_locations.c.latitude,
+                mission_locations.c.longitude,
+                mission_locations.c.postal_code,
+                mission_locations.c.city,
+                mission_locations.c.geo_source,
+            )
+            .where(mission_locations.c.mission_pk.in_(list(places)))
+            .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
+        ):
+            places[loc.mission_pk].append(tuple(loc)[1:])
+        keys = keys_of((row.pk, _comparable_row(row, places[row.pk])) for row in rows)
+        if keys:
+            conn.execute(insert(mission_dedup_keys), keys)
+        stored += len(keys)
 
 
 async def link_duplicates(
@@ -184,11 +295,21 @@ async def link_duplicates(
     by `rank` among the written one and the roots it matches (values both databases agree on);
     when it is the written one, the whole cluster is pointed at it.
     """
-    starts = [prepared.draft.start_at for _, prepared, _ in written]
-    pool = await _candidates(conn, partner, starts) if written else []
+    mine_of = {pk: _written_comparable(partner, pk, prepared, org) for pk, prepared, org in written}
+    probes_of = {pk: probe_keys(c) for pk, c in mine_of.items()}
+    probes = set().union(*probes_of.values())
+    pool, by_key = await _candidates(conn, partner, probes) if probes else ([], {})
+    comparable_of = {cpk: other for cpk, _, other, _ in pool}
     root_of = {cpk: root for cpk, root, _, _ in pool}
     rank_of = {cpk: r for cpk, _, _, r in pool}
+    # The rest of the clusters met (and of those the written listings head): re-pointed with
+    # them when their head changes.
+    heads = set(root_of.values()) | {pk for pk in changed}
+    for cpk, root, r in await _clusters(conn, partner, heads, set(root_of)):
+        root_of[cpk] = root
+        rank_of[cpk] = r
     roots_before = dict(root_of)
+    await _store_keys(conn, list(mine_of.items()), set(changed))
     before: dict[int, int | None] = {}
     if changed:
         for chunk in _chunks(sorted(changed)):
@@ -207,31 +328,16 @@ async def link_duplicates(
     ).scalar()
     touched: set[int] = set()
     canonical_of: dict[int, int | None] = {}
-    for pk, prepared, org in written:
-        draft = prepared.draft
-        org_draft = draft.organization
-        mine = comparable(
-            partner.pk,
-            org,
-            draft.title,
-            draft.remote.value,
-            draft.start_at,
-            (
-                (loc.latitude, loc.longitude, loc.postal_code, loc.city, loc.geo_source.value)
-                for loc in draft.locations
-            ),
-            (org_draft.name, org_draft.rna, org_draft.siren, org_draft.siret)
-            if org_draft is not None
-            else None,
-            draft.description,
-        )
-        rank_of[pk] = rank(priority, draft.posted_at, pk)
+    for pk, prepared, _ in written:
+        mine = mine_of[pk]
+        rank_of[pk] = rank(priority, prepared.draft.posted_at, pk)
         # The clusters it matches, by their shown listing; a listing already shown behind this
         # one (its root is this one) competes on its own.
+        near = {cpk for key in probes_of[pk] for cpk in by_key.get(key, ())}
         matched = {
             cpk if root_of[cpk] == pk else root_of[cpk]
-            for cpk, _, other, _ in pool
-            if cpk != pk and same_mission(mine, other)
+            for cpk in near
+            if cpk != pk and same_mission(mine, comparable_of[cpk])
         }
         if not matched:
             if pk in changed:  # new rows are already unlinked
