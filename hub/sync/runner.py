@@ -30,9 +30,10 @@ from datetime import datetime, timedelta
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from connectors import Close, ConnectorError, Coverage, get_connector
-from hub.catalogue.model import MissionDraft, Refusal
+from connectors import Close, ConnectorError, Coverage, FetchResult, get_connector
+from hub.catalogue.model import MissionDraft, Prepared, Refusal
 from hub.clock import Clock, SystemClock
+from hub.ingest.pipeline import prepare
 from hub.ingest.service import IngestReport, MissionWriter, Publish, Source
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
@@ -42,6 +43,7 @@ from hub.storage import (
     beat,
     fail_abandoned,
     finish_run,
+    label_map,
     last_good_snapshot_size,
     partner_lock,
     record_counts,
@@ -76,6 +78,12 @@ _OUTCOME_COUNT = {
     WriteOutcome.UNCHANGED: "unchanged",
     WriteOutcome.DUPLICATE: "unchanged",
 }
+
+
+# A batch as the writer takes it: drafts through `prepare` (or refused by it), the partner's
+# own refusals, and its withdrawals.
+_Batch = list[Prepared | Refusal | Close]
+_YIELD_EVERY = 50  # drafts prepared between two turns of the event loop (the write's awaits)
 
 
 def _counts() -> dict[str, int]:
@@ -149,7 +157,7 @@ class SyncRunner:
         self,
         partner: PartnerSettings,
         run_pk: int,
-        batch: list[MissionDraft | Refusal | Close],
+        batch: _Batch,
         counts: dict[str, int],
         events: list[int],
     ) -> None:
@@ -236,17 +244,17 @@ class SyncRunner:
         async with self._heartbeat(run_pk):
             return await self._pull(partner, progress, run_pk, counts)
 
-    async def _pull(
+    async def _read(
         self,
         partner: PartnerSettings,
         progress: Callable[[int], None] | None,
-        run_pk: int,
-        counts: dict[str, int],
-    ) -> SyncReport:
-        events: list[int] = []
-        listed: set[str] = set()
+        listed: set[str],
+        batches: asyncio.Queue[_Batch | BaseException | None],
+    ) -> FetchResult | None:
+        """Pull the partner and hand the batches over prepared (the label map read once per
+        batch, as the write would have read it), while the previous batch is being written;
+        returns the run's result (ends the queue with None, or the exception that stopped it)."""
         batch: list[MissionDraft | Refusal | Close] = []
-        started = time.perf_counter()
         try:
             connector = get_connector(partner.connector or "")(partner.connector_config())
             async with connector.run(self.http, partner.state) as run:
@@ -257,16 +265,63 @@ class SyncRunner:
                     if progress is not None:
                         progress(1)
                     if len(batch) >= self.settings.sync_batch_size:
-                        await self._write(partner, run_pk, batch, counts, events)
+                        await batches.put(await self._prepared(partner, batch))
                         batch = []
                 if batch:
-                    await self._write(partner, run_pk, batch, counts, events)
+                    await batches.put(await self._prepared(partner, batch))
                 result = run.result
-            assert result is not None
+            await batches.put(None)
+            return result
+        except BaseException as exc:
+            await batches.put(exc)
+            raise
+
+    async def _prepared(
+        self, partner: PartnerSettings, batch: list[MissionDraft | Refusal | Close]
+    ) -> _Batch:
+        async with self.engine.connect() as conn:
+            labels = await label_map(conn, partner.pk)
+        items: _Batch = []
+        for outcome in batch:
+            if isinstance(outcome, MissionDraft):
+                items.append(prepare(outcome, labels))
+            else:
+                items.append(outcome)
+            if len(items) % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return items
+
+    async def _pull(
+        self,
+        partner: PartnerSettings,
+        progress: Callable[[int], None] | None,
+        run_pk: int,
+        counts: dict[str, int],
+    ) -> SyncReport:
+        events: list[int] = []
+        listed: set[str] = set()
+        started = time.perf_counter()
+        # One batch prepared ahead at most: memory stays that of two batches.
+        batches: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(maxsize=1)
+        reader = asyncio.create_task(
+            self._read(partner, progress, listed, batches), name=f"sync-read-{run_pk}"
+        )
+        try:
+            while (batch := await batches.get()) is not None:
+                if isinstance(batch, BaseException):
+                    break
+                await self._write(partner, run_pk, batch, counts, events)
+            result = await reader
+            assert isinstance(result, FetchResult)
         except Exception as exc:  # a partner's failure must never take the hub down
             if not isinstance(exc, ConnectorError):
                 logger.exception("sync of %s failed unexpectedly", partner.name)
             return await self._failed(partner, run_pk, counts, events, exc)
+        finally:
+            if not reader.done():
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reader
         status, closed = await self._absence(partner, result.coverage, listed, events)
         counts["closed"] += closed
         finished = self.clock.now()
