@@ -490,8 +490,11 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
     from hub.ingest.pipeline import Prepared, prepare
     from hub.settings import load_settings
     from hub.storage.db import make_engine
+    from hub.storage.duplicate_keys import keys_of
+    from hub.storage.duplicates import _written_comparable
     from hub.storage.tables import (
         mission_causes,
+        mission_dedup_keys,
         mission_events,
         mission_locations,
         mission_skills,
@@ -537,7 +540,10 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
         async with engine.begin() as conn:
             partner = await ensure_partner(conn, PARTNER, now)
             orgs = await _resolve_organizations(
-                conn, (p.draft.organization for p in prepared if p.draft.organization), now
+                conn,
+                (p.draft.organization for p in prepared if p.draft.organization),
+                now,
+                partner.pk,
             )
     finally:
         await engine.dispose()
@@ -549,6 +555,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
     cause_rows: list[dict[str, Any]] = []
     skill_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
+    key_rows: list[dict[str, Any]] = []
     for pk, p in enumerate(prepared, start=1):
         org = p.draft.organization
         org_pk = orgs[_org_key(org)] if org is not None else None
@@ -589,8 +596,10 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
                 "occurred_at": now,
                 "previous": None,
                 "state": v["match_state"],
+                "engagement_pk": None,
             }
         )
+        key_rows += keys_of([(pk, _written_comparable(partner, pk, p, org_pk))])
     assert all(r["status"] == MissionStatus.OPEN.value for r in mission_rows)
     plan: list[tuple[Any, list[str], list[tuple[Any, ...]]]] = []
     for table, dicts in (
@@ -599,6 +608,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
         (mission_causes, cause_rows),
         (mission_skills, skill_rows),
         (mission_events, event_rows),
+        (mission_dedup_keys, key_rows),
     ):
         if not dicts:
             continue
@@ -607,7 +617,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
         assert not missing, (table.name, missing)
         plan.append((table, columns, _tuples(table, columns, dicts, sqlite)))
     timings["build_rows"] = time.perf_counter() - t
-    del mission_rows, location_rows, cause_rows, skill_rows, event_rows
+    del mission_rows, location_rows, cause_rows, skill_rows, event_rows, key_rows
 
     # 5. The bulk write, timed alone.
     u = make_url(url)

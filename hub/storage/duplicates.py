@@ -4,6 +4,7 @@ hub.catalogue.dedup)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from hub.catalogue.dedup import (
     paris_day,
     place_key,
     same_mission,
+    same_organization,
     title_key,
 )
 from hub.catalogue.model import GeoSource, MissionStatus, Prepared
@@ -50,34 +52,46 @@ def comparable(
     locations: Iterable[tuple[float | None, float | None, str | None, str | None, str]],
     organization: tuple[str, str | None, str | None, str | None] | None = None,
     description: str | None = None,
+    *,
+    full: bool = True,
 ) -> Comparable:
     """`locations` as (latitude, longitude, postal code, city, geo source); `organization` as
     (name, RNA, SIREN, SIRET). A postal code the geocoder found from a city's name says nothing
-    more than the city, so it is not compared."""
+    more than the city, so it is not compared.
+
+    Not `full`: what the blocking keys read only (hub.storage.duplicate_keys), cheaper: the
+    title as its words, the organization of a fully remote listing only, no description. A
+    listing is stored and looked up by that; the decision reads the full one, built only for
+    listings that share a key."""
     located = list(locations)
     keys = [
         place_key(postal if source != GeoSource.CITY.value else None, city)
         for _, _, postal, city, source in located
     ]
     name = organization[0] if organization else ""
+    remote_only = remote == "FULL"
+    if full:
+        words = title_key(title, name, tuple(c for _, _, _, c, _ in located if c))
+    else:
+        words = frozenset(title.split())
     return Comparable(
         partner_pk=partner_pk,
         organization_pk=org_pk,
-        title=title_key(title, name, tuple(c for _, _, _, c, _ in located if c)),
-        remote_only=remote == "FULL",
+        title=words,
+        remote_only=remote_only,
         points=tuple(
             (lat, lon) for lat, lon, _, _, _ in located if lat is not None and lon is not None
         ),
         postal_codes=frozenset(postal for postal, _ in keys if postal),
         cities=frozenset(city for _, city in keys if city),
         start_day=paris_day(start_at),
-        organization=organization_identity(*organization) if organization else None,
-        description=description_key(description),
+        organization=_identity(*organization) if organization and (full or remote_only) else None,
+        description=description_key(description) if full else "",
     )
 
 
 def _written_comparable(
-    partner: PartnerRecord, pk: int, prepared: Prepared, org: int | None
+    partner: PartnerRecord, pk: int, prepared: Prepared, org: int | None, *, full: bool = True
 ) -> Comparable:
     draft = prepared.draft
     org_draft = draft.organization
@@ -95,8 +109,13 @@ def _written_comparable(
         if org_draft is not None
         else None,
         draft.description,
+        full=full,
     )
 
+
+# Organizations recur from listing to listing: their identity is computed once (a pure function
+# of the name and identifiers, an immutable value).
+_identity = functools.lru_cache(maxsize=8192)(organization_identity)
 
 Rank = tuple[int, float, int]
 _UNRANKED = 1 << 30
@@ -157,7 +176,7 @@ async def _places(conn: AsyncConnection, pks: Iterable[int]) -> dict[int, list[A
     return places
 
 
-def _comparable_row(row: Any, places: list[Any]) -> Comparable:
+def _comparable_row(row: Any, places: list[Any], *, full: bool = True) -> Comparable:
     return comparable(
         row.partner_pk,
         row.organization_pk,
@@ -167,12 +186,13 @@ def _comparable_row(row: Any, places: list[Any]) -> Comparable:
         places,
         (row.name, row.rna, row.siren, row.siret) if row.name is not None else None,
         row.description,
+        full=full,
     )
 
 
 async def _candidates(
     conn: AsyncConnection, partner: PartnerRecord, probes: set[str]
-) -> tuple[list[tuple[int, int, Comparable, Rank]], dict[str, list[int]]]:
+) -> tuple[list[tuple[int, int, _Candidate, Rank]], dict[str, list[int]]]:
     """Every open listing of the other partners stored under one of the `probes` keys as (pk,
     the pk of the listing shown for its mission, what the decision reads, its rank), in pk
     order, and the listings under each key."""
@@ -199,12 +219,41 @@ async def _candidates(
         (
             pk,
             row.canonical_pk if row.canonical_pk is not None else pk,
-            _comparable_row(row, places[pk]),
+            _Candidate(row, places[pk]),
             rank(row.priority, row.posted_at, pk),
         )
         for pk, row in sorted(rows.items())
     ]
     return pool, by_key
+
+
+class _Candidate:
+    """A stored listing sharing a key with one being written: what the decision reads is built
+    once it is needed, after the organization (cheaper, and most candidates sharing a day and
+    a place are another organization's) agrees."""
+
+    __slots__ = ("_full", "places", "row")
+
+    def __init__(self, row: Any, places: list[Any]) -> None:
+        self.row = row
+        self.places = places
+        self._full: Comparable | None = None
+
+    def same_organization(self, mine: Comparable) -> bool:
+        """What `same_mission` asks of the organizations, exactly."""
+        row = self.row
+        if mine.organization_pk is not None and mine.organization_pk == row.organization_pk:
+            return True
+        if mine.organization is None or row.name is None:
+            return False
+        return same_organization(
+            mine.organization, _identity(row.name, row.rna, row.siren, row.siret)
+        )
+
+    def full(self) -> Comparable:
+        if self._full is None:
+            self._full = _comparable_row(self.row, self.places)
+        return self._full
 
 
 async def _clusters(
@@ -274,7 +323,7 @@ def backfill_keys(conn: Connection) -> int:
             .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
         ):
             places[loc.mission_pk].append(tuple(loc)[1:])
-        keys = keys_of((row.pk, _comparable_row(row, places[row.pk])) for row in rows)
+        keys = keys_of((row.pk, _comparable_row(row, places[row.pk], full=False)) for row in rows)
         if keys:
             conn.execute(insert(mission_dedup_keys), keys)
         stored += len(keys)
@@ -295,11 +344,14 @@ async def link_duplicates(
     by `rank` among the written one and the roots it matches (values both databases agree on);
     when it is the written one, the whole cluster is pointed at it.
     """
-    mine_of = {pk: _written_comparable(partner, pk, prepared, org) for pk, prepared, org in written}
-    probes_of = {pk: probe_keys(c) for pk, c in mine_of.items()}
+    keyed = {
+        pk: _written_comparable(partner, pk, prepared, org, full=False)
+        for pk, prepared, org in written
+    }
+    probes_of = {pk: probe_keys(c) for pk, c in keyed.items()}
     probes = set().union(*probes_of.values())
     pool, by_key = await _candidates(conn, partner, probes) if probes else ([], {})
-    comparable_of = {cpk: other for cpk, _, other, _ in pool}
+    candidate_of = {cpk: candidate for cpk, _, candidate, _ in pool}
     root_of = {cpk: root for cpk, root, _, _ in pool}
     rank_of = {cpk: r for cpk, _, _, r in pool}
     # The rest of the clusters met (and of those the written listings head): re-pointed with
@@ -309,7 +361,7 @@ async def link_duplicates(
         root_of[cpk] = root
         rank_of[cpk] = r
     roots_before = dict(root_of)
-    await _store_keys(conn, list(mine_of.items()), set(changed))
+    await _store_keys(conn, list(keyed.items()), set(changed))
     before: dict[int, int | None] = {}
     if changed:
         for chunk in _chunks(sorted(changed)):
@@ -328,16 +380,17 @@ async def link_duplicates(
     ).scalar()
     touched: set[int] = set()
     canonical_of: dict[int, int | None] = {}
-    for pk, prepared, _ in written:
-        mine = mine_of[pk]
+    for pk, prepared, org in written:
         rank_of[pk] = rank(priority, prepared.draft.posted_at, pk)
         # The clusters it matches, by their shown listing; a listing already shown behind this
         # one (its root is this one) competes on its own.
-        near = {cpk for key in probes_of[pk] for cpk in by_key.get(key, ())}
+        near = {cpk for key in probes_of[pk] for cpk in by_key.get(key, ())} - {pk}
+        mine = _written_comparable(partner, pk, prepared, org) if near else keyed[pk]
         matched = {
             cpk if root_of[cpk] == pk else root_of[cpk]
             for cpk in near
-            if cpk != pk and same_mission(mine, comparable_of[cpk])
+            if candidate_of[cpk].same_organization(mine)
+            and same_mission(mine, candidate_of[cpk].full())
         }
         if not matched:
             if pk in changed:  # new rows are already unlinked
