@@ -599,7 +599,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
                 "engagement_pk": None,
             }
         )
-        key_rows += keys_of([(pk, _written_comparable(partner, pk, p, org_pk))])
+        key_rows += keys_of([(pk, _written_comparable(partner, pk, p, org_pk, full=False))])
     assert all(r["status"] == MissionStatus.OPEN.value for r in mission_rows)
     plan: list[tuple[Any, list[str], list[tuple[Any, ...]]]] = []
     for table, dicts in (

@@ -184,4 +184,8 @@ def probe_keys(c: Comparable) -> set[str]:
 
 def keys_of(comparables: Iterable[tuple[int, Comparable]]) -> list[dict[str, object]]:
     """Rows of `mission_dedup_keys` for these (pk, listing) pairs."""
-    return [{"mission_pk": pk, "key": key} for pk, c in comparables for key in stored_keys(c)]
+    return [
+        {"mission_pk": pk, "partner_pk": c.partner_pk, "key": key}
+        for pk, c in comparables
+        for key in stored_keys(c)
+    ]

@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, or_, select, update
+from sqlalchemy import ARRAY, Connection, any_, bindparam, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.dedup import (
@@ -157,6 +157,21 @@ _JOINED = missions.join(partners, partners.c.pk == missions.c.partner_pk).outerj
 _KEY_CHUNK = 2_000
 
 
+def _key_chunks(conn: AsyncConnection, values: list[Any]) -> Iterable[list[Any]]:
+    """PostgreSQL takes any number of values in one array parameter; SQLite, bound ones."""
+    if conn.dialect.name == "postgresql":
+        return [values] if values else []
+    return (values[i : i + _KEY_CHUNK] for i in range(0, len(values), _KEY_CHUNK))
+
+
+def _among(conn: AsyncConnection, column: Any, values: list[Any]) -> Any:
+    """`column IN values`: on PostgreSQL `= ANY($1)`, one statement whatever their number
+    (prepared once by the driver, where an IN list of a new length is a new statement)."""
+    if conn.dialect.name == "postgresql":
+        return column == any_(bindparam("values", values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 async def _places(conn: AsyncConnection, pks: Iterable[int]) -> dict[int, list[Any]]:
     places: dict[int, list[Any]] = {pk: [] for pk in pks}
     for chunk in _chunks(list(places)):
@@ -196,24 +211,28 @@ async def _candidates(
     """Every open listing of the other partners stored under one of the `probes` keys as (pk,
     the pk of the listing shown for its mission, what the decision reads, its rank), in pk
     order, and the listings under each key."""
-    rows: dict[int, Any] = {}
     by_key: dict[str, list[int]] = {}
-    keys = sorted(probes)
-    for start in range(0, len(keys), _KEY_CHUNK):
+    for chunk in _key_chunks(conn, sorted(probes)):
         found = await conn.execute(
-            select(mission_dedup_keys.c.key, *_SELECTED)
-            .select_from(
-                _JOINED.join(mission_dedup_keys, mission_dedup_keys.c.mission_pk == missions.c.pk)
+            select(mission_dedup_keys.c.key, mission_dedup_keys.c.mission_pk).where(
+                _among(conn, mission_dedup_keys.c.key, chunk),
+                mission_dedup_keys.c.partner_pk != partner.pk,
             )
+        )
+        for key, pk in found:
+            by_key.setdefault(key, []).append(pk)
+    rows: dict[int, Any] = {}
+    for chunk in _key_chunks(conn, sorted({pk for pks in by_key.values() for pk in pks})):
+        found = await conn.execute(
+            select(*_SELECTED)
+            .select_from(_JOINED)
             .where(
-                mission_dedup_keys.c.key.in_(keys[start : start + _KEY_CHUNK]),
-                missions.c.partner_pk != partner.pk,
+                _among(conn, missions.c.pk, chunk),
                 missions.c.status == MissionStatus.OPEN.value,
             )
         )
-        for row in found:
-            rows.setdefault(row.pk, row)
-            by_key.setdefault(row.key, []).append(row.pk)
+        rows.update((row.pk, row) for row in found)
+    by_key = {key: [pk for pk in pks if pk in rows] for key, pks in by_key.items()}
     places = await _places(conn, sorted(rows))
     pool = [
         (

@@ -243,6 +243,8 @@ mission_dedup_keys = Table(
     "mission_dedup_keys",
     metadata,
     Column("key", String(200), primary_key=True),
+    # The listing's partner: a partner's own listings are never its candidates.
+    Column("partner_pk", Integer, primary_key=True),
     Column(
         "mission_pk",
         Integer,

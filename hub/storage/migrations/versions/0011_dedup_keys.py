@@ -19,6 +19,7 @@ def upgrade() -> None:
     op.create_table(
         "mission_dedup_keys",
         sa.Column("key", sa.String(200), nullable=False),
+        sa.Column("partner_pk", sa.Integer(), nullable=False),
         sa.Column(
             "mission_pk",
             sa.Integer(),
@@ -27,7 +28,7 @@ def upgrade() -> None:
             ),
             nullable=False,
         ),
-        sa.PrimaryKeyConstraint("key", "mission_pk", name="pk_mission_dedup_keys"),
+        sa.PrimaryKeyConstraint("key", "partner_pk", "mission_pk", name="pk_mission_dedup_keys"),
     )
     op.create_index("ix_mission_dedup_keys_mission_pk", "mission_dedup_keys", ["mission_pk"])
     # The listings already stored get their keys.
