@@ -116,6 +116,8 @@ def _written_comparable(
 # Organizations recur from listing to listing: their identity is computed once (a pure function
 # of the name and identifiers, an immutable value).
 _identity = functools.lru_cache(maxsize=8192)(organization_identity)
+# and so do pairs of them, candidates of one batch after another (a fuzzy comparison of names).
+_same_organization = functools.lru_cache(maxsize=65536)(same_organization)
 
 Rank = tuple[int, float, int]
 _UNRANKED = 1 << 30
@@ -265,7 +267,7 @@ class _Candidate:
             return True
         if mine.organization is None or row.name is None:
             return False
-        return same_organization(
+        return _same_organization(
             mine.organization, _identity(row.name, row.rna, row.siren, row.siret)
         )
 
