@@ -845,6 +845,23 @@ def rate_window(samples: list[list[float]], first: bool) -> float | None:
     return (n1 - n0) / (t1 - t0) if t1 > t0 else None
 
 
+def measure_rss(url: str, size: int) -> dict[str, Any]:
+    """--rss-only: one first sync of a feed of `size` missions (the memory run: a feed too long
+    to hold, streamed), without the second sync and the baseline."""
+    tag = f"{backend_of(url)}-{size}-rss"
+    feed = Feed(size, OUT / f"ingest-feed-{tag}.log").start()
+    try:
+        asyncio.run(fresh_store(url))
+        asyncio.run(add_feed_partner(url, feed.url))
+        print(f"  {size:,} missions: first sync (all new), memory…", flush=True)
+        load0 = loadavg()
+        first = run_worker(["sync", "--url", url], OUT / f"ingest-sync1-{tag}.log")
+        first["load"] = [load0, loadavg()]
+    finally:
+        feed.stop()
+    return {"missions": size, "first": first}
+
+
 def measure(url: str, size: int, py_spy: bool) -> dict[str, Any]:
     backend = backend_of(url)
     tag = f"{backend}-{size}"
@@ -1142,6 +1159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", action="append", default=None)
     parser.add_argument("--py-spy", action="store_true", help="profile each first sync")
     parser.add_argument("--no-results-md", action="store_true")
+    parser.add_argument(
+        "--rss-only",
+        action="store_true",
+        help="one first sync per size, its time and peak RSS only (no 2nd sync, no baseline)",
+    )
     args = parser.parse_args(argv)
     if args.sizes:
         sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
@@ -1152,6 +1174,21 @@ def main(argv: list[str] | None = None) -> int:
         check_loopback(url)
     OUT.mkdir(parents=True, exist_ok=True)
     command = "python bench/ingest.py " + " ".join(argv) if argv else "python bench/ingest.py"
+    if args.rss_only:
+        for url in urls:
+            for n in sizes:
+                r = measure_rss(url, n)
+                first = r["first"]
+                name = f"ingest-{backend_of(url)}-{n}-rss.json"
+                (OUT / name).write_text(json.dumps(r, indent=1), encoding="utf-8")
+                print(
+                    f"{backend_of(url)} {n:,}: {first['status']} {first['counts']} in "
+                    f"{first['sync_s']:.0f} s ({n / first['sync_s']:,.0f} missions/s), peak RSS "
+                    f"{first['rss_peak_mb']:.0f} MB (start {first['rss_start_mb']:.0f} MB), "
+                    f"load {first['load']}",
+                    flush=True,
+                )
+        return 0
     for url in urls:
         backend = backend_of(url)
         print(f"{backend}: {url}, sizes {sizes}", flush=True)
