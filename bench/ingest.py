@@ -490,8 +490,8 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
     from hub.ingest.pipeline import Prepared, prepare
     from hub.settings import load_settings
     from hub.storage.db import make_engine
+    from hub.storage.duplicate_candidates import written_comparable
     from hub.storage.duplicate_keys import keys_of
-    from hub.storage.duplicates import _written_comparable
     from hub.storage.tables import (
         mission_causes,
         mission_dedup_keys,
@@ -599,7 +599,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
                 "engagement_pk": None,
             }
         )
-        key_rows += keys_of([(pk, _written_comparable(partner, pk, p, org_pk, full=False))])
+        key_rows += keys_of([(pk, written_comparable(partner, pk, p, org_pk, full=False))])
     assert all(r["status"] == MissionStatus.OPEN.value for r in mission_rows)
     plan: list[tuple[Any, list[str], list[tuple[Any, ...]]]] = []
     for table, dicts in (

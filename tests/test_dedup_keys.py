@@ -16,8 +16,8 @@ from hub.catalogue.model import Location, MissionDraft, OrganizationDraft, Remot
 from hub.demo.catalogue import demo_catalogue
 from hub.settings import Settings
 from hub.storage.db import make_engine
+from hub.storage.duplicate_candidates import backfill_keys, comparable
 from hub.storage.duplicate_keys import probe_keys, stored_keys
-from hub.storage.duplicates import backfill_keys, comparable
 from hub.storage.tables import mission_dedup_keys
 from tests.conftest import TEST_NOW, Store
 from tests.test_dedup import CASES, _draft

@@ -32,7 +32,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_mission_dedup_keys_mission_pk", "mission_dedup_keys", ["mission_pk"])
     # The listings already stored get their keys.
-    from hub.storage.duplicates import backfill_keys
+    from hub.storage.duplicate_candidates import backfill_keys
 
     backfill_keys(op.get_bind())
 
