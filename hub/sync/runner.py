@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from array import array
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -65,7 +66,9 @@ class SyncReport:
     status: str  # SUCCEEDED, SUSPICIOUS, FAILED, SKIPPED
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-    event_seqs: list[int] = field(default_factory=list)
+    # The log positions the run wrote, 8 bytes each (a million-mission first load writes two
+    # million events: a list of ints would hold 70 MB of them).
+    event_seqs: array[int] = field(default_factory=lambda: array("q"))
 
 
 COUNTS = (
@@ -159,7 +162,7 @@ class SyncRunner:
         run_pk: int,
         batch: _Batch,
         counts: dict[str, int],
-        events: list[int],
+        events: array[int],
     ) -> None:
         drafts = [outcome for outcome in batch if not isinstance(outcome, Close)]
         closes = [outcome.external_id for outcome in batch if isinstance(outcome, Close)]
@@ -191,7 +194,7 @@ class SyncRunner:
             # them the (partner, external id) lookup filtered rows instead of using its index
             # (bench/ingest.py: 46% of a 50k sync; 40x faster after ANALYZE).
             await refresh_statistics(self.engine)
-        events += report.event_seqs
+        events.extend(report.event_seqs)
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, run_pk: int) -> AsyncIterator[None]:
@@ -298,7 +301,7 @@ class SyncRunner:
         run_pk: int,
         counts: dict[str, int],
     ) -> SyncReport:
-        events: list[int] = []
+        events: array[int] = array("q")
         listed: set[str] = set()
         started = time.perf_counter()
         # One batch prepared ahead at most: memory stays that of two batches.
@@ -344,7 +347,7 @@ class SyncRunner:
         return SyncReport(partner.name, status, counts, None, events)
 
     async def _absence(
-        self, partner: PartnerSettings, coverage: Coverage, seen: set[str], events: list[int]
+        self, partner: PartnerSettings, coverage: Coverage, seen: set[str], events: array[int]
     ) -> tuple[str, int]:
         """Close what a complete pull no longer lists, unless the pull looks wrong."""
         if coverage is Coverage.INCREMENTAL:
@@ -359,7 +362,7 @@ class SyncRunner:
         closed = await self.writer.close_absent(
             partner.name, seen, snapshot=coverage is Coverage.SNAPSHOT
         )
-        events += closed.event_seqs
+        events.extend(closed.event_seqs)
         return "SUCCEEDED", sum(1 for r in closed.results if r.outcome.value == "CLOSED")
 
     async def _failed(
@@ -367,7 +370,7 @@ class SyncRunner:
         partner: PartnerSettings,
         run_pk: int,
         counts: dict[str, int],
-        events: list[int],
+        events: array[int],
         exc: Exception,
     ) -> SyncReport:
         now = self.clock.now()
@@ -386,7 +389,7 @@ class SyncRunner:
             # Failing for too long: what we hold of it may no longer be true.
             closed = await self.writer.close_all(partner.name)
             counts["closed"] += len(closed.event_seqs)
-            events += closed.event_seqs
+            events.extend(closed.event_seqs)
         async with self.engine.begin() as conn:
             await finish_run(conn, run_pk, "FAILED", now, counts, message)
         if failures == 1 or failures == settings.circuit_failures:
