@@ -24,7 +24,7 @@ import contextlib
 import logging
 import time
 from array import array
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -87,6 +87,26 @@ _OUTCOME_COUNT = {
 # own refusals, and its withdrawals.
 _Batch = list[Prepared | Refusal | Close]
 _YIELD_EVERY = 50  # drafts prepared between two turns of the event loop (the write's awaits)
+
+
+class _Listed(Set[str]):
+    """Every id a pull listed, for the absence check: the run's own set of the drafts and
+    withdrawals it delivered (not copied: a million-mission pull holds a million ids once), and
+    the ids of records refused that it did not deliver."""
+
+    def __init__(self) -> None:
+        self.delivered: set[str] = set()
+        self.others: set[str] = set()
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.delivered or value in self.others
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.delivered
+        yield from (value for value in self.others if value not in self.delivered)
+
+    def __len__(self) -> int:
+        return len(self.delivered) + sum(1 for v in self.others if v not in self.delivered)
 
 
 def _counts() -> dict[str, int]:
@@ -251,7 +271,7 @@ class SyncRunner:
         self,
         partner: PartnerSettings,
         progress: Callable[[int], None] | None,
-        listed: set[str],
+        listed: _Listed,
         batches: asyncio.Queue[_Batch | BaseException | None],
     ) -> FetchResult | None:
         """Pull the partner and hand the batches over prepared (the label map read once per
@@ -261,9 +281,10 @@ class SyncRunner:
         try:
             connector = get_connector(partner.connector or "")(partner.connector_config())
             async with connector.run(self.http, partner.state) as run:
+                listed.delivered = run.seen  # the ids the pull delivered, kept by the run
                 async for outcome in run:
-                    if outcome.external_id is not None:
-                        listed.add(outcome.external_id)
+                    if outcome.external_id is not None and outcome.external_id not in run.seen:
+                        listed.others.add(outcome.external_id)  # refused, with an id
                     batch.append(outcome)
                     if progress is not None:
                         progress(1)
@@ -302,7 +323,7 @@ class SyncRunner:
         counts: dict[str, int],
     ) -> SyncReport:
         events: array[int] = array("q")
-        listed: set[str] = set()
+        listed = _Listed()
         started = time.perf_counter()
         # One batch prepared ahead at most: memory stays that of two batches.
         batches: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(maxsize=1)
@@ -347,7 +368,7 @@ class SyncRunner:
         return SyncReport(partner.name, status, counts, None, events)
 
     async def _absence(
-        self, partner: PartnerSettings, coverage: Coverage, seen: set[str], events: array[int]
+        self, partner: PartnerSettings, coverage: Coverage, seen: Set[str], events: array[int]
     ) -> tuple[str, int]:
         """Close what a complete pull no longer lists, unless the pull looks wrong."""
         if coverage is Coverage.INCREMENTAL:
