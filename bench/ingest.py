@@ -63,7 +63,7 @@ CONNECTOR = "api-engagement-xml"
 TARGET_RATE = 5_000.0  # missions/s, first sync
 FLAT_GROWTH = 0.25  # peak RSS may grow by at most 25% from the smallest to the largest feed
 SAMPLE_EVERY = 1_000  # outcomes between two RSS samples in the sync process
-WORKER_TIMEOUT_S = 1_800
+WORKER_TIMEOUT_S = int(os.environ.get("BENCH_WORKER_TIMEOUT_S", "1800"))  # a 1M run needs more
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -490,8 +490,11 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
     from hub.ingest.pipeline import Prepared, prepare
     from hub.settings import load_settings
     from hub.storage.db import make_engine
+    from hub.storage.duplicate_candidates import written_comparable
+    from hub.storage.duplicate_keys import keys_of
     from hub.storage.tables import (
         mission_causes,
+        mission_dedup_keys,
         mission_events,
         mission_locations,
         mission_skills,
@@ -537,7 +540,10 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
         async with engine.begin() as conn:
             partner = await ensure_partner(conn, PARTNER, now)
             orgs = await _resolve_organizations(
-                conn, (p.draft.organization for p in prepared if p.draft.organization), now
+                conn,
+                (p.draft.organization for p in prepared if p.draft.organization),
+                now,
+                partner.pk,
             )
     finally:
         await engine.dispose()
@@ -549,6 +555,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
     cause_rows: list[dict[str, Any]] = []
     skill_rows: list[dict[str, Any]] = []
     event_rows: list[dict[str, Any]] = []
+    key_rows: list[dict[str, Any]] = []
     for pk, p in enumerate(prepared, start=1):
         org = p.draft.organization
         org_pk = orgs[_org_key(org)] if org is not None else None
@@ -589,8 +596,10 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
                 "occurred_at": now,
                 "previous": None,
                 "state": v["match_state"],
+                "engagement_pk": None,
             }
         )
+        key_rows += keys_of([(pk, written_comparable(partner, pk, p, org_pk, full=False))])
     assert all(r["status"] == MissionStatus.OPEN.value for r in mission_rows)
     plan: list[tuple[Any, list[str], list[tuple[Any, ...]]]] = []
     for table, dicts in (
@@ -599,6 +608,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
         (mission_causes, cause_rows),
         (mission_skills, skill_rows),
         (mission_events, event_rows),
+        (mission_dedup_keys, key_rows),
     ):
         if not dicts:
             continue
@@ -607,7 +617,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
         assert not missing, (table.name, missing)
         plan.append((table, columns, _tuples(table, columns, dicts, sqlite)))
     timings["build_rows"] = time.perf_counter() - t
-    del mission_rows, location_rows, cause_rows, skill_rows, event_rows
+    del mission_rows, location_rows, cause_rows, skill_rows, event_rows, key_rows
 
     # 5. The bulk write, timed alone.
     u = make_url(url)
@@ -833,6 +843,23 @@ def rate_window(samples: list[list[float]], first: bool) -> float | None:
         n0, t0 = samples[-k - 1][0], samples[-k - 1][1]
         n1, t1 = samples[-1][0], samples[-1][1]
     return (n1 - n0) / (t1 - t0) if t1 > t0 else None
+
+
+def measure_rss(url: str, size: int) -> dict[str, Any]:
+    """--rss-only: one first sync of a feed of `size` missions (the memory run: a feed too long
+    to hold, streamed), without the second sync and the baseline."""
+    tag = f"{backend_of(url)}-{size}-rss"
+    feed = Feed(size, OUT / f"ingest-feed-{tag}.log").start()
+    try:
+        asyncio.run(fresh_store(url))
+        asyncio.run(add_feed_partner(url, feed.url))
+        print(f"  {size:,} missions: first sync (all new), memory…", flush=True)
+        load0 = loadavg()
+        first = run_worker(["sync", "--url", url], OUT / f"ingest-sync1-{tag}.log")
+        first["load"] = [load0, loadavg()]
+    finally:
+        feed.stop()
+    return {"missions": size, "first": first}
 
 
 def measure(url: str, size: int, py_spy: bool) -> dict[str, Any]:
@@ -1132,6 +1159,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", action="append", default=None)
     parser.add_argument("--py-spy", action="store_true", help="profile each first sync")
     parser.add_argument("--no-results-md", action="store_true")
+    parser.add_argument(
+        "--rss-only",
+        action="store_true",
+        help="one first sync per size, its time and peak RSS only (no 2nd sync, no baseline)",
+    )
     args = parser.parse_args(argv)
     if args.sizes:
         sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
@@ -1142,6 +1174,21 @@ def main(argv: list[str] | None = None) -> int:
         check_loopback(url)
     OUT.mkdir(parents=True, exist_ok=True)
     command = "python bench/ingest.py " + " ".join(argv) if argv else "python bench/ingest.py"
+    if args.rss_only:
+        for url in urls:
+            for n in sizes:
+                r = measure_rss(url, n)
+                first = r["first"]
+                name = f"ingest-{backend_of(url)}-{n}-rss.json"
+                (OUT / name).write_text(json.dumps(r, indent=1), encoding="utf-8")
+                print(
+                    f"{backend_of(url)} {n:,}: {first['status']} {first['counts']} in "
+                    f"{first['sync_s']:.0f} s ({n / first['sync_s']:,.0f} missions/s), peak RSS "
+                    f"{first['rss_peak_mb']:.0f} MB (start {first['rss_start_mb']:.0f} MB), "
+                    f"load {first['load']}",
+                    flush=True,
+                )
+        return 0
     for url in urls:
         backend = backend_of(url)
         print(f"{backend}: {url}, sizes {sizes}", flush=True)

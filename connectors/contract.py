@@ -322,6 +322,8 @@ class Run:
             raise ConfigError(f"{connector.name}: the saved state is not JSON: {exc}") from exc
         self.connector = connector
         self.result: FetchResult | None = None
+        # The ids of the drafts and withdrawals delivered so far (a later copy is refused).
+        self.seen: set[str] = set()
         self._outcomes = self._pull(client, start)
 
     def __aiter__(self) -> AsyncIterator[Outcome]:
@@ -347,12 +349,11 @@ class Run:
     ) -> AsyncGenerator[Outcome, None]:
         connector = self.connector
         counts = dict.fromkeys(("fetched", "drafts", "refused", "closed", "duplicates"), 0)
-        seen: set[str] = set()
         raws = connector.fetch(client, state)
         async with aclosing(raws):  # stopping early closes the partner's stream at once
             async for raw in raws:
                 counts["fetched"] += 1
-                yield self._checked(raw, seen, counts)
+                yield self._checked(raw, self.seen, counts)
         self.result = FetchResult(coverage=connector.coverage, state=state, **counts)
         log.debug("%s: pull finished: %s", connector.name, counts)
 

@@ -17,7 +17,9 @@ import pytest
 from sqlalchemy import func, select
 
 from connectors import ConnectorConfig
+from hub.catalogue.model import Prepared, Refusal
 from hub.clock import ManualClock
+from hub.ingest.service import MissionWriter
 from hub.settings import Settings
 from hub.storage import start_run
 from hub.storage.db import make_engine
@@ -147,7 +149,7 @@ def test_xml_feed_sync_writes_then_writes_nothing(
     assert first.counts["created"] == feed.count == first.counts["seen"]
     again = hub.sync("feed")
     assert again.counts["unchanged"] == feed.count and again.counts["created"] == 0
-    assert again.event_seqs == []  # nothing changed, nothing to tell subscribers
+    assert len(again.event_seqs) == 0  # nothing changed, nothing to tell subscribers
     [partner] = data(
         "{ partners { name health lastSuccessAt lastSync { status counts { seen unchanged } } } }"
     )["partners"]
@@ -556,3 +558,50 @@ def test_a_run_beats_while_its_partner_is_slow(
     report, seen = run(go())
     assert (seen.heartbeat_at, seen.status) == (hub.clock.now(), "RUNNING")
     assert report.status == "SUCCEEDED"
+
+
+def test_the_next_batch_is_pulled_and_prepared_while_one_is_written(
+    hub: Hub, simulated: dict[str, SimulatedPartner]
+) -> None:
+    # The write of the first batch waits until the records of the second have been read and
+    # prepared: a sync that pulled only between writes would never get there (and time out).
+    feed = simulated["api-engagement-xml"]
+    hub.add("feed", feed)
+    settings = hub.settings.model_copy(update={"sync_batch_size": 4})
+    assert feed.count > 8
+    seen_when_written: list[int] = []
+
+    class Waiting(MissionWriter):
+        async def apply(self, partner: str, drafts: Any, **kwargs: Any) -> Any:
+            items = list(drafts)
+            if not seen_when_written:
+                await asyncio.wait_for(next_batch_ready.wait(), timeout=30)
+            seen_when_written.append(read[0])
+            # Drafts arrive prepared (or refused), the write only writes.
+            assert all(isinstance(item, Prepared | Refusal) for item in items)
+            return await super().apply(partner, items, **kwargs)
+
+    read = [0]
+    next_batch_ready = asyncio.Event()
+
+    def progress(count: int) -> None:
+        read[0] += count
+        if read[0] >= 8:
+            next_batch_ready.set()
+
+    async def go() -> SyncReport:
+        engine = make_engine(settings)
+        try:
+            async with httpx.AsyncClient() as http:
+                writer = Waiting(engine, hub.clock)
+                runner = SyncRunner(engine, http, settings, clock=hub.clock, writer=writer)
+                return await runner.sync("feed", progress=progress)
+        finally:
+            await engine.dispose()
+
+    report = run(go())
+    assert report.status == "SUCCEEDED", report.error
+    assert report.counts["created"] == feed.count
+    assert seen_when_written[0] >= 8  # the second batch was read before the first was written
+    # and never more than one batch ahead of the writes: memory stays that of two batches.
+    assert all(seen - 4 * i <= 8 for i, seen in enumerate(seen_when_written, start=1))

@@ -130,6 +130,64 @@ def test_organizations_merge_on_any_shared_identifier(store: Store, settings: Se
     ]
 
 
+def test_organizations_of_one_batch_resolve_as_if_written_one_by_one(
+    store: Store, settings: Settings
+) -> None:
+    # The batch is resolved in a few statements, but each organization sees what the ones
+    # before it created or completed: the SIREN the second fills is how the fourth finds it.
+    store.ingest(
+        "p",
+        [
+            draft("1", organization=OrganizationDraft(name="Maison Bleue")),
+            draft("2", organization=OrganizationDraft(name="maison bleue", rna="W111111111")),
+            draft("3", organization=OrganizationDraft(name="Maison bleue", siren="111222337")),
+            draft("4", organization=OrganizationDraft(name="MB", siret="11122233700011")),
+            draft("5", organization=OrganizationDraft(name="Autre", rna="W111111111")),
+        ],
+    )
+    orgs = rows(
+        settings,
+        select(organizations.c.name, organizations.c.rna, organizations.c.siren).order_by("pk"),
+    )
+    # 1 creates "Maison Bleue"; 2 (an RNA nobody has) creates its own record; 3 (a SIREN
+    # nobody has) another one; 4's SIRET is 3's legal unit; 5's RNA is 2's.
+    assert orgs == [
+        ("Maison Bleue", None, None),
+        ("maison bleue", "W111111111", None),
+        ("Maison bleue", None, "111222337"),
+    ]
+    linked = rows(
+        settings,
+        select(missions.c.external_id, organizations.c.name)
+        .join(organizations, organizations.c.pk == missions.c.organization_pk)
+        .order_by(missions.c.external_id),
+    )
+    assert [name for _, name in linked] == [
+        "Maison Bleue",
+        "maison bleue",
+        "Maison bleue",
+        "Maison bleue",
+        "maison bleue",
+    ]
+    # A later batch of the same partner completes its own record (the SIRET 4 gave is kept
+    # on the record 4 was linked to only if it had none: the legal unit's record has none).
+    store.ingest(
+        "p",
+        [
+            draft(
+                "6",
+                organization=OrganizationDraft(
+                    name="x", rna="W111111111", url="https://mb.example"
+                ),
+            )
+        ],
+    )
+    [(url,)] = rows(
+        settings, select(organizations.c.url).where(organizations.c.rna == "W111111111")
+    )
+    assert url == "https://mb.example"
+
+
 def test_a_listing_joining_or_changing_in_a_cluster_updates_the_shown_one(
     store: Store, settings: Settings
 ) -> None:

@@ -45,6 +45,7 @@ from hub.storage import (
 
 __all__ = [
     "InTransaction",
+    "Incoming",
     "IngestReport",
     "MissionWriter",
     "Publish",
@@ -54,6 +55,9 @@ __all__ = [
 ]
 
 Publish = Callable[[list[int]], Awaitable[None]]
+# What a batch holds: drafts, refusals, or drafts a sync prepared ahead of the write
+# (hub.sync.runner prepares the next batch while the previous one is written).
+Incoming = MissionDraft | Refusal | Prepared
 # Called in a batch's transaction once it is written (the sync runner keeps its run's counts
 # there, so that a run killed at any moment has the counts of exactly what it wrote).
 InTransaction = Callable[[AsyncConnection, "IngestReport"], Awaitable[None]]
@@ -108,16 +112,20 @@ def _unmapped(prepared: Iterable[Prepared]) -> Counter[tuple[str, str]]:
 async def _apply_in(
     conn: AsyncConnection,
     partner: PartnerRecord,
-    drafts: Iterable[MissionDraft | Refusal],
+    drafts: Iterable[Incoming],
     now: datetime,
     source: Source,
     sync_run_pk: int | None,
 ) -> IngestReport:
     report = IngestReport()
     accepted: list[Prepared] = []
-    labels = await label_map(conn, partner.pk)
+    labels = None
     for item in drafts:
-        outcome = item if isinstance(item, Refusal) else prepare(item, labels)
+        if isinstance(item, Refusal | Prepared):
+            outcome: Prepared | Refusal = item
+        else:
+            labels = labels or await label_map(conn, partner.pk)
+            outcome = prepare(item, labels)
         if isinstance(outcome, Refusal):
             report.order.append(("refused", len(report.refusals)))
             report.refusals.append(outcome)
@@ -197,7 +205,7 @@ class MissionWriter:
     async def apply(
         self,
         partner: str,
-        drafts: Iterable[MissionDraft | Refusal],
+        drafts: Iterable[Incoming],
         *,
         source: Source = Source.PULL,
         sync_run: int | None = None,
@@ -205,7 +213,8 @@ class MissionWriter:
         then: InTransaction | None = None,
     ) -> IngestReport:
         """Validate, enrich and write one batch of a partner's drafts (refusals given as such are
-        kept with the others), close `close`, and call `then`, all in one transaction."""
+        kept with the others, drafts already through `prepare` are written as they are), close
+        `close`, and call `then`, all in one transaction."""
         now = self.clock.now()
         async with self.engine.begin() as conn:
             record = await ensure_partner(conn, partner, now)

@@ -54,4 +54,4 @@ async def refresh_statistics(engine: AsyncEngine) -> None:
     statistics within minutes); nothing to do on SQLite."""
     if engine.dialect.name == "postgresql":
         async with engine.begin() as conn:
-            await conn.execute(text("ANALYZE missions, mission_locations"))
+            await conn.execute(text("ANALYZE missions, mission_locations, mission_dedup_keys"))

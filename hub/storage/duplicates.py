@@ -1,172 +1,32 @@
 """Cross-partner duplicates in the store: point a listing at the older one of the same mission,
 and bring the next one up when the shown listing closes (the decision itself is in
-hub.catalogue.dedup)."""
+hub.catalogue.dedup; the candidates are read in hub.storage.duplicate_candidates)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from hub.catalogue.dedup import (
-    Comparable,
-    description_key,
-    organization_identity,
-    paris_day,
-    place_key,
-    same_mission,
-    title_key,
-)
-from hub.catalogue.model import GeoSource, MissionStatus, Prepared
+from hub.catalogue.dedup import same_mission
+from hub.catalogue.model import MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
-from hub.storage.tables import mission_locations, missions, organizations, partners
+from hub.storage.duplicate_candidates import (
+    UNRANKED,
+    backfill_keys,
+    candidates,
+    chunks,
+    clusters,
+    comparable,
+    rank,
+    store_keys,
+    written_comparable,
+)
+from hub.storage.duplicate_keys import probe_keys
+from hub.storage.tables import missions, partners
 
-__all__ = ["comparable", "link_duplicates", "promote_duplicates", "rank"]
-
-_CHUNK = 500
-
-
-def _chunks(values: list[Any]) -> Iterable[list[Any]]:
-    for start in range(0, len(values), _CHUNK):
-        yield values[start : start + _CHUNK]
-
-
-def comparable(
-    partner_pk: int,
-    org_pk: int | None,
-    title: str,
-    remote: str,
-    start_at: datetime | None,
-    locations: Iterable[tuple[float | None, float | None, str | None, str | None, str]],
-    organization: tuple[str, str | None, str | None, str | None] | None = None,
-    description: str | None = None,
-) -> Comparable:
-    """`locations` as (latitude, longitude, postal code, city, geo source); `organization` as
-    (name, RNA, SIREN, SIRET). A postal code the geocoder found from a city's name says nothing
-    more than the city, so it is not compared."""
-    located = list(locations)
-    keys = [
-        place_key(postal if source != GeoSource.CITY.value else None, city)
-        for _, _, postal, city, source in located
-    ]
-    name = organization[0] if organization else ""
-    return Comparable(
-        partner_pk=partner_pk,
-        organization_pk=org_pk,
-        title=title_key(title, name, tuple(c for _, _, _, c, _ in located if c)),
-        remote_only=remote == "FULL",
-        points=tuple(
-            (lat, lon) for lat, lon, _, _, _ in located if lat is not None and lon is not None
-        ),
-        postal_codes=frozenset(postal for postal, _ in keys if postal),
-        cities=frozenset(city for _, city in keys if city),
-        start_day=paris_day(start_at),
-        organization=organization_identity(*organization) if organization else None,
-        description=description_key(description),
-    )
-
-
-Rank = tuple[int, float, int]
-_UNRANKED = 1 << 30
-
-
-def rank(priority: int | None, posted_at: datetime | None, pk: int) -> Rank:
-    """Which listing of a merged mission is shown: the lowest. The operator's partner priority
-    first (`partners.priority`, unranked partners after), then the earliest posted, then the
-    oldest in the hub. A partner copying another's mission later never takes it over, and a
-    listing closed then re-published gets its place back."""
-    if posted_at is not None and posted_at.tzinfo is None:
-        posted_at = posted_at.replace(tzinfo=UTC)
-    return (
-        _UNRANKED if priority is None else priority,
-        posted_at.timestamp() if posted_at is not None else float("inf"),
-        pk,
-    )
-
-
-async def _candidates(
-    conn: AsyncConnection, partner: PartnerRecord, starts: list[datetime | None]
-) -> list[tuple[int, int, Comparable, Rank]]:
-    """Every open listing of the other partners that can start on the days of `starts` as
-    (pk, the pk of the listing shown for its mission, what the decision reads, its rank), in
-    pk order."""
-    dated = [start for start in starts if start is not None]
-    when = []
-    if dated:  # a margin wider than a day either side of Paris calendar days
-        when.append(
-            missions.c.start_at.between(
-                min(dated) - timedelta(days=3), max(dated) + timedelta(days=3)
-            )
-        )
-    if len(dated) < len(starts):
-        when.append(missions.c.start_at.is_(None))
-    rows = (
-        await conn.execute(
-            select(
-                missions.c.pk,
-                missions.c.canonical_pk,
-                missions.c.partner_pk,
-                missions.c.organization_pk,
-                missions.c.title,
-                missions.c.remote,
-                missions.c.start_at,
-                missions.c.description,
-                missions.c.posted_at,
-                partners.c.priority,
-                organizations.c.name,
-                organizations.c.rna,
-                organizations.c.siren,
-                organizations.c.siret,
-            )
-            .select_from(
-                missions.join(partners, partners.c.pk == missions.c.partner_pk).outerjoin(
-                    organizations, organizations.c.pk == missions.c.organization_pk
-                )
-            )
-            .where(
-                missions.c.partner_pk != partner.pk,
-                missions.c.status == MissionStatus.OPEN.value,
-                or_(*when),
-            )
-            .order_by(missions.c.pk)
-        )
-    ).all()
-    places: dict[int, list[Any]] = {row.pk: [] for row in rows}
-    for chunk in _chunks(list(places)):
-        for loc in await conn.execute(
-            select(
-                mission_locations.c.mission_pk,
-                mission_locations.c.latitude,
-                mission_locations.c.longitude,
-                mission_locations.c.postal_code,
-                mission_locations.c.city,
-                mission_locations.c.geo_source,
-            )
-            .where(mission_locations.c.mission_pk.in_(chunk))
-            .order_by(mission_locations.c.mission_pk, mission_locations.c.position)
-        ):
-            places[loc.mission_pk].append(tuple(loc)[1:])
-    return [
-        (
-            row.pk,
-            row.canonical_pk if row.canonical_pk is not None else row.pk,
-            comparable(
-                row.partner_pk,
-                row.organization_pk,
-                row.title,
-                row.remote,
-                row.start_at,
-                places[row.pk],
-                (row.name, row.rna, row.siren, row.siret) if row.name is not None else None,
-                row.description,
-            ),
-            rank(row.priority, row.posted_at, row.pk),
-        )
-        for row in rows
-    ]
+__all__ = ["backfill_keys", "comparable", "link_duplicates", "promote_duplicates", "rank"]
 
 
 async def link_duplicates(
@@ -184,14 +44,27 @@ async def link_duplicates(
     by `rank` among the written one and the roots it matches (values both databases agree on);
     when it is the written one, the whole cluster is pointed at it.
     """
-    starts = [prepared.draft.start_at for _, prepared, _ in written]
-    pool = await _candidates(conn, partner, starts) if written else []
+    keyed = {
+        pk: written_comparable(partner, pk, prepared, org, full=False)
+        for pk, prepared, org in written
+    }
+    probes_of = {pk: probe_keys(c) for pk, c in keyed.items()}
+    probes = set().union(*probes_of.values())
+    pool, by_key = await candidates(conn, partner, probes) if probes else ([], {})
+    candidate_of = {cpk: candidate for cpk, _, candidate, _ in pool}
     root_of = {cpk: root for cpk, root, _, _ in pool}
     rank_of = {cpk: r for cpk, _, _, r in pool}
+    # The rest of the clusters met (and of those the written listings head): re-pointed with
+    # them when their head changes.
+    heads = set(root_of.values()) | {pk for pk in changed}
+    for cpk, root, r in await clusters(conn, partner, heads, set(root_of)):
+        root_of[cpk] = root
+        rank_of[cpk] = r
     roots_before = dict(root_of)
+    await store_keys(conn, list(keyed.items()), set(changed))
     before: dict[int, int | None] = {}
     if changed:
-        for chunk in _chunks(sorted(changed)):
+        for chunk in chunks(sorted(changed)):
             before.update(
                 {
                     pk: canonical
@@ -208,37 +81,23 @@ async def link_duplicates(
     touched: set[int] = set()
     canonical_of: dict[int, int | None] = {}
     for pk, prepared, org in written:
-        draft = prepared.draft
-        org_draft = draft.organization
-        mine = comparable(
-            partner.pk,
-            org,
-            draft.title,
-            draft.remote.value,
-            draft.start_at,
-            (
-                (loc.latitude, loc.longitude, loc.postal_code, loc.city, loc.geo_source.value)
-                for loc in draft.locations
-            ),
-            (org_draft.name, org_draft.rna, org_draft.siren, org_draft.siret)
-            if org_draft is not None
-            else None,
-            draft.description,
-        )
-        rank_of[pk] = rank(priority, draft.posted_at, pk)
+        rank_of[pk] = rank(priority, prepared.draft.posted_at, pk)
         # The clusters it matches, by their shown listing; a listing already shown behind this
         # one (its root is this one) competes on its own.
+        near = {cpk for key in probes_of[pk] for cpk in by_key.get(key, ())} - {pk}
+        mine = written_comparable(partner, pk, prepared, org) if near else keyed[pk]
         matched = {
             cpk if root_of[cpk] == pk else root_of[cpk]
-            for cpk, _, other, _ in pool
-            if cpk != pk and same_mission(mine, other)
+            for cpk in near
+            if candidate_of[cpk].same_organization(mine)
+            and same_mission(mine, candidate_of[cpk].full())
         }
         if not matched:
             if pk in changed:  # new rows are already unlinked
                 canonical_of[pk] = None
             continue
         cluster = {*matched, pk}
-        best = min(cluster, key=lambda x: rank_of.get(x, (_UNRANKED, 0.0, x)))
+        best = min(cluster, key=lambda x: rank_of.get(x, (UNRANKED, 0.0, x)))
         canonical_of[pk] = None if best == pk else best
         for cpk in list(root_of):
             if root_of[cpk] in cluster or cpk in cluster:

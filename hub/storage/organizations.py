@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -35,8 +36,73 @@ def org_name_key(name: str) -> str:
     return " ".join(t for t in tokens(name) if t not in _ORG_NOISE) or fold(name).strip()
 
 
-def org_key(org: OrganizationDraft) -> tuple[str | None, str | None, str | None, str]:
+def org_key(org: OrganizationDraft) -> Key:
     return (org.rna, org.siren, org.siret, org_name_key(org.name))
+
+
+Key = tuple[str | None, str | None, str | None, str]
+_CHUNK = 500
+_NEW = 1 << 62  # records created by this batch rank after every stored one, in creation order
+
+
+async def _stored(
+    conn: AsyncConnection, orgs: list[OrganizationDraft], partner_pk: int | None
+) -> list[dict[str, Any]]:
+    """Every stored record one of `orgs` may resolve to: same RNA, SIRET or SIREN, or (for one
+    without identifiers) same name among the partner's own; one statement per kind and 500."""
+    wanted: dict[str, set[str]] = {"rna": set(), "siret": set(), "siren": set()}
+    names: set[str] = set()
+    for org in orgs:
+        if org.rna:
+            wanted["rna"].add(org.rna)
+        if org.siret:
+            wanted["siret"].add(org.siret)
+        siren = org.siren or (org.siret[:9] if org.siret else None)
+        if siren:
+            wanted["siren"].add(siren)
+        if not (org.rna or org.siret or siren):
+            names.add(org_name_key(org.name))
+    found: dict[int, dict[str, Any]] = {}
+    for column, values in wanted.items():
+        for chunk in _chunks(sorted(values)):
+            rows = await conn.execute(
+                select(organizations).where(organizations.c[column].in_(chunk))
+            )
+            found.update((row["pk"], dict(row)) for row in rows.mappings())
+    for chunk in _chunks(sorted(names)):
+        rows = await conn.execute(
+            select(organizations).where(
+                organizations.c.name_key.in_(chunk), organizations.c.partner_pk == partner_pk
+            )
+        )
+        found.update((row["pk"], dict(row)) for row in rows.mappings())
+    return [found[pk] for pk in sorted(found)]
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[i : i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+class _Index:
+    """The records by identifier and by (name key, partner), the lowest pk first, as the
+    one-by-one lookups (`ORDER BY pk LIMIT 1`) found them."""
+
+    def __init__(self) -> None:
+        self.by: dict[tuple[str, Any], dict[str, Any]] = {}
+
+    def add(self, row: dict[str, Any]) -> None:
+        for column in ("rna", "siret", "siren"):
+            if row[column]:
+                self._put((column, row[column]), row)
+        self._put(("name", (row["name_key"], row["partner_pk"])), row)
+
+    def _put(self, key: tuple[str, Any], row: dict[str, Any]) -> None:
+        held = self.by.get(key)
+        if held is None or row["pk"] < held["pk"]:
+            self.by[key] = row
+
+    def get(self, column: str, value: Any) -> dict[str, Any] | None:
+        return self.by.get((column, value))
 
 
 async def resolve_organizations(
@@ -44,57 +110,41 @@ async def resolve_organizations(
     drafts: Iterable[OrganizationDraft],
     now: datetime,
     partner_pk: int | None = None,
-) -> dict[tuple[str | None, str | None, str | None, str], int]:
+) -> dict[Key, int]:
     """The record of each organization: by RNA, SIRET or SIREN across partners, else by name
-    among `partner_pk`'s own."""
-    resolved: dict[tuple[str | None, str | None, str | None, str], int] = {}
+    among `partner_pk`'s own.
+
+    A batch's organizations are read in a few statements, decided in order as if one by one
+    (a record created or completed for one is found by the next), then the new records are
+    inserted in one statement and the completed ones updated."""
+    unique: dict[Key, OrganizationDraft] = {}
     for org in drafts:
-        key = org_key(org)
-        if key in resolved:
-            continue
-        clauses = []
-        if org.rna:
-            clauses.append(organizations.c.rna == org.rna)
-        if org.siret:
-            clauses.append(organizations.c.siret == org.siret)
+        unique.setdefault(org_key(org), org)
+    if not unique:
+        return {}
+    index = _Index()
+    for row in await _stored(conn, list(unique.values()), partner_pk):
+        index.add(row)
+    resolved: dict[Key, dict[str, Any]] = {}
+    created: list[dict[str, Any]] = []
+    filled: dict[int, dict[str, Any]] = {}
+    for key, org in unique.items():
         siren = org.siren or (org.siret[:9] if org.siret else None)
-        if siren:  # a SIRET names an establishment of the legal unit its SIREN names
-            clauses.append(organizations.c.siren == siren)
-        found = None
-        for clause in clauses:
-            found = (
-                (
-                    await conn.execute(
-                        select(organizations).where(clause).order_by(organizations.c.pk).limit(1)
-                    )
-                )
-                .mappings()
-                .first()
-            )
-            if found is not None:
-                break
+        clauses = [
+            (c, v) for c, v in (("rna", org.rna), ("siret", org.siret), ("siren", siren)) if v
+        ]
+        found: dict[str, Any] | None = next(
+            (hit for c, v in clauses if (hit := index.get(c, v)) is not None), None
+        )
         if found is None and not clauses:
-            found = (
-                (
-                    await conn.execute(
-                        select(organizations)
-                        .where(
-                            organizations.c.name_key == key[3],
-                            organizations.c.partner_pk == partner_pk,
-                        )
-                        .order_by(organizations.c.pk)
-                        .limit(1)
-                    )
-                )
-                .mappings()
-                .first()
-            )
+            found = index.get("name", (key[3], partner_pk))
         if found is None:
-            values = {
+            found = {
+                "pk": _NEW + len(created),
                 "id": "org_" + uuid.uuid4().hex,
                 "name": org.name,
                 "rna": org.rna,
-                "siren": org.siren or (org.siret[:9] if org.siret else None),
+                "siren": siren,
                 "siret": org.siret,
                 "url": org.url,
                 "logo": org.logo,
@@ -103,11 +153,8 @@ async def resolve_organizations(
                 "created_at": now,
                 "updated_at": now,
             }
-            pk = (
-                await conn.execute(insert(organizations).returning(organizations.c.pk), values)
-            ).scalar_one()
+            created.append(found)
         else:
-            pk = found["pk"]
             mine = partner_pk is not None and found["partner_pk"] == partner_pk
             missing = {
                 column: getattr(org, column)
@@ -115,10 +162,25 @@ async def resolve_organizations(
                 if found[column] is None and getattr(org, column)
             }
             if missing and mine:  # another partner's write never changes it
-                await conn.execute(
-                    update(organizations)
-                    .where(organizations.c.pk == pk)
-                    .values(**missing, updated_at=now)
-                )
-        resolved[key] = pk
-    return resolved
+                found.update(missing, updated_at=now)
+                if found["pk"] < _NEW:
+                    filled.setdefault(found["pk"], {}).update(missing, updated_at=now)
+        index.add(found)
+        resolved[key] = found
+    if created:
+        await conn.execute(insert(organizations), [_without_pk(row) for row in created])
+        pks: dict[str, int] = {}
+        for chunk in _chunks([row["id"] for row in created]):
+            rows = await conn.execute(
+                select(organizations.c.id, organizations.c.pk).where(organizations.c.id.in_(chunk))
+            )
+            pks.update((row.id, row.pk) for row in rows)
+        for row in created:
+            row["pk"] = pks[row["id"]]
+    for pk, values in filled.items():
+        await conn.execute(update(organizations).where(organizations.c.pk == pk).values(**values))
+    return {key: row["pk"] for key, row in resolved.items()}
+
+
+def _without_pk(row: dict[str, Any]) -> dict[str, Any]:
+    return {column: value for column, value in row.items() if column != "pk"}

@@ -34,6 +34,7 @@ __all__ = [
     "label_mappings",
     "metadata",
     "mission_causes",
+    "mission_dedup_keys",
     "mission_events",
     "mission_locations",
     "mission_skills",
@@ -258,6 +259,23 @@ mission_skills = Table(
     ),
     Column("skill", String(60), primary_key=True),
     Index("ix_mission_skills_skill", "skill", "mission_pk"),
+)
+
+# The keys the duplicate linking finds a listing by (hub.storage.duplicate_keys): a listing
+# being written reads the open listings sharing one of its probe keys, through this index.
+mission_dedup_keys = Table(
+    "mission_dedup_keys",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    # The listing's partner: a partner's own listings are never its candidates.
+    Column("partner_pk", Integer, primary_key=True),
+    Column(
+        "mission_pk",
+        Integer,
+        ForeignKey("missions.pk", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index("ix_mission_dedup_keys_mission_pk", "mission_pk"),
 )
 
 sync_runs = Table(

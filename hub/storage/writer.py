@@ -134,13 +134,15 @@ def match_state(
     status: MissionStatus,
     now: datetime,
 ) -> MatchState:
-    """What a subscription filter reads of the mission as written."""
+    """What a subscription filter reads of the mission as written; its labels sorted, as
+    merge_cluster_labels keeps those of a merged mission (so that a listing alone in its
+    cluster, the most of them, is not written twice)."""
     return MatchState.derive(
         prepared.draft,
         partner=partner.name,
         organization_pk=org_pk,
-        causes=prepared.causes,
-        skills=prepared.skills,
+        causes=sorted(prepared.causes),
+        skills=sorted(prepared.skills),
         locations=prepared.draft.locations,
         search_text=prepared.search_text,
         status=status,

@@ -23,16 +23,18 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from array import array
+from collections.abc import AsyncIterator, Callable, Iterator, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from connectors import Close, ConnectorError, Coverage, get_connector
-from hub.catalogue.model import MissionDraft, Refusal
+from connectors import Close, ConnectorError, Coverage, FetchResult, get_connector
+from hub.catalogue.model import MissionDraft, Prepared, Refusal
 from hub.clock import Clock, SystemClock
+from hub.ingest.pipeline import prepare
 from hub.ingest.service import IngestReport, MissionWriter, Publish, Source
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
@@ -42,6 +44,7 @@ from hub.storage import (
     beat,
     fail_abandoned,
     finish_run,
+    label_map,
     last_good_snapshot_size,
     partner_lock,
     record_counts,
@@ -63,7 +66,9 @@ class SyncReport:
     status: str  # SUCCEEDED, SUSPICIOUS, FAILED, SKIPPED
     counts: dict[str, int] = field(default_factory=dict)
     error: str | None = None
-    event_seqs: list[int] = field(default_factory=list)
+    # The log positions the run wrote, 8 bytes each (a million-mission first load writes two
+    # million events: a list of ints would hold 70 MB of them).
+    event_seqs: array[int] = field(default_factory=lambda: array("q"))
 
 
 COUNTS = (
@@ -76,6 +81,32 @@ _OUTCOME_COUNT = {
     WriteOutcome.UNCHANGED: "unchanged",
     WriteOutcome.DUPLICATE: "unchanged",
 }
+
+
+# A batch as the writer takes it: drafts through `prepare` (or refused by it), the partner's
+# own refusals, and its withdrawals.
+_Batch = list[Prepared | Refusal | Close]
+_YIELD_EVERY = 50  # drafts prepared between two turns of the event loop (the write's awaits)
+
+
+class _Listed(Set[str]):
+    """Every id a pull listed, for the absence check: the run's own set of the drafts and
+    withdrawals it delivered (not copied: a million-mission pull holds a million ids once), and
+    the ids of records refused that it did not deliver."""
+
+    def __init__(self) -> None:
+        self.delivered: set[str] = set()
+        self.others: set[str] = set()
+
+    def __contains__(self, value: object) -> bool:
+        return value in self.delivered or value in self.others
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self.delivered
+        yield from (value for value in self.others if value not in self.delivered)
+
+    def __len__(self) -> int:
+        return len(self.delivered) + sum(1 for v in self.others if v not in self.delivered)
 
 
 def _counts() -> dict[str, int]:
@@ -149,9 +180,9 @@ class SyncRunner:
         self,
         partner: PartnerSettings,
         run_pk: int,
-        batch: list[MissionDraft | Refusal | Close],
+        batch: _Batch,
         counts: dict[str, int],
-        events: list[int],
+        events: array[int],
     ) -> None:
         drafts = [outcome for outcome in batch if not isinstance(outcome, Close)]
         closes = [outcome.external_id for outcome in batch if isinstance(outcome, Close)]
@@ -183,7 +214,7 @@ class SyncRunner:
             # them the (partner, external id) lookup filtered rows instead of using its index
             # (bench/ingest.py: 46% of a 50k sync; 40x faster after ANALYZE).
             await refresh_statistics(self.engine)
-        events += report.event_seqs
+        events.extend(report.event_seqs)
 
     @contextlib.asynccontextmanager
     async def _heartbeat(self, run_pk: int) -> AsyncIterator[None]:
@@ -236,6 +267,54 @@ class SyncRunner:
         async with self._heartbeat(run_pk):
             return await self._pull(partner, progress, run_pk, counts)
 
+    async def _read(
+        self,
+        partner: PartnerSettings,
+        progress: Callable[[int], None] | None,
+        listed: _Listed,
+        batches: asyncio.Queue[_Batch | BaseException | None],
+    ) -> FetchResult | None:
+        """Pull the partner and hand the batches over prepared (the label map read once per
+        batch, as the write would have read it), while the previous batch is being written;
+        returns the run's result (ends the queue with None, or the exception that stopped it)."""
+        batch: list[MissionDraft | Refusal | Close] = []
+        try:
+            connector = get_connector(partner.connector or "")(partner.connector_config())
+            async with connector.run(self.http, partner.state) as run:
+                listed.delivered = run.seen  # the ids the pull delivered, kept by the run
+                async for outcome in run:
+                    if outcome.external_id is not None and outcome.external_id not in run.seen:
+                        listed.others.add(outcome.external_id)  # refused, with an id
+                    batch.append(outcome)
+                    if progress is not None:
+                        progress(1)
+                    if len(batch) >= self.settings.sync_batch_size:
+                        await batches.put(await self._prepared(partner, batch))
+                        batch = []
+                if batch:
+                    await batches.put(await self._prepared(partner, batch))
+                result = run.result
+            await batches.put(None)
+            return result
+        except BaseException as exc:
+            await batches.put(exc)
+            raise
+
+    async def _prepared(
+        self, partner: PartnerSettings, batch: list[MissionDraft | Refusal | Close]
+    ) -> _Batch:
+        async with self.engine.connect() as conn:
+            labels = await label_map(conn, partner.pk)
+        items: _Batch = []
+        for outcome in batch:
+            if isinstance(outcome, MissionDraft):
+                items.append(prepare(outcome, labels))
+            else:
+                items.append(outcome)
+            if len(items) % _YIELD_EVERY == 0:
+                await asyncio.sleep(0)
+        return items
+
     async def _pull(
         self,
         partner: PartnerSettings,
@@ -243,30 +322,30 @@ class SyncRunner:
         run_pk: int,
         counts: dict[str, int],
     ) -> SyncReport:
-        events: list[int] = []
-        listed: set[str] = set()
-        batch: list[MissionDraft | Refusal | Close] = []
+        events: array[int] = array("q")
+        listed = _Listed()
         started = time.perf_counter()
+        # One batch prepared ahead at most: memory stays that of two batches.
+        batches: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(maxsize=1)
+        reader = asyncio.create_task(
+            self._read(partner, progress, listed, batches), name=f"sync-read-{run_pk}"
+        )
         try:
-            connector = get_connector(partner.connector or "")(partner.connector_config())
-            async with connector.run(self.http, partner.state) as run:
-                async for outcome in run:
-                    if outcome.external_id is not None:
-                        listed.add(outcome.external_id)
-                    batch.append(outcome)
-                    if progress is not None:
-                        progress(1)
-                    if len(batch) >= self.settings.sync_batch_size:
-                        await self._write(partner, run_pk, batch, counts, events)
-                        batch = []
-                if batch:
-                    await self._write(partner, run_pk, batch, counts, events)
-                result = run.result
-            assert result is not None
+            while (batch := await batches.get()) is not None:
+                if isinstance(batch, BaseException):
+                    break
+                await self._write(partner, run_pk, batch, counts, events)
+            result = await reader
+            assert isinstance(result, FetchResult)
         except Exception as exc:  # a partner's failure must never take the hub down
             if not isinstance(exc, ConnectorError):
                 logger.exception("sync of %s failed unexpectedly", partner.name)
             return await self._failed(partner, run_pk, counts, events, exc)
+        finally:
+            if not reader.done():
+                reader.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await reader
         status, closed = await self._absence(partner, result.coverage, listed, events)
         counts["closed"] += closed
         finished = self.clock.now()
@@ -289,7 +368,7 @@ class SyncRunner:
         return SyncReport(partner.name, status, counts, None, events)
 
     async def _absence(
-        self, partner: PartnerSettings, coverage: Coverage, seen: set[str], events: list[int]
+        self, partner: PartnerSettings, coverage: Coverage, seen: Set[str], events: array[int]
     ) -> tuple[str, int]:
         """Close what a complete pull no longer lists, unless the pull looks wrong."""
         if coverage is Coverage.INCREMENTAL:
@@ -304,7 +383,7 @@ class SyncRunner:
         closed = await self.writer.close_absent(
             partner.name, seen, snapshot=coverage is Coverage.SNAPSHOT
         )
-        events += closed.event_seqs
+        events.extend(closed.event_seqs)
         return "SUCCEEDED", sum(1 for r in closed.results if r.outcome.value == "CLOSED")
 
     async def _failed(
@@ -312,7 +391,7 @@ class SyncRunner:
         partner: PartnerSettings,
         run_pk: int,
         counts: dict[str, int],
-        events: list[int],
+        events: array[int],
         exc: Exception,
     ) -> SyncReport:
         now = self.clock.now()
@@ -331,7 +410,7 @@ class SyncRunner:
             # Failing for too long: what we hold of it may no longer be true.
             closed = await self.writer.close_all(partner.name)
             counts["closed"] += len(closed.event_seqs)
-            events += closed.event_seqs
+            events.extend(closed.event_seqs)
         async with self.engine.begin() as conn:
             await finish_run(conn, run_pk, "FAILED", now, counts, message)
         if failures == 1 or failures == settings.circuit_failures:
