@@ -25,15 +25,25 @@ _WROTE = "hub.wrote"  # on the pooled connection's info: a write ran since it wa
 _WRITES = ("INSERT", "UPDATE", "DELETE", "MERGE", "TRUNCATE", "DROP", "ALTER", "CREATE")
 
 
-def _is_write(statement: str, context: Any) -> bool:
-    if context is not None and (context.isinsert or context.isupdate or context.isdelete):
+def _is_write(statement: str, cursor: Any, context: Any, many: bool) -> bool:
+    head = statement.lstrip()[:8].upper()
+    changes_rows = (context is not None and (context.isupdate or context.isdelete)) or (
+        head.startswith(("UPDATE", "DELETE"))
+    )
+    if changes_rows and not many:
+        # An UPDATE or DELETE that matched no row changed nothing (the webhook worker's hourly
+        # prune, most of the time): nothing to drop. A count the driver does not know (-1)
+        # counts as a change, and so does any batch (executemany).
+        return getattr(cursor, "rowcount", -1) != 0
+    if changes_rows or (context is not None and context.isinsert):
         return True
-    return statement.lstrip()[:8].upper().startswith(_WRITES)
+    return head.startswith(_WRITES)
 
 
 def on_committed_write(engine: AsyncEngine, listener: Callable[[], None]) -> None:
     """Call `listener` (synchronously: it must not block) when a connection that ran an INSERT,
-    UPDATE, DELETE or DDL statement on `engine` goes back to the pool, its transaction over.
+    UPDATE, DELETE or DDL statement on `engine` goes back to the pool, its transaction over; an
+    UPDATE or DELETE that matched no row does not count.
 
     A rolled-back write calls it too: one needless drop, never a stale answer. (Listening to the
     connections' commit and rollback events instead made a task cancelled during a query, such
@@ -41,9 +51,9 @@ def on_committed_write(engine: AsyncEngine, listener: Callable[[], None]) -> Non
     sync_engine = engine.sync_engine
 
     def after_cursor_execute(
-        conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool
+        conn: Any, cursor: Any, statement: str, _params: Any, context: Any, many: bool
     ) -> None:
-        if _is_write(statement, context):
+        if _is_write(statement, cursor, context, many):
             conn.info[_WROTE] = True
 
     def checkin(_dbapi_connection: Any, record: Any) -> None:
