@@ -45,7 +45,8 @@ from hub.catalogue.filters import MissionFilter, MissionOrder
 from hub.clock import Clock
 from hub.errors import HubError
 from hub.settings import Settings
-from hub.storage.compiled_search import COVERED, Field, ReadPool, search_page
+from hub.storage.compiled_search import COVERED, Field, search_page
+from hub.storage.read_pool import ReadPool
 from hub.storage.repository import check_first
 from schema.cost import operation_cost
 from schema.inputs import to_filter

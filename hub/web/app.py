@@ -56,9 +56,9 @@ from hub.observability.metrics import ERROR, OK, REFUSED, HubMetrics, Observatio
 from hub.pubsub import Broker, make_broker
 from hub.settings import Settings, load_settings
 from hub.storage.commits import on_committed_write
-from hub.storage.compiled_search import ReadPool
 from hub.storage.db import make_engine
 from hub.storage.engagement_reads import EngagementReads
+from hub.storage.read_pool import ReadPool
 from hub.storage.repository import MissionRepository
 from hub.sync import Scheduler, SyncRunner
 from hub.web.cache_stores import make_store

@@ -1,0 +1,86 @@
+"""The compiled reads' own connections (hub.storage.compiled_search runs its statements on
+them)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiosqlite
+import asyncpg
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from hub.storage.db import sqlite_distance
+
+__all__ = ["ReadPool"]
+
+_SQLITE_READERS = 4
+
+
+class ReadPool:
+    """The compiled reads' connections: on PostgreSQL the driver's own pool (asyncpg, prepared
+    statements kept per connection, no ping before each use: a broken connection fails the
+    read, which the generic path then answers, and is replaced); on SQLite the engine's."""
+
+    def __init__(self, engine: AsyncEngine, size: int) -> None:
+        self.engine = engine
+        self.size = size
+        self._pool: Any = None
+        self._idle: asyncio.Queue[Any] | None = None
+        self._opening = asyncio.Lock()
+
+    async def fetch(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        if self.engine.dialect.name == "sqlite":
+            return await self._fetch_sqlite(sql, args)
+        if self._pool is None:
+            async with self._opening:
+                if self._pool is None:
+                    url = self.engine.url.set(drivername="postgresql")
+                    self._pool = await asyncpg.create_pool(
+                        url.render_as_string(hide_password=False),
+                        min_size=1,
+                        max_size=self.size,
+                        reset=_keep_session,
+                    )
+        async with self._pool.acquire() as conn:
+            return list(await conn.fetch(sql, *args))
+
+    async def _fetch_sqlite(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+        """A few connections of the driver's own (aiosqlite, one thread each: WAL lets them
+        read side by side), each read one call into its thread."""
+        path = self.engine.url.database
+        if not path or path == ":memory:":  # one connection holds the data: the engine's
+            async with self.engine.connect() as conn:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                return list(await raw.execute_fetchall(sql, args))
+        if self._idle is None:
+            async with self._opening:
+                if self._idle is None:
+                    idle: asyncio.Queue[Any] = asyncio.Queue()
+                    for _ in range(min(self.size, _SQLITE_READERS)):
+                        reader = await aiosqlite.connect(path)
+                        await reader.create_function(
+                            "hub_distance_km", 4, sqlite_distance, deterministic=True
+                        )
+                        await reader.execute("PRAGMA busy_timeout=10000")
+                        idle.put_nowait(reader)
+                    self._idle = idle
+        conn = await self._idle.get()
+        try:
+            return list(await conn.execute_fetchall(sql, args))
+        finally:
+            self._idle.put_nowait(conn)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.close()
+            self._pool = None
+        if self._idle is not None:
+            while not self._idle.empty():
+                await self._idle.get_nowait().close()
+            self._idle = None
+
+
+async def _keep_session(_conn: Any) -> None:
+    """Nothing to reset between uses: the reads run SELECTs only and never change a setting,
+    so the pool skips asyncpg's default RESET ALL round trip on each release."""
