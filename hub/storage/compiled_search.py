@@ -74,6 +74,7 @@ class _Statement:
     args: tuple[Any, ...]
     order: search.CompiledOrder
     extras: tuple[str, ...]
+    generic_plan: bool  # its best plan does not depend on its arguments (read_pool)
 
 
 _STATEMENTS: OrderedDict[tuple[Any, ...], _Statement] = OrderedDict()
@@ -150,7 +151,10 @@ def _statement(
                 )
             )
         )
-    built = _Statement(*_driver_sql(stmt, dialect), compiled, tuple(e.name for e in extras))
+    generic = flt.text is None and flt.near is None
+    built = _Statement(
+        *_driver_sql(stmt, dialect), compiled, tuple(e.name for e in extras), generic
+    )
     reads_clock = compiled.now is not None and from_clock
     if not reads_clock:
         _STATEMENTS[key] = built
@@ -205,7 +209,7 @@ async def search_page(
     )
     if reads_clock and on_time is not None:
         on_time()
-    rows = await pool.fetch(built.sql, built.args)
+    rows = await pool.fetch(built.sql, built.args, generic_plan=built.generic_plan)
     n_extra = len(built.extras)
     n_keys = len(built.order.keys)
     out = CompiledPage([], [], False)

@@ -25,24 +25,37 @@ class ReadPool:
     def __init__(self, engine: AsyncEngine, size: int) -> None:
         self.engine = engine
         self.size = size
-        self._pool: Any = None
+        self._pools: dict[bool, Any] = {}  # generic plans or not -> asyncpg pool
         self._idle: asyncio.Queue[Any] | None = None
         self._opening = asyncio.Lock()
 
-    async def fetch(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
+    async def fetch(
+        self, sql: str, args: tuple[Any, ...], *, generic_plan: bool = False
+    ) -> list[Any]:
+        """The statement's rows. With `generic_plan`, on PostgreSQL, the statement is planned
+        once per connection for any arguments: PostgreSQL otherwise plans a parameterised
+        statement again on every run when it judges its arguments' plans cheaper, which for a
+        search page costs more than running it. For statements whose best plan does not
+        depend on their arguments' values (not a text search, whose words may be rare or
+        common, nor a distance)."""
         if self.engine.dialect.name == "sqlite":
             return await self._fetch_sqlite(sql, args)
-        if self._pool is None:
+        pool = self._pools.get(generic_plan)
+        if pool is None:
             async with self._opening:
-                if self._pool is None:
+                pool = self._pools.get(generic_plan)
+                if pool is None:
                     url = self.engine.url.set(drivername="postgresql")
-                    self._pool = await asyncpg.create_pool(
+                    settings = {"plan_cache_mode": "force_generic_plan"} if generic_plan else {}
+                    pool = await asyncpg.create_pool(
                         url.render_as_string(hide_password=False),
                         min_size=1,
                         max_size=self.size,
                         reset=_keep_session,
+                        server_settings=settings,
                     )
-        async with self._pool.acquire() as conn:
+                    self._pools[generic_plan] = pool
+        async with pool.acquire() as conn:
             return list(await conn.fetch(sql, *args))
 
     async def _fetch_sqlite(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
@@ -72,9 +85,9 @@ class ReadPool:
             self._idle.put_nowait(conn)
 
     async def aclose(self) -> None:
-        if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.close()
         if self._idle is not None:
             while not self._idle.empty():
                 await self._idle.get_nowait().close()
