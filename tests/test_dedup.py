@@ -515,3 +515,48 @@ def test_a_listing_promoted_in_place_of_a_closed_one_is_announced(
     # b0 was hidden behind a0; once a0 closes it is the one shown, and its subscribers hear it.
     assert kinds == ["PUBLISHED", "UPDATED"]
     assert _canonical(settings)["b0"][1] is None
+
+
+def test_a_listing_expired_on_arrival_leaves_its_duplicate_shown_without_its_labels(
+    store: Store, data: GraphQL, settings: Settings
+) -> None:
+    """A partner's copy of a mission that arrives already past its end is EXPIRED at once: it
+    must not hide the open listing it duplicates (had it ranked first, it would head the
+    cluster) nor lend it its causes or skills."""
+    case = CASES[0]
+    started = {"start_at": datetime(2026, 11, 1, tzinfo=UTC)}
+    store.ingest(
+        "pa",
+        [
+            replace(
+                _draft(case, "a", 0),
+                **started,
+                end_at=datetime(2027, 6, 1, tzinfo=UTC),
+                posted_at=datetime(2026, 10, 20, tzinfo=UTC),
+                skills=[],
+            )
+        ],
+    )
+    # Posted earlier than pa's: it would rank first and head the merged mission.
+    report = store.ingest(
+        "pb",
+        [
+            replace(
+                _draft(case, "b", 0),
+                **started,
+                end_at=datetime(2026, 11, 10, tzinfo=UTC),
+                posted_at=datetime(2026, 10, 1, tzinfo=UTC),
+                skills=["Comptable"],
+            )
+        ],
+    )
+    assert report.expired == 1
+    query = """query($f: MissionFilterInput) {
+      missions(filter: $f) { totalCount nodes { externalId skills { slug } alsoPublishedOn { name } } }
+    }"""
+    shown = data(query)["missions"]
+    assert shown["totalCount"] == 1
+    assert shown["nodes"] == [{"externalId": "a0", "skills": [], "alsoPublishedOn": []}]
+    assert data(query, {"f": {"skills": ["comptabilite"]}})["missions"]["totalCount"] == 0
+    canonical = _canonical(settings)
+    assert canonical["a0"][1] is None  # a0 is shown for itself

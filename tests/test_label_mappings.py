@@ -295,3 +295,38 @@ def test_label_map_order_in_memory() -> None:
     assert LabelMap().cause("Poverty & Hunger") == "solidarite-insertion"
     assert labels.skill("Tableur  avancé") == "bureautique"
     assert labels.cause("Tableur avancé") is None  # a skill mapping is not a cause mapping
+
+
+def test_a_mapping_reaches_the_merged_mission_a_listing_belongs_to(
+    settings: Settings, store: Store, cli: Any, data: GraphQL
+) -> None:
+    """A skill mapped on one partner's copy of a mission is shown by, and finds, the merged
+    mission that copy is part of: its shown listing gathers its listings' labels again."""
+    from tests.test_dedup import CASES, _draft
+
+    case = CASES[0]
+    store.ingest("pa", [dataclasses.replace(_draft(case, "a", 0), skills=[])])
+    store.ingest("pb", [dataclasses.replace(_draft(case, "b", 0), skills=["Tableur avancé"])])
+    query = """query($f: MissionFilterInput) {
+      missions(filter: $f) { totalCount nodes { externalId skills { slug } } }
+    }"""
+    assert data(query, {"f": {"skills": ["analyse-de-donnees"]}})["missions"]["totalCount"] == 0
+    code, _, _ = cli("taxonomy", "map", "--partner", "pb", "Tableur avancé", "analyse-de-donnees")
+    assert code == 0
+    found = data(query, {"f": {"skills": ["analyse-de-donnees"]}})["missions"]
+    assert found["nodes"] == [{"externalId": "a0", "skills": [{"slug": "analyse-de-donnees"}]}]
+
+    async def shown_state() -> Any:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                return (
+                    await conn.execute(
+                        select(missions.c.match_state).where(missions.c.external_id == "a0")
+                    )
+                ).scalar_one()
+        finally:
+            await engine.dispose()
+
+    # What subscribers judge: the shown listing's state carries the merged mission's labels.
+    assert run(shown_state())["skills"] == ["analyse-de-donnees"]

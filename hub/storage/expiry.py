@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.match_state import MatchState
 from hub.catalogue.model import MissionStatus
+from hub.storage.events import append_events
 from hub.storage.tables import mission_events, missions, partners
+from hub.storage.writer import leave_clusters
 
 __all__ = ["ended_open_missions", "expire_created", "stored_statuses"]
 
@@ -57,20 +59,23 @@ async def expire_created(
     conn: AsyncConnection,
     partner_pk: int,
     external_ids: Sequence[str],
-    event_seqs: Sequence[int],
+    event_seqs: list[int],
     now: datetime,
 ) -> int:
     """Missions created in this transaction already past their end: EXPIRED from the start.
 
     Their creation event (among `event_seqs`, not yet committed) is given the EXPIRED state, so
     a subscriber judges the creation as it is: it never enters a filter of open missions, where
-    a creation then a close would have shown it for an instant.
+    a creation then a close would have shown it for an instant. Linked as a duplicate while it
+    was being written, it then leaves its cluster as a closed listing does (the listing it
+    headed is shown again, the one it joined no longer shows its labels); the events of
+    those changes are appended to `event_seqs`.
     """
     if not external_ids:
         return 0
     rows = (
         await conn.execute(
-            select(missions.c.pk, missions.c.match_state).where(
+            select(missions.c.pk, missions.c.match_state, missions.c.canonical_pk).where(
                 missions.c.partner_pk == partner_pk,
                 missions.c.external_id.in_(list(dict.fromkeys(external_ids))),
                 missions.c.status == MissionStatus.OPEN.value,
@@ -83,7 +88,7 @@ async def expire_created(
         pk: MatchState.from_json(state)
         .replace(status=MissionStatus.EXPIRED.value, updated_at=now)
         .to_json()
-        for pk, state in rows
+        for pk, state, _ in rows
     }
     await conn.execute(
         update(missions)
@@ -112,4 +117,7 @@ async def expire_created(
             .values(state=bindparam("b_state")),
             [{"b_seq": seq, "b_state": states[pk]} for seq, pk in created],
         )
+    left = await leave_clusters(conn, {pk: canonical for pk, _, canonical in rows})
+    if left:
+        event_seqs += await append_events(conn, left, now)
     return len(states)

@@ -21,6 +21,7 @@ from hub.catalogue.match_state import MatchState
 from hub.catalogue.model import EngagementType, EventType
 from hub.catalogue.taxonomy import LabelMap
 from hub.storage.events import Event, append_events
+from hub.storage.match_states import merge_cluster_labels
 from hub.storage.tables import mission_causes, mission_skills, missions
 from hub.storage.writer import WriteBatch, WriteOutcome, WriteResult
 
@@ -67,6 +68,7 @@ async def relabel_missions(
                     missions.c.engagement_type,
                     missions.c.raw,
                     missions.c.match_state,
+                    missions.c.canonical_pk,
                 )
                 .where(missions.c.partner_pk.in_(list(maps)), missions.c.pk > last)
                 .order_by(missions.c.pk)
@@ -150,4 +152,16 @@ async def _relabel_chunk(
         await conn.execute(insert(mission_causes), causes_rows)
     if skills_rows:
         await conn.execute(insert(mission_skills), skills_rows)
+    # A listing shown for a merged mission shows, and is found by, its open listings' labels:
+    # those of the merged missions these listings belong to or head are gathered again.
+    written = set(pks)
+    heads = {row.canonical_pk for row in rows if row.pk in written and row.canonical_pk}
+    relabelled = await merge_cluster_labels(conn, sorted(written | heads))
+    events = [
+        (pk, kind, before, relabelled[pk][1] if pk in relabelled else after)
+        for pk, kind, before, after in events
+    ]
+    events += [
+        (pk, EventType.UPDATED, *pair) for pk, pair in relabelled.items() if pk not in written
+    ]
     out.event_seqs += await append_events(conn, events, now)

@@ -375,25 +375,10 @@ async def close_missions(
             ),
             [{"b_pk": row.pk, "b_state": states[row.pk]} for row in to_close],
         )
-        promoted = await promote_duplicates(conn, [row.pk for row in to_close])
-        # The merged missions these listings leave show fewer labels; a listing promoted in
-        # place of a closed one now shows its cluster's (and its subscribers hear of it).
-        left = {row.canonical_pk for row in to_close if row.canonical_pk is not None}
-        relabelled = await merge_cluster_labels(
-            conn, sorted(left | set(promoted) | {row.pk for row in to_close})
-        )
         closed: list[Event] = [
             (row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close
         ]
-        closed += [(pk, EventType.UPDATED, *pair) for pk, pair in relabelled.items()]
-        unchanged = sorted(set(promoted) - set(relabelled))
-        for chunk in _chunks(unchanged):
-            for pk, state in await conn.execute(
-                select(missions.c.pk, missions.c.match_state).where(
-                    missions.c.pk.in_(chunk), missions.c.status == MissionStatus.OPEN.value
-                )
-            ):
-                closed.append((pk, EventType.UPDATED, state, state))
+        closed += await leave_clusters(conn, {row.pk: row.canonical_pk for row in to_close})
         out.event_seqs = await append_events(conn, closed, now)
     for ext in external_ids:
         row = found.get(ext)
@@ -404,3 +389,23 @@ async def close_missions(
         else:
             out.results.append(WriteResult(ext, WriteOutcome.UNCHANGED, row.id))
     return out
+
+
+async def leave_clusters(conn: AsyncConnection, closed: Mapping[int, int | None]) -> list[Event]:
+    """After listings closed (pk -> the listing they were merged into, or None): a listing shown
+    for a merged mission hands it to its best open duplicate, and the merged missions these
+    listings leave show fewer labels. Returns the UPDATED events of the listings whose state
+    changed, and of those now shown in place of a closed one (their subscribers hear of it)."""
+    promoted = await promote_duplicates(conn, list(closed))
+    left = {canonical for canonical in closed.values() if canonical is not None}
+    relabelled = await merge_cluster_labels(conn, sorted(left | set(promoted) | set(closed)))
+    events: list[Event] = [(pk, EventType.UPDATED, *pair) for pk, pair in relabelled.items()]
+    unchanged = sorted(set(promoted) - set(relabelled))
+    for chunk in _chunks(unchanged):
+        for pk, state in await conn.execute(
+            select(missions.c.pk, missions.c.match_state).where(
+                missions.c.pk.in_(chunk), missions.c.status == MissionStatus.OPEN.value
+            )
+        ):
+            events.append((pk, EventType.UPDATED, state, state))
+    return events
