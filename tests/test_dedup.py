@@ -552,7 +552,9 @@ def test_a_listing_expired_on_arrival_leaves_its_duplicate_shown_without_its_lab
     )
     assert report.expired == 1
     query = """query($f: MissionFilterInput) {
-      missions(filter: $f) { totalCount nodes { externalId skills { slug } alsoPublishedOn { name } } }
+      missions(filter: $f) {
+        totalCount nodes { externalId skills { slug } alsoPublishedOn { name } }
+      }
     }"""
     shown = data(query)["missions"]
     assert shown["totalCount"] == 1
