@@ -62,16 +62,25 @@ def _is_empty(path: str) -> bool:
 
 def _rows(path: str) -> dict[str, list[tuple[Any, ...]]]:
     with closing(sqlite3.connect(path)) as db:
-        rows = {table: db.execute(f"SELECT * FROM {table}").fetchall() for table in TABLES}
+        # table_info leaves out generated columns, which are derived, not inserted.
+        rows = {
+            table: db.execute(f"SELECT {','.join(_columns(db, table))} FROM {table}").fetchall()
+            for table in TABLES
+        }
         rows["sqlite_sequence"] = db.execute("SELECT name, seq FROM sqlite_sequence").fetchall()
     return rows
+
+
+def _columns(db: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in db.execute(f"PRAGMA table_info({table})")]
 
 
 def _restore(path: str, rows: dict[str, list[tuple[Any, ...]]]) -> None:
     with closing(sqlite3.connect(path)) as db, db:  # one transaction
         for table in reversed(TABLES):  # parents first
-            for row in rows[table]:
-                db.execute(f"INSERT INTO {table} VALUES ({','.join('?' * len(row))})", row)
+            names = _columns(db, table)
+            marks = ",".join("?" * len(names))
+            db.executemany(f"INSERT INTO {table} ({','.join(names)}) VALUES ({marks})", rows[table])
         db.execute("DELETE FROM sqlite_sequence")  # AUTOINCREMENT counters as the writer left them
         db.executemany("INSERT INTO sqlite_sequence VALUES (?, ?)", rows["sqlite_sequence"])
 

@@ -54,7 +54,16 @@ __all__ = [
 MISSION_COLUMNS = [
     c
     for c in missions.c
-    if c.name not in {"search_text", "title_terms", "match_state", "missed_syncs", "golden"}
+    if c.name
+    not in {
+        "search_text",
+        "title_terms",
+        "match_state",
+        "missed_syncs",
+        "golden",
+        "shown_causes",
+        "shown_skills",
+    }
 ]
 
 

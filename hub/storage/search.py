@@ -19,8 +19,10 @@ from sqlalchemy import (
     ColumnElement,
     Float,
     Integer,
+    Text,
     and_,
     case,
+    cast,
     exists,
     false,
     func,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     text,
     union,
 )
+from sqlalchemy.dialects import postgresql
 
 from hub.catalogue.filters import COMPARISONS, Comparison, MissionFilter, MissionOrder, Near, Policy
 from hub.catalogue.geo import EARTH_RADIUS_KM
@@ -170,6 +173,26 @@ def _any_child_in_cluster(table: Any, column: str, values: tuple[str, ...]) -> C
     return or_(own.is_not(None), lent.is_not(None))
 
 
+def _shown_labels(dialect: str, kind: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """A collapsed search's label criterion: an open listing is tested on the labels it shows
+    (`missions.shown_causes` / `shown_skills`, its match state's: its own, or its merged
+    mission's union, which merge_cluster_labels keeps for open listings), on the row itself;
+    any other, whose stored state a close left as it was, through `_any_child_in_cluster`."""
+    column = missions.c[f"shown_{kind}"]
+    on_row: ColumnElement[bool]
+    if dialect == "sqlite":
+        each = func.json_each(column).table_valued("value")
+        on_row = exists().select_from(each).where(each.c.value.in_(values))
+    else:
+        wanted = cast(postgresql.array(values), postgresql.ARRAY(Text))
+        on_row = column.op("&&")(wanted)
+    table, child = (mission_causes, "cause") if kind == "causes" else (mission_skills, "skill")
+    return case(
+        (missions.c.status == literal_column(f"'{MissionStatus.OPEN.value}'"), on_row),
+        else_=_any_child_in_cluster(table, child, values),
+    )
+
+
 def cluster_labels(table: Any, column: str) -> Any:
     """(mission_pk, value) for every listing's own labels and, under the listing shown for a
     merged mission, those of the open listings merged into it: what the facets of a collapsed
@@ -220,7 +243,13 @@ def compile_filter(
     merged = collapse and not flt.partners and not (policy is not None and policy.partners)
     if merged:
         c["duplicates"] = missions.c.canonical_pk.is_(None)
-    union = _any_child_in_cluster if merged else _any_child
+
+    def labels(kind: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+        if merged:
+            return _shown_labels(dialect, kind, values)
+        table, child = (mission_causes, "cause") if kind == "causes" else (mission_skills, "skill")
+        return _any_child(table, child, values)
+
     if flt.status:
         # Written out (enum values), one as an equality: the partial indexes over the open
         # listings (hub.storage.tables) then apply, which neither database proves of a parameter.
@@ -233,9 +262,9 @@ def compile_filter(
         if words:
             c["text"] = _text_condition(dialect, words)
     if flt.causes:
-        c["causes"] = union(mission_causes, "cause", flt.causes)
+        c["causes"] = labels("causes", flt.causes)
     if flt.skills:
-        c["skills"] = union(mission_skills, "skill", flt.skills)
+        c["skills"] = labels("skills", flt.skills)
     if flt.remote:
         c["remote"] = missions.c.remote.in_([r.value for r in flt.remote])
     if flt.near is not None:
@@ -268,7 +297,7 @@ def compile_filter(
     if policy is not None and not policy.is_open:
         parts: list[ColumnElement[bool]] = []
         if policy.causes:
-            parts.append(union(mission_causes, "cause", policy.causes))
+            parts.append(labels("causes", policy.causes))
         if policy.partners:
             parts.append(_partner_in(policy.partners))
         if policy.engagement_types:

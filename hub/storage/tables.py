@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     Column,
+    Computed,
     DateTime,
     Dialect,
     Float,
@@ -22,6 +23,9 @@ from sqlalchemy import (
     UniqueConstraint,
     text,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.expression import ColumnElement
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
@@ -139,6 +143,30 @@ organizations = Table(
 # What a collapsed search shows: open listings not merged into another (partial indexes).
 _SHOWN = "status = 'OPEN' AND canonical_pk IS NULL"
 
+
+class ShownLabels(ColumnElement[Any]):
+    """A list of the match state (`causes` or `skills`) as the database keeps it derived: a
+    text array on PostgreSQL (through hub_json_texts, created by migration 0013), the JSON
+    array itself on SQLite (a virtual column)."""
+
+    inherit_cache = True
+
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+@compiles(ShownLabels, "postgresql")
+def _shown_labels_postgresql(element: ShownLabels, compiler: Any, **kw: Any) -> str:
+    return f"hub_json_texts(match_state -> '{element.key}')"
+
+
+@compiles(ShownLabels, "sqlite")
+def _shown_labels_sqlite(element: ShownLabels, compiler: Any, **kw: Any) -> str:
+    return f"json_extract(match_state, '$.{element.key}')"
+
+
+_LABELS = ARRAY(Text).with_variant(Text(), "sqlite")
+
 missions = Table(
     "missions",
     metadata,
@@ -182,6 +210,12 @@ missions = Table(
     # `previous` so that subscribers can tell "entered my filter" from "left it".
     Column("match_state", JSON, nullable=False, default=dict),
     Column("content_hash", String(64), nullable=False),
+    # The causes and skills the listing is found by and shows, read from its match state: its
+    # own, or for an open listing shown for a merged mission its open listings' union
+    # (hub.storage.match_states.merge_cluster_labels keeps it). Derived by the database, so no
+    # write can let them drift: a search tests them on the row instead of probing two indexes.
+    Column("shown_causes", _LABELS, Computed(ShownLabels("causes"))),
+    Column("shown_skills", _LABELS, Computed(ShownLabels("skills"))),
     # Set when this listing is the same mission as an older one on another partner (dedup).
     Column("canonical_pk", Integer, ForeignKey("missions.pk")),
     # The golden record of the merged mission this listing shows, as JSON text (hub.storage.
