@@ -18,6 +18,7 @@ from sqlalchemy import (
     cast,
     func,
     literal,
+    literal_column,
     null,
     select,
     union,
@@ -257,7 +258,23 @@ class Builder:
         merged = self.sql.array(
             select(self._label_object(f, slugs.c.slug).label("item"), slugs.c.slug.label("at"))
         )
-        return case((self.golden.is_(None), own), else_=merged)
+        # An open listing shows the labels kept on its row (hub.storage.search._shown_labels):
+        # its own, or its merged mission's union, already sorted.
+        column = missions.c[f"shown_{f.name}"]
+        if self.dialect == "sqlite":
+            each = func.json_each(column).table_valued("key", "value")
+            value, at = each.c.value, each.c.key
+        else:
+            each = (
+                func.unnest(column).table_valued("value", with_ordinality="at").render_derived()
+            )
+            value, at = each.c.value, each.c.at
+        shown = self.sql.array(select(self._label_object(f, value).label("item"), at.label("at")))
+        return case(
+            (missions.c.status == literal_column(f"'{MissionStatus.OPEN.value}'"), shown),
+            (self.golden.is_(None), own),
+            else_=merged,
+        )
 
     def _label_object(self, f: Field, value: ColumnElement[Any]) -> ColumnElement[Any]:
         parts: list[tuple[str, ColumnElement[Any]]] = []
