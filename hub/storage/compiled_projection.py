@@ -260,14 +260,12 @@ class Builder:
         )
         # An open listing shows the labels kept on its row (hub.storage.search._shown_labels):
         # its own, or its merged mission's union, already sorted.
-        column = missions.c[f"shown_{f.name}"]
+        on_row = missions.c[f"shown_{f.name}"]
         if self.dialect == "sqlite":
-            each = func.json_each(column).table_valued("key", "value")
+            each = func.json_each(on_row).table_valued("key", "value")
             value, at = each.c.value, each.c.key
         else:
-            each = (
-                func.unnest(column).table_valued("value", with_ordinality="at").render_derived()
-            )
+            each = func.unnest(on_row).table_valued("value", with_ordinality="at").render_derived()
             value, at = each.c.value, each.c.at
         shown = self.sql.array(select(self._label_object(f, value).label("item"), at.label("at")))
         return case(
