@@ -205,11 +205,29 @@ class Builder:
 
     def _own_organization(self, fields: tuple[Field, ...]) -> ColumnElement[Any]:
         o = organizations.alias("co")
-        published = self.sql.raw_text(missions.c.raw, "organization_name")
+        published = func.nullif(missions.c.published_organization, "")
+        if all(s.name in ("name", "__typename") for s in fields):
+            # The name alone: the organization's row is read only when the partner published
+            # none (COALESCE stops at its first value).
+            stored = (
+                select(o.c.name)
+                .where(o.c.pk == missions.c.organization_pk)
+                .correlate(missions)
+                .scalar_subquery()
+            )
+            named = self.sql.object(
+                [
+                    (s.key, func.coalesce(published, stored))
+                    if s.name == "name"
+                    else (s.key, self._col(o, s.name, s))
+                    for s in fields
+                ]
+            )
+            return case((missions.c.organization_pk.is_(None), null()), else_=named)
 
         def value(s: Field) -> ColumnElement[Any]:
             if s.name == "name":  # a listing alone shows the name its partner published
-                return func.coalesce(func.nullif(published, ""), o.c.name)
+                return func.coalesce(published, o.c.name)
             return self._col(o, s.name, s)
 
         obj = self.sql.object([(s.key, value(s)) for s in fields])

@@ -63,6 +63,7 @@ MISSION_COLUMNS = [
         "golden",
         "shown_causes",
         "shown_skills",
+        "published_organization",
     }
 ]
 

@@ -165,6 +165,22 @@ def _shown_labels_sqlite(element: ShownLabels, compiler: Any, **kw: Any) -> str:
     return f"json_extract(match_state, '$.{element.key}')"
 
 
+class PublishedOrganization(ColumnElement[Any]):
+    """The organization name of the raw record, as the database keeps it derived."""
+
+    inherit_cache = True
+
+
+@compiles(PublishedOrganization, "postgresql")
+def _published_postgresql(element: PublishedOrganization, compiler: Any, **kw: Any) -> str:
+    return "raw ->> 'organization_name'"
+
+
+@compiles(PublishedOrganization, "sqlite")
+def _published_sqlite(element: PublishedOrganization, compiler: Any, **kw: Any) -> str:
+    return "json_extract(raw, '$.organization_name')"
+
+
 _LABELS = ARRAY(Text).with_variant(Text(), "sqlite")
 
 missions = Table(
@@ -216,6 +232,8 @@ missions = Table(
     # write can let them drift: a search tests them on the row instead of probing two indexes.
     Column("shown_causes", _LABELS, Computed(ShownLabels("causes"))),
     Column("shown_skills", _LABELS, Computed(ShownLabels("skills"))),
+    # The organization name the partner published (a listing alone shows it), from `raw`.
+    Column("published_organization", Text, Computed(PublishedOrganization())),
     # Set when this listing is the same mission as an older one on another partner (dedup).
     Column("canonical_pk", Integer, ForeignKey("missions.pk")),
     # The golden record of the merged mission this listing shows, as JSON text (hub.storage.

@@ -1,10 +1,13 @@
-"""shown labels: the causes and skills a listing is found by, derived from its match state
+"""derived columns: the causes and skills a listing is found by and shows (from its match
+state), the organization name its partner published (from its raw record)
 
 Revision ID: 0013
 Revises: 0012
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import op
@@ -34,20 +37,26 @@ def upgrade() -> None:
     for key in ("causes", "skills"):
         if postgresql:  # stored: computed when the row is written
             expression = f"hub_json_texts(match_state -> '{key}')"
-            kind: sa.types.TypeEngine[object] = ARRAY(sa.Text())
+            kind: sa.types.TypeEngine[Any] = ARRAY(sa.Text())
         else:  # SQLite adds only virtual generated columns: computed when read
             expression = f"json_extract(match_state, '$.{key}')"
             kind = sa.Text()
-        op.add_column(
-            "missions",
-            sa.Column(
-                f"shown_{key}", kind, sa.Computed(sa.text(expression), persisted=postgresql or None)
-            ),
-        )
+        _add(f"shown_{key}", kind, expression, postgresql)
+    published = "raw ->> 'organization_name'" if postgresql else _PUBLISHED_SQLITE
+    _add("published_organization", sa.Text(), published, postgresql)
+
+
+_PUBLISHED_SQLITE = "json_extract(raw, '$.organization_name')"
+
+
+def _add(name: str, kind: sa.types.TypeEngine[Any], expression: str, stored: bool) -> None:
+    computed = sa.Computed(sa.text(expression), persisted=stored or None)
+    op.add_column("missions", sa.Column(name, kind, computed))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("missions") as batch:
+        batch.drop_column("published_organization")
         batch.drop_column("shown_skills")
         batch.drop_column("shown_causes")
     if op.get_bind().dialect.name == "postgresql":
