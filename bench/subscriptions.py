@@ -560,6 +560,7 @@ class Phase:
     wall_s: float = 0.0
     server_rss_mb: float = math.nan
     closes: dict[str, int] = dataclasses.field(default_factory=dict)
+    per_event: list[dict[str, Any]] = dataclasses.field(default_factory=list)  # receipts, in ms
     load_avg: float = math.nan
     timed_out: bool = False
     connect_s: float = math.nan
@@ -632,6 +633,7 @@ def run_phase(
     phase.lost = rep["lost"]
     phase.lost_subscribers = rep["lost_subscribers"]
     phase.duplicated = rep["duplicated"]
+    phase.per_event = rep.get("per_event") or []
     span_s = (rep["last_receipt"] - rep["first_sent"]) / 1000 if rep["received"] else math.nan
     phase.delivered_per_s = rep["received"] / span_s if span_s and span_s > 0 else 0.0
     phase.drain_s = (rep["last_receipt"] - max(commit)) / 1000 if rep["received"] else math.nan

@@ -245,3 +245,72 @@ def test_a_direct_socket_whose_buffer_is_full_falls_behind_alone(hub: Hub) -> No
     assert got_fine == ids
     assert code == CLOSE_FELL_BEHIND
     assert got_stuck == []  # nothing half-sent: it resumes from its last cursor
+
+
+def test_the_writer_gives_way_to_a_request_in_flight_and_still_delivers_all_in_order(
+    hub: Hub,
+) -> None:
+    """While an HTTP request is being served (here one whose body has only partly arrived), the
+    group's writer rests after each slice of members (a slice of one here) instead of taking
+    every other turn of the loop: both sockets still get every event, in order, and the request
+    counts as in flight until its response starts."""
+    hub.fanout.slice_size = 1
+    ids = [f"g{i}" for i in range(20)]
+    url = hub.base.replace("http://", "ws://") + "/graphql"
+    protocol = ["graphql-transport-ws"]  # type: ignore[list-item]
+    host, port = hub.base.removeprefix("http://").split(":")
+    body = json.dumps({"query": "{ __typename }"}).encode()
+    head = (
+        f"POST /graphql HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+
+    async def events(ws: ClientConnection) -> list[str]:
+        got: list[str] = []
+        while len(got) < len(ids):
+            message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if message["type"] == "next":
+                got.append(message["payload"]["data"]["missionEvents"]["mission"]["externalId"])
+        return got
+
+    async def scenario() -> tuple[list[list[str]], int, bytes]:
+        before = listeners(hub.app)
+        async with (
+            connect(url, subprotocols=protocol, compression=None) as one,  # type: ignore[arg-type]
+            connect(url, subprotocols=protocol, compression=None) as two,  # type: ignore[arg-type]
+        ):
+            await hub.subscribe(one, "1")
+            await hub.subscribe(two, "1")
+
+            def members() -> list[Any]:
+                return [m for g in hub.fanout.groups.values() for m in g.members]
+
+            await until(
+                lambda: (
+                    len(listeners(hub.app) - before) == 1
+                    and len(members()) == 2
+                    and all(m.send is not None and m.direct for m in members())
+                ),
+                "both subscriptions in one group, writing directly",
+            )
+            reader, writer = await asyncio.open_connection(host, int(port))
+            writer.write(head + body[:5])  # the rest of the body later: the request waits
+            await writer.drain()
+            await until(lambda: hub.app.requests.count == 1, "the request to be in flight")
+            readers = [asyncio.create_task(events(ws)) for ws in (one, two)]
+            for start in range(0, len(ids), 10):
+                await hub.push(*ids[start : start + 10])
+            got = await asyncio.gather(*readers)
+            held = hub.app.requests.count  # the pushes' own requests have been answered
+            writer.write(body[5:])
+            await writer.drain()
+            status = await asyncio.wait_for(reader.readline(), 20)
+            await until(lambda: hub.app.requests.count == 0, "the answered request to end")
+            writer.close()
+            await writer.wait_closed()
+        return got, held, status
+
+    got, held, status = asyncio.run(scenario())
+    assert got == [ids, ids]
+    assert held == 1
+    assert status.startswith(b"HTTP/1.1 200")

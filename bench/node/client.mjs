@@ -186,6 +186,25 @@ function report(commit, sent) {
   lat.sort();
   latSent.sort();
   const firstSent = Math.min(...sent);
+  // Per event (up to 200): when its first, median and last receipt came, from the commit (ms),
+  // and the request's own time (response − send): where each event's latency went.
+  const perEvent = [];
+  for (let k = 0; k < Math.min(M, 200); k++) {
+    const ts = [];
+    for (let i = 0; i < N; i++) {
+      const t = receipts[i * M + k];
+      if (t !== 0) ts.push(t - commit[k]);
+    }
+    ts.sort((a, b) => a - b);
+    perEvent.push({
+      k,
+      request_ms: +(commit[k] - sent[k]).toFixed(2),
+      first_ms: ts.length ? +ts[0].toFixed(2) : null,
+      p50_ms: ts.length ? +percentile(ts, 50).toFixed(2) : null,
+      last_ms: ts.length ? +ts[ts.length - 1].toFixed(2) : null,
+      commit: commit[k],
+    });
+  }
   out({
     report: {
       tag,
@@ -208,6 +227,7 @@ function report(commit, sent) {
       min_ms: lat.length ? lat[0] : null,
       p50_from_sent_ms: percentile(latSent, 50),
       p99_from_sent_ms: percentile(latSent, 99),
+      per_event: perEvent,
       client_cpu_s: (cpu.user + cpu.system) / 1e6,
       client_wall_s: wall / 1000,
       open,

@@ -7,7 +7,9 @@ execution, serialises each result once, and frames it once per distinct operatio
 
 The group's one task also writes: it hands each frame to every member in turn, and an idle
 socket takes it there and then (no task switch, no queue); it lets other tasks run after each
-slice of members, so that writers' mutations are not starved by a large group. A member whose
+slice of members, so that writers' mutations are not starved by a large group, and while HTTP
+requests are being served it rests after each slice as long as the slice took, so that they get
+at least half of the loop (hub/live/priority.py). A member whose
 socket is busy or full gets its frames in its Inbox (hub/live/inbox.py), drained in order by its
 own writer: a member that falls behind gets FellBehind, its socket is closed with 4290 (resume
 from your cursor), and it never holds the others back. When the group's execution itself falls
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import AsyncIterator, Callable, Coroutine, Hashable
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,6 +38,7 @@ from strawberry.utils.aio import aclosing
 from hub.live.frames import Direct, text_frame
 from hub.live.inbox import FellBehind, Inbox
 from hub.live.member import COMPLETE, End, Member, dumps
+from hub.live.priority import InFlight
 from hub.live.stream import CLOSE_FELL_BEHIND
 
 __all__ = ["End", "Fanout", "GroupedTransportWS", "Member"]
@@ -45,6 +49,9 @@ SLICE = 16
 """Members written to before the group's writer lets other tasks run (a few hundred µs)."""
 PENDING = 256
 """Results the execution may run ahead of the group's writer before it waits for it."""
+REST = (0.001, 0.01)
+"""Bounds of the writer's rest after a slice while HTTP requests are in flight (seconds): at
+least the loop's timer tick, at most a few slices' worth."""
 BATCH = 32
 """Results the execution runs in a row (they usually come without waiting, a whole batch of
 the stream at once) before it lets other tasks run; the writer then sends them together."""
@@ -62,9 +69,12 @@ class Group:
 class Fanout:
     """The groups of one replica, keyed by document, variables, operation and caller's rights."""
 
-    def __init__(self, queue_size: int = 1000, slice_size: int = SLICE) -> None:
+    def __init__(
+        self, queue_size: int = 1000, slice_size: int = SLICE, requests: InFlight | None = None
+    ) -> None:
         self.queue_size = queue_size
         self.slice_size = max(1, slice_size)
+        self.requests = requests
         self.groups: dict[Hashable, Group] = {}
 
     @property
@@ -166,6 +176,8 @@ class Fanout:
         frames: dict[str, tuple[list[str], bytes]] = {}
         counts: dict[Callable[[int], None], int] = {}
         size = self.slice_size
+        requests = self.requests
+        began = time.perf_counter()
         for done, member in enumerate(list(group.members), 1):
             frame = frames.get(member.prefix)
             if frame is None:
@@ -179,7 +191,13 @@ class Fanout:
                 for text in texts:
                     member.offer(text)  # never waits: a full inbox ends that member alone
             if done % size == 0:
-                await asyncio.sleep(0)
+                if requests is not None and requests.active:
+                    # Requests first: rest as long as this slice took (hub/live/priority.py).
+                    took = time.perf_counter() - began
+                    await asyncio.sleep(min(max(took, REST[0]), REST[1]))
+                else:
+                    await asyncio.sleep(0)
+                began = time.perf_counter()
         for count, n in counts.items():
             count(n)
 

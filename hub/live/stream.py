@@ -37,6 +37,7 @@ logger = logging.getLogger("hub.live.stream")
 CLOSE_TOKEN_ENDED = 4403  # the token expired or was revoked: reconnect with a fresh one
 CLOSE_FELL_BEHIND = 4290  # the subscriber fell behind: reconnect and resume from the last cursor
 CLOSE_GOING_AWAY = 1001  # this replica is stopping: reconnect (elsewhere) and resume
+_PAGE = 500  # events read from the log at a time
 
 Batches = Inbox[list[EventRow]]  # a subscriber's inbox of the stream: one batch per read
 
@@ -132,9 +133,14 @@ class LiveEvents:
 
     async def catch_up(self) -> None:
         async with self._lock:
-            while rows := await self.repository.events_after(self.high_water_mark, 500):
+            while rows := await self.repository.events_after(self.high_water_mark, _PAGE):
                 self.high_water_mark = rows[-1].seq
                 self._deliver(rows)
+                if len(rows) < _PAGE:
+                    # The log held no more when it was read: whatever commits later announces
+                    # itself (and the poll catches a lost notice), so a second, empty read
+                    # would only delay the next wake-up's delivery.
+                    break
         for waker in list(self._wakers):  # the log may have moved for other readers too
             waker.set()
 

@@ -49,6 +49,7 @@ from hub.engagement import ContactCipher
 from hub.ingest.engagements import EngagementWriter
 from hub.ingest.service import MissionWriter
 from hub.live.fanout import Fanout, GroupedTransportWS
+from hub.live.priority import InFlight
 from hub.live.stream import LiveEvents
 from hub.observability import tracing
 from hub.observability.logs import RequestIdMiddleware
@@ -176,7 +177,10 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         self.app = app
         self.metrics = metrics
-        self.fanout = Fanout(settings.subscriber_queue_size)  # identical subscriptions share
+        # Identical subscriptions share one execution; the fan-out gives way to HTTP requests.
+        self.fanout = Fanout(
+            settings.subscriber_queue_size, requests=getattr(app, "requests", None)
+        )
         self.rules = RequestRules(settings)
         self.explorer = Explorer(files("schema") / "operations")  # GET /graphql from a browser
         self.compiled_reads: CompiledReads | None = None
@@ -466,13 +470,17 @@ class HubApp(Starlette):
         super().__init__(**kwargs)
         self.fast = FastPath(self._starlette, compiled)
         self.front = RequestIdMiddleware(self.fast)
+        self.requests = InFlight()  # HTTP requests being served: the fan-out gives way to them
 
     async def _starlette(self, scope: Scope, receive: Receive, send: Send) -> None:
         await super().__call__(scope, receive, send)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         scope["app"] = self
-        await self.front(scope, receive, send)
+        if scope["type"] == "http":
+            await self.requests.track(self.front, scope, receive, send)
+        else:
+            await self.front(scope, receive, send)
 
 
 def _authenticator(app: Starlette) -> Any:
