@@ -7,11 +7,8 @@ Revises: 0012
 
 from __future__ import annotations
 
-from typing import Any
-
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects.postgresql import ARRAY
 
 revision = "0013"
 down_revision = "0012"
@@ -31,27 +28,27 @@ $$
 
 
 def upgrade() -> None:
-    postgresql = op.get_bind().dialect.name == "postgresql"
-    if postgresql:
+    if op.get_bind().dialect.name == "postgresql":
+        # Stored, computed when a row is written; one ALTER TABLE, so the table is rewritten
+        # once for the three columns.
         op.execute(_FUNCTION)
-    for key in ("causes", "skills"):
-        if postgresql:  # stored: computed when the row is written
-            expression = f"hub_json_texts(match_state -> '{key}')"
-            kind: sa.types.TypeEngine[Any] = ARRAY(sa.Text())
-        else:  # SQLite adds only virtual generated columns: computed when read
-            expression = f"json_extract(match_state, '$.{key}')"
-            kind = sa.Text()
-        _add(f"shown_{key}", kind, expression, postgresql)
-    published = "raw ->> 'organization_name'" if postgresql else _PUBLISHED_SQLITE
-    _add("published_organization", sa.Text(), published, postgresql)
-
-
-_PUBLISHED_SQLITE = "json_extract(raw, '$.organization_name')"
-
-
-def _add(name: str, kind: sa.types.TypeEngine[Any], expression: str, stored: bool) -> None:
-    computed = sa.Computed(sa.text(expression), persisted=stored or None)
-    op.add_column("missions", sa.Column(name, kind, computed))
+        op.execute(
+            "ALTER TABLE missions"
+            " ADD COLUMN shown_causes text[]"
+            " GENERATED ALWAYS AS (hub_json_texts(match_state -> 'causes')) STORED,"
+            " ADD COLUMN shown_skills text[]"
+            " GENERATED ALWAYS AS (hub_json_texts(match_state -> 'skills')) STORED,"
+            " ADD COLUMN published_organization text"
+            " GENERATED ALWAYS AS (raw ->> 'organization_name') STORED"
+        )
+        return
+    # SQLite adds only virtual generated columns: computed when read.
+    for name, expression in (
+        ("shown_causes", "json_extract(match_state, '$.causes')"),
+        ("shown_skills", "json_extract(match_state, '$.skills')"),
+        ("published_organization", "json_extract(raw, '$.organization_name')"),
+    ):
+        op.add_column("missions", sa.Column(name, sa.Text(), sa.Computed(sa.text(expression))))
 
 
 def downgrade() -> None:
