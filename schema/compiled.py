@@ -8,10 +8,15 @@ graphql-core, convert the arguments with strawberry (the same inputs the resolve
 the scope and the cost, and run one statement per root field; the missions' JSON is the
 database's, passed through; the envelope around it (edges, cursors, page info) is written here.
 
-Whatever the planner does not cover answers on the generic executor, and says why in
-`hub_compiled_reads_total{outcome="fallback", reason=...}`: another root field, a field the
-statement cannot build (facets, listings, a partner's mission count...), directives, a
-distance under NEAREST, a cursor or filter the generic path refuses (it answers the error).
+Whatever the planner does not cover answers on the generic executor, per root field, and says
+why in `hub_compiled_reads_total{outcome="fallback", reason=...}`: another root field, a
+`missions` whose selection the statement cannot build (facets, listings, a partner's mission
+count...) or with directives in it. A document whose root fields are partly covered answers the
+covered ones here and the others on the generic executor (schema/compiled_assembly.py, through
+`answer_fields`); each compiled root field counts `outcome="compiled"`. What stays per document
+(the whole document on the generic executor, counted once): not a query, directives or repeated
+keys among the root fields, a document that cannot be pruned, and at request time the scope,
+the variables, the cost, a cursor or filter the generic path refuses (it answers the error).
 """
 
 from __future__ import annotations
@@ -48,6 +53,7 @@ from hub.settings import Settings
 from hub.storage.compiled_search import COVERED, Field, search_page
 from hub.storage.read_pool import ReadPool
 from hub.storage.repository import check_first
+from schema.compiled_assembly import Fields, prune
 from schema.cost import operation_cost
 from schema.inputs import to_filter
 
@@ -108,7 +114,10 @@ class _Page:
 class _Plan:
     document: DocumentNode
     operation: OperationDefinitionNode
-    roots: tuple[tuple[str, _Connection | None], ...]  # None: the root `__typename`
+    roots: tuple[tuple[str, _Connection | None], ...]  # compiled; None: the root `__typename`
+    generic: tuple[tuple[str, str], ...] = ()  # (response key, reason; "" for `__typename`)
+    keys: tuple[str, ...] = ()  # a mixed plan's root response keys, in the document's order
+    rest: str | None = None  # a mixed plan's document, its compiled root fields blanked
 
 
 class CompiledReads:
@@ -141,30 +150,47 @@ class CompiledReads:
         if key in self.plans:
             return
         try:
-            plan: _Plan | str = self._plan(parse(query), operation_name)
+            plan: _Plan | str = self._plan(query, parse(query), operation_name)
         except Unplanned as exc:
             plan = exc.reason
         self.plans[key] = plan
         if len(self.plans) > _PLANS:
             self.plans.popitem(last=False)
 
-    def _plan(self, document: DocumentNode, operation_name: str | None) -> _Plan:
+    def _plan(self, query: str, document: DocumentNode, operation_name: str | None) -> _Plan:
         operation = get_operation_ast(document, operation_name)
         if operation is None or operation.operation is not OperationType.QUERY:
             raise Unplanned("not_a_query")
         fragments = {
             d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
         }
+        if operation.directives:
+            raise Unplanned("directives")
         roots: list[tuple[str, _Connection | None]] = []
-        for node in _fields(operation.selection_set, fragments, "Query"):
+        generic: list[tuple[str, str]] = []
+        nodes = _fields(operation.selection_set, fragments, "Query")
+        for node in nodes:
             key = node.alias.value if node.alias else node.name.value
             if node.name.value == "__typename":
                 roots.append((key, None))
             elif node.name.value == "missions":
-                roots.append((key, self._connection(key, node, fragments)))
+                try:
+                    roots.append((key, self._connection(key, node, fragments)))
+                except Unplanned as exc:  # this root field alone goes to the generic executor
+                    generic.append((key, exc.reason))
             else:
-                raise Unplanned(f"root_{node.name.value}")
-        return _Plan(document, operation, tuple(roots))
+                generic.append((key, f"root_{node.name.value}"))
+        if not generic:
+            return _Plan(document, operation, tuple(roots))
+        compiled = tuple((k, c) for k, c in roots if c is not None)
+        generic += [(k, "") for k, c in roots if c is None]  # the executor answers those
+        if not compiled:  # nothing to compile: the generic executor answers all of it
+            return _Plan(document, operation, (), tuple(generic))
+        rest = prune(query, document, operation, (c.node for _, c in compiled), self.graphql)
+        if rest is None:
+            raise Unplanned("prune")
+        keys = tuple(n.alias.value if n.alias else n.name.value for n in nodes)
+        return _Plan(document, operation, compiled, tuple(generic), keys, rest)
 
     def _connection(
         self, key: str, node: FieldNode, fragments: dict[str, FragmentDefinitionNode]
@@ -286,8 +312,44 @@ class CompiledReads:
         if isinstance(plan, str):
             self.on_outcome("fallback", plan)
             return None
+        if plan.generic:  # a mixed plan answers through answer_fields, from the executor
+            if plan.rest is None:
+                self._fell_back(plan)
+            return None
+        parts = await self._parts(plan, variables, caller)
+        if parts is None:
+            return None
+        return b'{"data":{' + b",".join(orjson.dumps(k) + b":" + v for k, v in parts) + b"}}"
+
+    async def answer_fields(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        caller: Caller,
+    ) -> Fields | None:
+        """For a document whose root fields are partly covered: the compiled fields' JSON and
+        the text the generic executor runs for the others; None: the whole document runs there."""
+        plan = self.plans.get((hashlib.sha256(query.encode()).digest(), operation_name))
+        if not isinstance(plan, _Plan) or plan.rest is None:
+            return None
+        parts = await self._parts(plan, variables, caller)
+        if parts is None:
+            return None
+        self._fell_back(plan)
+        return Fields(plan.rest, plan.keys, dict(parts))
+
+    def _fell_back(self, plan: _Plan) -> None:
+        for _, reason in plan.generic:
+            if reason:
+                self.on_outcome("fallback", reason)
+
+    async def _parts(
+        self, plan: _Plan, variables: dict[str, Any] | None, caller: Caller
+    ) -> list[tuple[str, bytes]] | None:
+        """Each compiled root field's JSON, counted; None (counted) for the generic path."""
         try:
-            body = await self._run(plan, variables or {}, caller)
+            parts = await self._run(plan, variables or {}, caller)
         except Unplanned as exc:
             self.on_outcome("fallback", exc.reason)
             return None
@@ -298,20 +360,23 @@ class CompiledReads:
             log.exception("compiled read failed; answered by the generic executor")
             self.on_outcome("fallback", "error")
             return None
-        self.on_outcome("compiled", "")
-        return body
+        for _ in parts:
+            self.on_outcome("compiled", "")
+        return parts
 
-    async def _run(self, plan: _Plan, variables: dict[str, Any], caller: Caller) -> bytes:
+    async def _run(
+        self, plan: _Plan, variables: dict[str, Any], caller: Caller
+    ) -> list[tuple[str, bytes]]:
         if not caller.has(READ):
             raise Unplanned("scope")
         pages = self._arguments(plan, variables)
-        parts: list[bytes] = []
+        parts: list[tuple[str, bytes]] = []
         for (key, connection), page in zip(plan.roots, pages, strict=True):
             if connection is None or page is None:
-                parts.append(orjson.dumps(key) + b':"Query"')
+                parts.append((key, b'"Query"'))
                 continue
-            parts.append(orjson.dumps(key) + b":" + await self._page(connection, page, caller))
-        return b'{"data":{' + b",".join(parts) + b"}}"
+            parts.append((key, await self._page(connection, page, caller)))
+        return parts
 
     def _arguments(self, plan: _Plan, variables: dict[str, Any]) -> list[_Page | None]:
         """Each root field's page, from the variables: coerced by graphql-core, converted by
