@@ -18,6 +18,9 @@ from hypothesis import settings as hsettings
 from hypothesis import strategies as st
 from starlette.testclient import TestClient
 
+from hub.clock import ManualClock
+from hub.settings import Settings
+from hub.web.app import create_app
 from tests import test_compiled
 from tests.test_compiled import COMPILED, FILTERS, MISSION_FIELDS, OPERATIONS, Pair, _differences
 from tests.test_response_cache import metric
@@ -154,6 +157,24 @@ def test_what_stays_whole_on_the_generic_path(pair: Pair) -> None:
     compare(pair, costly, {"first": 2})
     answer = compare(pair, costly, {"first": 100000}, compiled=0)
     assert answer["errors"]
+
+
+def test_a_mixed_answer_is_kept_by_the_response_cache_whole(
+    pair: Pair, settings: Settings, clock: ManualClock
+) -> None:
+    """With the response cache on, the assembled answer is kept under the whole document and
+    sent again on a hit, the same as the generic path's."""
+    query = (
+        "query C($first: Int) { missions(first: $first) { nodes { id title } } causes { value } }"
+    )
+    expected = pair.ask(pair.generic, query, {"first": 4})
+    cached = settings.model_copy(update={"response_cache": True, "compiled_reads": True})
+    with TestClient(create_app(cached, clock)) as app:
+        pair.ask(app, query, {"first": 3})  # planned (and kept for those variables)
+        answers = [pair.ask(app, query, {"first": 4}) for _ in range(2)]
+        assert count(app, COMPILED) == 1  # computed once, mixed; then a hit
+        assert metric(app, "hub_response_cache_hits_total") == 1
+    assert answers == [expected] * 2
 
 
 @pytest.mark.parametrize("operation", ["employee-recommendations", "mission-detail"])
