@@ -163,7 +163,9 @@ def test_a_mixed_answer_is_kept_by_the_response_cache_whole(
     pair: Pair, settings: Settings, clock: ManualClock
 ) -> None:
     """With the response cache on, the assembled answer is kept under the whole document and
-    sent again on a hit, the same as the generic path's."""
+    sent again on a hit, the same as the generic path's. (On PostgreSQL the first request's
+    own writes, its persisted document, may reach the cache after a later answer was kept and
+    drop it: the answer is asked again until it is a hit, a few times at most.)"""
     query = (
         "query C($first: Int) { missions(first: $first) { nodes { id title } } causes { value } }"
     )
@@ -171,10 +173,12 @@ def test_a_mixed_answer_is_kept_by_the_response_cache_whole(
     cached = settings.model_copy(update={"response_cache": True, "compiled_reads": True})
     with TestClient(create_app(cached, clock)) as app:
         pair.ask(app, query, {"first": 3})  # planned (and kept for those variables)
-        answers = [pair.ask(app, query, {"first": 4}) for _ in range(2)]
-        assert count(app, COMPILED) == 1  # computed once, mixed; then a hit
+        answers = []
+        while metric(app, "hub_response_cache_hits_total") == 0 and len(answers) < 10:
+            answers.append(pair.ask(app, query, {"first": 4}))
         assert metric(app, "hub_response_cache_hits_total") == 1
-    assert answers == [expected] * 2
+        assert count(app, COMPILED) == len(answers) - 1  # computed mixed, then a hit
+    assert len(answers) >= 2 and answers == [expected] * len(answers)
 
 
 @pytest.mark.parametrize("operation", ["employee-recommendations", "mission-detail"])
