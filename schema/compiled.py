@@ -1,17 +1,23 @@
 """The compiled read path: a search document seen before answers from one SQL statement.
 
 A query that ran once on the generic executor without errors (so it parsed, validated and
-passed every limit) is planned here, keyed by the SHA-256 of its text and its operation name:
-each root field `missions` whose selection the statement can build (hub.storage.compiled_search
-.COVERED) becomes a projection. Later requests for that document coerce their variables with
-graphql-core, convert the arguments with strawberry (the same inputs the resolver gets), check
-the scope and the cost, and run one statement per root field; the missions' JSON is the
-database's, passed through; the envelope around it (edges, cursors, page info) is written here.
+passed every limit) is planned (schema/compiled_plan.py), keyed by the SHA-256 of its text and
+its operation name: each root field `missions` whose selection the statement can build
+(hub.storage.compiled_search.COVERED) becomes a projection. Later requests for that document
+coerce their variables with graphql-core, convert the arguments with strawberry (the same
+inputs the resolver gets), check the scope and the cost, and run one statement per root field;
+the missions' JSON is the database's, passed through; the envelope around it (edges, cursors,
+page info) is written here.
 
-Whatever the planner does not cover answers on the generic executor, and says why in
-`hub_compiled_reads_total{outcome="fallback", reason=...}`: another root field, a field the
-statement cannot build (facets, listings, a partner's mission count...), directives, a
-distance under NEAREST, a cursor or filter the generic path refuses (it answers the error).
+Whatever the planner does not cover answers on the generic executor, per root field, and says
+why in `hub_compiled_reads_total{outcome="fallback", reason=...}`: another root field, a
+`missions` whose selection the statement cannot build (facets, listings, a partner's mission
+count...) or with directives in it. A document whose root fields are partly covered answers the
+covered ones here and the others on the generic executor (schema/compiled_assembly.py, through
+`answer_fields`); each compiled root field counts `outcome="compiled"`. What stays per document
+(the whole document on the generic executor, counted once): not a query, directives or repeated
+keys among the root fields, a document that cannot be pruned, and at request time the scope,
+the variables, the cost, a cursor or filter the generic path refuses (it answers the error).
 """
 
 from __future__ import annotations
@@ -25,16 +31,7 @@ from typing import Any
 
 import orjson
 from graphql import (
-    DocumentNode,
-    FieldNode,
-    FragmentDefinitionNode,
-    FragmentSpreadNode,
     GraphQLSchema,
-    InlineFragmentNode,
-    OperationDefinitionNode,
-    OperationType,
-    SelectionSetNode,
-    get_operation_ast,
     parse,
 )
 from graphql.execution.values import get_argument_values, get_variable_values
@@ -45,9 +42,11 @@ from hub.catalogue.filters import MissionFilter, MissionOrder
 from hub.clock import Clock
 from hub.errors import HubError
 from hub.settings import Settings
-from hub.storage.compiled_search import COVERED, Field, search_page
+from hub.storage.compiled_search import search_page
 from hub.storage.read_pool import ReadPool
 from hub.storage.repository import check_first
+from schema.compiled_assembly import Fields
+from schema.compiled_plan import Connection, Plan, Unplanned, plan_document
 from schema.cost import operation_cost
 from schema.inputs import to_filter
 
@@ -56,42 +55,6 @@ __all__ = ["CompiledReads", "Unplanned"]
 log = logging.getLogger(__name__)
 
 _PLANS = 512
-_TYPE_NAMES = {
-    "organization": "Organization",
-    "partner": "Partner",
-    "locations": "Location",
-    "commitment": "Commitment",
-    "places": "Places",
-    "causes": "CauseInfo",
-    "skills": "Skill",
-}
-
-
-class Unplanned(Exception):
-    """The document, or this request of it, is not for the compiled path; the reason is a
-    metric label."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
-def _snake(name: str) -> str:
-    return "".join("_" + c.lower() if c.isupper() else c for c in name)
-
-
-@dataclass(frozen=True, slots=True)
-class _Connection:
-    """One root field `missions`: its arguments as sent, and what its selection asks for."""
-
-    key: str
-    node: FieldNode
-    parts: tuple[tuple[str, str, Any], ...]  # (response key, part, sub-parts or projection)
-    projection: tuple[Field, ...] | None
-    total_count: bool
-    event_cursor: bool
-    facets: tuple[tuple[str, tuple[Field, ...]], ...]  # (dimension, projection), once each
-    cursors: str  # which results' cursors the selection shows: "all", "ends" or "none"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,13 +65,6 @@ class _Page:
     order: MissionOrder
     first: int
     after: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    document: DocumentNode
-    operation: OperationDefinitionNode
-    roots: tuple[tuple[str, _Connection | None], ...]  # None: the root `__typename`
 
 
 class CompiledReads:
@@ -128,8 +84,8 @@ class CompiledReads:
         self.clock = clock
         self.on_outcome = on_outcome
         self.on_time = on_time
-        self.plans: OrderedDict[tuple[bytes, str | None], _Plan | str] = OrderedDict()
-        self.pages: OrderedDict[tuple[int, bytes], tuple[_Plan, list[_Page | None]]] = OrderedDict()
+        self.plans: OrderedDict[tuple[bytes, str | None], Plan | str] = OrderedDict()
+        self.pages: OrderedDict[tuple[int, bytes], tuple[Plan, list[_Page | None]]] = OrderedDict()
         field = schema.get_type_by_name("Query").get_field("missions")
         self.arguments = field.arguments
 
@@ -141,134 +97,12 @@ class CompiledReads:
         if key in self.plans:
             return
         try:
-            plan: _Plan | str = self._plan(parse(query), operation_name)
+            planned: Plan | str = plan_document(query, parse(query), operation_name, self.graphql)
         except Unplanned as exc:
-            plan = exc.reason
-        self.plans[key] = plan
+            planned = exc.reason
+        self.plans[key] = planned
         if len(self.plans) > _PLANS:
             self.plans.popitem(last=False)
-
-    def _plan(self, document: DocumentNode, operation_name: str | None) -> _Plan:
-        operation = get_operation_ast(document, operation_name)
-        if operation is None or operation.operation is not OperationType.QUERY:
-            raise Unplanned("not_a_query")
-        fragments = {
-            d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)
-        }
-        roots: list[tuple[str, _Connection | None]] = []
-        for node in _fields(operation.selection_set, fragments, "Query"):
-            key = node.alias.value if node.alias else node.name.value
-            if node.name.value == "__typename":
-                roots.append((key, None))
-            elif node.name.value == "missions":
-                roots.append((key, self._connection(key, node, fragments)))
-            else:
-                raise Unplanned(f"root_{node.name.value}")
-        return _Plan(document, operation, tuple(roots))
-
-    def _connection(
-        self, key: str, node: FieldNode, fragments: dict[str, FragmentDefinitionNode]
-    ) -> _Connection:
-        parts: list[tuple[str, str, Any]] = []
-        projection: tuple[Field, ...] | None = None
-        flags = {"totalCount": False, "eventCursor": False}
-        facets: list[tuple[str, tuple[Field, ...]]] = []
-        for sub in _fields(node.selection_set, fragments, "MissionConnection"):
-            name = sub.name.value
-            out = sub.alias.value if sub.alias else name
-            if name in ("totalCount", "eventCursor"):
-                flags[name] = True
-                parts.append((out, name, None))
-            elif name == "__typename":
-                parts.append((out, name, "MissionConnection"))
-            elif name == "pageInfo":
-                names = [
-                    (s.alias.value if s.alias else s.name.value, s.name.value)
-                    for s in _fields(sub.selection_set, fragments, "PageInfo")
-                ]
-                parts.append((out, name, tuple(names)))
-            elif name == "nodes":
-                fields = self._mission(sub.selection_set, fragments)
-                projection = _same(projection, fields)
-                parts.append((out, name, None))
-            elif name == "edges":
-                edge: list[tuple[str, str]] = []
-                for e in _fields(sub.selection_set, fragments, "MissionEdge"):
-                    e_out = e.alias.value if e.alias else e.name.value
-                    if e.name.value == "node":
-                        fields = self._mission(e.selection_set, fragments)
-                        projection = _same(projection, fields)
-                    edge.append((e_out, e.name.value))
-                parts.append((out, name, tuple(edge)))
-            elif name == "facets":
-                dimensions: list[tuple[str, str, tuple[Field, ...]]] = []
-                for dim in _fields(sub.selection_set, fragments, "MissionFacets"):
-                    d_out = dim.alias.value if dim.alias else dim.name.value
-                    if dim.name.value == "__typename":
-                        dimensions.append((d_out, "__typename", ()))
-                        continue
-                    counts = tuple(
-                        Field(
-                            c.alias.value if c.alias else c.name.value,
-                            c.name.value,
-                            (Field("FacetCount", ""),) if c.name.value == "__typename" else (),
-                        )
-                        for c in _fields(dim.selection_set, fragments, "FacetCount")
-                    )
-                    dimensions.append((d_out, dim.name.value, counts))
-                facets += [(d, counts) for _, d, counts in dimensions if d != "__typename"]
-                parts.append((out, name, tuple(dimensions)))
-            else:
-                raise Unplanned(f"connection_{name}")
-        edge_cursor = any(
-            name == "cursor" for _, part, sub in parts if part == "edges" for _, name in sub
-        )
-        page_cursor = any(
-            name in ("startCursor", "endCursor")
-            for _, part, sub in parts
-            if part == "pageInfo"
-            for _, name in sub
-        )
-        return _Connection(
-            key,
-            node,
-            tuple(parts),
-            projection,
-            flags["totalCount"],
-            flags["eventCursor"],
-            tuple(dict.fromkeys(facets)),
-            "all" if edge_cursor else "ends" if page_cursor else "none",
-        )
-
-    def _mission(
-        self, selection: SelectionSetNode | None, fragments: dict[str, FragmentDefinitionNode]
-    ) -> tuple[Field, ...]:
-        out: list[Field] = []
-        for node in _fields(selection, fragments, "Mission"):
-            key = node.alias.value if node.alias else node.name.value
-            if node.name.value == "__typename":
-                out.append(Field(key, "__typename", (Field("Mission", ""),)))
-                continue
-            name = _snake(node.name.value)
-            if name not in COVERED:
-                raise Unplanned(f"mission_{node.name.value}")
-            allowed = COVERED[name]
-            if allowed is None:
-                out.append(Field(key, name))
-                continue
-            type_name = _TYPE_NAMES[name]
-            subs: list[Field] = []
-            for s in _fields(node.selection_set, fragments, type_name):
-                s_key = s.alias.value if s.alias else s.name.value
-                if s.name.value == "__typename":
-                    subs.append(Field(s_key, "__typename", (Field(type_name, ""),)))
-                    continue
-                s_name = _snake(s.name.value)
-                if s_name not in allowed:
-                    raise Unplanned(f"{type_name.lower()}_{s.name.value}")
-                subs.append(Field(s_key, s_name))
-            out.append(Field(key, name, tuple(subs)))
-        return tuple(out)
 
     # -- answering -----------------------------------------------------------------------------
 
@@ -286,8 +120,44 @@ class CompiledReads:
         if isinstance(plan, str):
             self.on_outcome("fallback", plan)
             return None
+        if plan.generic:  # a mixed plan answers through answer_fields, from the executor
+            if plan.rest is None:
+                self._fell_back(plan)
+            return None
+        parts = await self._parts(plan, variables, caller)
+        if parts is None:
+            return None
+        return b'{"data":{' + b",".join(orjson.dumps(k) + b":" + v for k, v in parts) + b"}}"
+
+    async def answer_fields(
+        self,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, Any] | None,
+        caller: Caller,
+    ) -> Fields | None:
+        """For a document whose root fields are partly covered: the compiled fields' JSON and
+        the text the generic executor runs for the others; None: the whole document runs there."""
+        plan = self.plans.get((hashlib.sha256(query.encode()).digest(), operation_name))
+        if not isinstance(plan, Plan) or plan.rest is None:
+            return None
+        parts = await self._parts(plan, variables, caller)
+        if parts is None:
+            return None
+        self._fell_back(plan)
+        return Fields(plan.rest, plan.keys, dict(parts))
+
+    def _fell_back(self, plan: Plan) -> None:
+        for _, reason in plan.generic:
+            if reason:
+                self.on_outcome("fallback", reason)
+
+    async def _parts(
+        self, plan: Plan, variables: dict[str, Any] | None, caller: Caller
+    ) -> list[tuple[str, bytes]] | None:
+        """Each compiled root field's JSON, counted; None (counted) for the generic path."""
         try:
-            body = await self._run(plan, variables or {}, caller)
+            parts = await self._run(plan, variables or {}, caller)
         except Unplanned as exc:
             self.on_outcome("fallback", exc.reason)
             return None
@@ -298,22 +168,25 @@ class CompiledReads:
             log.exception("compiled read failed; answered by the generic executor")
             self.on_outcome("fallback", "error")
             return None
-        self.on_outcome("compiled", "")
-        return body
+        for _ in parts:
+            self.on_outcome("compiled", "")
+        return parts
 
-    async def _run(self, plan: _Plan, variables: dict[str, Any], caller: Caller) -> bytes:
+    async def _run(
+        self, plan: Plan, variables: dict[str, Any], caller: Caller
+    ) -> list[tuple[str, bytes]]:
         if not caller.has(READ):
             raise Unplanned("scope")
         pages = self._arguments(plan, variables)
-        parts: list[bytes] = []
+        parts: list[tuple[str, bytes]] = []
         for (key, connection), page in zip(plan.roots, pages, strict=True):
             if connection is None or page is None:
-                parts.append(orjson.dumps(key) + b':"Query"')
+                parts.append((key, b'"Query"'))
                 continue
-            parts.append(orjson.dumps(key) + b":" + await self._page(connection, page, caller))
-        return b'{"data":{' + b",".join(parts) + b"}}"
+            parts.append((key, await self._page(connection, page, caller)))
+        return parts
 
-    def _arguments(self, plan: _Plan, variables: dict[str, Any]) -> list[_Page | None]:
+    def _arguments(self, plan: Plan, variables: dict[str, Any]) -> list[_Page | None]:
         """Each root field's page, from the variables: coerced by graphql-core, converted by
         strawberry as the resolver gets them, the cost checked; kept per variables."""
         key = (id(plan), orjson.dumps(variables, option=orjson.OPT_SORT_KEYS))
@@ -357,7 +230,7 @@ class CompiledReads:
             self.pages.popitem(last=False)
         return pages
 
-    async def _page(self, connection: _Connection, asked: _Page, caller: Caller) -> bytes:
+    async def _page(self, connection: Connection, asked: _Page, caller: Caller) -> bytes:
         after = asked.after
         page = await search_page(
             self.pool,
@@ -421,45 +294,5 @@ def _edge(parts: tuple[tuple[str, str], ...], cursor: str, node: str) -> bytes:
     return b"{" + b",".join(items) + b"}"
 
 
-def _same(before: tuple[Field, ...] | None, after: tuple[Field, ...]) -> tuple[Field, ...]:
-    if before is not None and before != after:
-        raise Unplanned("two_projections")
-    return after
-
-
 def _bytes(value: str | bytes) -> bytes:
     return value if isinstance(value, bytes) else value.encode()
-
-
-def _fields(
-    selection: SelectionSetNode | None,
-    fragments: dict[str, FragmentDefinitionNode],
-    type_name: str,
-) -> list[FieldNode]:
-    """The fields of a selection, fragments flattened; a repeated response key is merged by
-    graphql-core, which the plan does not do: such a document stays on the generic path."""
-    out: list[FieldNode] = []
-    seen: set[str] = set()
-
-    def walk(sel: SelectionSetNode | None) -> None:
-        for node in sel.selections if sel is not None else ():
-            if node.directives:
-                raise Unplanned("directives")
-            if isinstance(node, FieldNode):
-                key = node.alias.value if node.alias else node.name.value
-                if key in seen:
-                    raise Unplanned("repeated_key")
-                seen.add(key)
-                out.append(node)
-            elif isinstance(node, FragmentSpreadNode):
-                fragment = fragments[node.name.value]
-                if fragment.type_condition.name.value != type_name:
-                    raise Unplanned("fragment_type")
-                walk(fragment.selection_set)
-            elif isinstance(node, InlineFragmentNode):
-                if node.type_condition and node.type_condition.name.value != type_name:
-                    raise Unplanned("fragment_type")
-                walk(node.selection_set)
-
-    walk(selection)
-    return out

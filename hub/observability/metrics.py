@@ -18,10 +18,12 @@ client's default registry is process-wide (it refuses a metric registered twice)
                                                                             writes announced)
     hub_response_cache_entries               gauge                          held here
     hub_response_cache_bytes                 gauge                          their size
-    hub_compiled_reads_total                 counter    outcome, reason     searches answered
-                                                                            by one statement
-                                                                            (compiled) or not
-                                                                            (fallback: why)
+    hub_compiled_reads_total                 counter    outcome, reason     root fields of
+                                                                            planned documents
+                                                                            answered by one
+                                                                            statement (compiled)
+                                                                            or not (fallback:
+                                                                            why)
     process_*, python_*                                                     the process
 
 `operation` is the GraphQL operation name, `(anonymous)` for an unnamed one, `(unknown)` when
@@ -188,8 +190,9 @@ class HubMetrics:
         )
         self.compiled_reads = Counter(
             "hub_compiled_reads_total",
-            "Queries of planned documents: answered by the compiled read path (outcome compiled), "
-            "or by the generic executor (outcome fallback, with the reason).",
+            "Root fields of planned documents: answered by the compiled read path (outcome "
+            "compiled), or by the generic executor (outcome fallback, with the reason); a "
+            "document sent whole to the generic executor counts once.",
             ("outcome", "reason"),
             registry=r,
         )

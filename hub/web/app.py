@@ -83,6 +83,7 @@ from hub.web.rules import HttpRefusal, RequestRules, internal_error, rate_key
 from hub.webhooks import Resolver, WebhookRuntime
 from schema import Context, build_schema
 from schema.compiled import CompiledReads
+from schema.compiled_assembly import Assembled, Fields, encode
 from schema.event_cursor import encode_event_cursor
 from schema.hardening import parse_document
 from schema.limits import anonymous_may_run
@@ -402,14 +403,19 @@ class HubGraphQL(GraphQL[Context, None]):
         )
         if context.caller is None and not _anonymous_may_run(resolved.query, context.settings):
             raise HttpRefusal.unauthenticated(AUTHENTICATION_REQUIRED, token_sent=False)
+        fields = await self._fields(resolved.query, request_data, context.caller)
         result = await super().execute_operation(
             request=request,
             request_adapter=request_adapter,
-            request_data=dataclasses.replace(request_data, query=resolved.query),
+            request_data=dataclasses.replace(
+                request_data, query=resolved.query if fields is None else fields.rest
+            ),
             context=context,
             root_value=root_value,
             sub_response=sub_response,
         )
+        if fields is not None and isinstance(result, ExecutionResult):
+            result.data = fields.assemble(result.data)  # the compiled root fields put back
         if isinstance(result, ExecutionResult) and result.data is not None:
             await documents.keep(resolved)
             reads = self._reads()
@@ -418,6 +424,26 @@ class HubGraphQL(GraphQL[Context, None]):
             if keepable(resolved.query, request_data.operation_name, context.settings):
                 request.scope.setdefault("state", {})[_QUERY] = True
         return result
+
+    async def _fields(
+        self, query: str | None, request_data: GraphQLRequestData, caller: Caller | None
+    ) -> Fields | None:
+        """A document whose root fields are partly covered by the compiled read path: those
+        fields' answers, and the document the executor runs for the others (a trusted-documents
+        client runs its documents as registered, whole)."""
+        reads = self._reads()
+        if reads is None or query is None or caller is None or caller.trusted_documents_only:
+            return None
+        variables = request_data.variables
+        return await reads.answer_fields(
+            query, request_data.operation_name, variables if isinstance(variables, dict) else None,
+            caller,
+        )  # fmt: skip
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, dict) and isinstance(data.get("data"), Assembled):
+            return encode(data)  # the compiled root fields' JSON passed through
+        return super().encode_json(data)
 
     async def get_context(self, request: Any, response: Any) -> Context:
         services: Services = self.app.state.services
