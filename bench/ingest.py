@@ -568,6 +568,7 @@ async def worker_baseline(url: str, feed_url: str) -> dict[str, Any]:
             created_at=now,
             canonical_pk=None,
             missed_syncs=0,
+            golden=None,  # a listing alone shows no merged mission (hub.storage.golden_rows)
         )
         mission_rows.append(v)
         for position, loc in enumerate(p.draft.locations):
