@@ -4,6 +4,7 @@ whatever its name."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -112,11 +113,14 @@ def identifiers(
     return Identifiers(rna=best["rna"], siren=siren, siret=siret)
 
 
-def _words(name: str) -> set[str]:
-    """organizationRNA -> {organization, rna}; registration_number -> {registration, number}."""
-    return {word.lower() for word in _NAME_WORDS.findall(name)}
+@functools.lru_cache(maxsize=4096)
+def _words(name: str) -> frozenset[str]:
+    """organizationRNA -> {organization, rna}; registration_number -> {registration, number}.
+    Cached: a feed repeats the same few field names in every record."""
+    return frozenset(word.lower() for word in _NAME_WORDS.findall(name))
 
 
+@functools.lru_cache(maxsize=4096)
 def _owned(name: str) -> bool:
     first = _NAME_WORDS.findall(name)[:1]
     return bool(first) and first[0].lower() in _ORG_WORDS
