@@ -95,12 +95,9 @@ def identifiers(
     scopes = ((organization, True), (record, False))
     for fields, own in scopes:
         for key, value in (fields or {}).items():
-            words = _words(str(key))
-            named = words & _ID_WORDS
-            plain = bool(words & _PLAIN_ID_WORDS) and (own or _owned(str(key)))
+            named, plain, hint = _role(str(key), own)
             if not named and not plain:
                 continue
-            hint = next((kind for kind in ("rna", "siren", "siret") if kind in words), None)
             for item in _flatten(value):
                 text = scalar_text(item)
                 kind = _kind(_compact(text), hint) if text is not None else None
@@ -111,6 +108,17 @@ def identifiers(
     siret = best["siret"]
     siren = best["siren"] or (siret[:9] if siret else None)
     return Identifiers(rna=best["rna"], siren=siren, siret=siret)
+
+
+@functools.lru_cache(maxsize=4096)
+def _role(key: str, own: bool) -> tuple[bool, bool, str | None]:
+    """What a field's name says: (names an identifier, is a plain id that counts, the kind it
+    names); cached, as a feed repeats the same field names in every record."""
+    words = _words(key)
+    named = bool(words & _ID_WORDS)
+    plain = bool(words & _PLAIN_ID_WORDS) and (own or _owned(key))
+    hint = next((kind for kind in ("rna", "siren", "siret") if kind in words), None)
+    return named, plain, hint
 
 
 @functools.lru_cache(maxsize=4096)
