@@ -4,6 +4,7 @@ whatever its name."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -94,12 +95,9 @@ def identifiers(
     scopes = ((organization, True), (record, False))
     for fields, own in scopes:
         for key, value in (fields or {}).items():
-            words = _words(str(key))
-            named = words & _ID_WORDS
-            plain = bool(words & _PLAIN_ID_WORDS) and (own or _owned(str(key)))
+            named, plain, hint = _role(str(key), own)
             if not named and not plain:
                 continue
-            hint = next((kind for kind in ("rna", "siren", "siret") if kind in words), None)
             for item in _flatten(value):
                 text = scalar_text(item)
                 kind = _kind(_compact(text), hint) if text is not None else None
@@ -112,11 +110,25 @@ def identifiers(
     return Identifiers(rna=best["rna"], siren=siren, siret=siret)
 
 
-def _words(name: str) -> set[str]:
-    """organizationRNA -> {organization, rna}; registration_number -> {registration, number}."""
-    return {word.lower() for word in _NAME_WORDS.findall(name)}
+@functools.lru_cache(maxsize=4096)
+def _role(key: str, own: bool) -> tuple[bool, bool, str | None]:
+    """What a field's name says: (names an identifier, is a plain id that counts, the kind it
+    names); cached, as a feed repeats the same field names in every record."""
+    words = _words(key)
+    named = bool(words & _ID_WORDS)
+    plain = bool(words & _PLAIN_ID_WORDS) and (own or _owned(key))
+    hint = next((kind for kind in ("rna", "siren", "siret") if kind in words), None)
+    return named, plain, hint
 
 
+@functools.lru_cache(maxsize=4096)
+def _words(name: str) -> frozenset[str]:
+    """organizationRNA -> {organization, rna}; registration_number -> {registration, number}.
+    Cached: a feed repeats the same few field names in every record."""
+    return frozenset(word.lower() for word in _NAME_WORDS.findall(name))
+
+
+@functools.lru_cache(maxsize=4096)
 def _owned(name: str) -> bool:
     first = _NAME_WORDS.findall(name)[:1]
     return bool(first) and first[0].lower() in _ORG_WORDS

@@ -107,6 +107,14 @@ class Settings(BaseSettings):
     sync_batch_size: int = Field(
         default=500, ge=1, le=10000, description="Missions written per transaction in a sync."
     )
+    sync_max_feed_bytes: int = Field(
+        default=2**30,
+        ge=1024,
+        description=(
+            "Largest body a sync reads from a partner (bytes; a feed is streamed, so this bounds"
+            " a runaway or decompressed body, not memory); a partner's `max_feed_bytes` wins."
+        ),
+    )
     circuit_failures: int = Field(
         default=3, ge=1, description="Consecutive failed syncs that open a partner's circuit."
     )

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib.resources import files
 
 from hub.catalogue.text import fold, stem
@@ -106,8 +107,10 @@ KINDS = ("cause", "skill")
 _SEPARATORS = re.compile(r"[^a-z0-9]+")
 
 
+@lru_cache(maxsize=65536)
 def _key(label: str) -> str:
-    """Folded label with punctuation collapsed, so spelling variants share one key."""
+    """Folded label with punctuation collapsed, so spelling variants share one key (cached: a
+    feed repeats the same few labels in every record)."""
     return " ".join(part for part in _SEPARATORS.split(fold(label)) if part)
 
 

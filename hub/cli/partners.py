@@ -29,6 +29,7 @@ async def _partners(args: argparse.Namespace, settings: Settings) -> Any:
                 "username": args.username,
                 "password": args.password,
                 "date_order": args.date_order,
+                "max_feed_bytes": args.max_feed_bytes,
             }
             added: PartnerSettings = await add_partner(
                 engine,
@@ -136,6 +137,11 @@ def add_commands(commands: Any) -> None:
     add.add_argument("--username", help="HTTP Basic user name")
     add.add_argument("--password", help="HTTP Basic password (kept out of logs)")
     add.add_argument("--date-order", choices=["DAY_FIRST", "MONTH_FIRST"])
+    add.add_argument(
+        "--max-feed-bytes",
+        type=int,
+        help="the largest body a sync reads from this partner (default HUB_SYNC_MAX_FEED_BYTES)",
+    )
     add.add_argument("--display-name")
     add.add_argument("--mapping", help="a declarative mapping file (YAML or JSON)")
     sub.add_parser("list", help="partners, their connectors and last sync")

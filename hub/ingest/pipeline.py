@@ -82,7 +82,8 @@ def _repair(location: Location) -> Location:
     postal = (location.postal_code or "").strip() or None
     if french and postal and postal.isdigit() and len(postal) == 4:
         postal = "0" + postal
-    location = replace(location, postal_code=postal)
+    if postal != location.postal_code:  # dataclasses.replace is dear: only when it changes
+        location = replace(location, postal_code=postal)
     lat, lon = location.latitude, location.longitude
     swapped = lat is not None and lon is not None and not _in_france(lat, lon)
     if french and swapped and _in_france(lon, lat):  # type: ignore[arg-type]

@@ -23,6 +23,7 @@ from hub.catalogue.dedup import (
 )
 from hub.catalogue.model import GeoSource, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
+from hub.storage.bulk import insert_rows
 from hub.storage.duplicate_keys import keys_of
 from hub.storage.tables import (
     mission_dedup_keys,
@@ -320,9 +321,7 @@ async def store_keys(
         await conn.execute(
             delete(mission_dedup_keys).where(mission_dedup_keys.c.mission_pk.in_(chunk))
         )
-    rows = keys_of(listings)
-    if rows:
-        await conn.execute(insert(mission_dedup_keys), rows)
+    await insert_rows(conn, mission_dedup_keys, keys_of(listings))
 
 
 def backfill_keys(conn: Connection) -> int:

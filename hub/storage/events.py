@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.model import EventType
+from hub.storage.bulk import insert_rows
 from hub.storage.tables import mission_events
 
 __all__ = ["EngagementEvent", "Event", "append_engagement_events", "append_events"]
@@ -64,11 +65,12 @@ async def _append(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int
         return []
     if conn.dialect.name == "postgresql":
         await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _EVENT_LOCK_KEY})
-    # One executemany, then read the positions back: appends are serialised (the lock above;
-    # SQLite has one writer), so the new rows are exactly those after the last position.
-    # (RETURNING in input order makes SQLite insert one row per statement.)
+    # One COPY (PostgreSQL) or executemany, then read the positions back: appends are
+    # serialised (the lock above; SQLite has one writer), so the new rows are exactly those
+    # after the last position. (RETURNING in input order makes SQLite insert one row per
+    # statement.)
     before = (await conn.execute(select(func.max(mission_events.c.seq)))).scalar_one() or 0
-    await conn.execute(insert(mission_events), rows)
+    await insert_rows(conn, mission_events, rows)
     result = await conn.execute(
         select(mission_events.c.seq)
         .where(mission_events.c.seq > before)

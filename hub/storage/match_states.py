@@ -185,10 +185,16 @@ async def merge_cluster_labels(
                 labels[name][member_of[pk]].add(value)
         updates: dict[int, dict[str, Any]] = {}
         for pk, stored in heads.items():
-            state = MatchState.from_json(stored).replace(
-                causes=tuple(sorted(labels["causes"][pk])),
-                skills=tuple(sorted(labels["skills"][pk])),
-            )
+            causes = sorted(labels["causes"][pk])
+            skills = sorted(labels["skills"][pk])
+            if (
+                list(stored.get("causes") or ()) == causes
+                and list(stored.get("skills") or ()) == skills
+            ):
+                # The labels it holds already (a listing alone in its cluster, the most of
+                # them): the state would read back the same, so nothing to compare or write.
+                continue
+            state = MatchState.from_json(stored).replace(causes=tuple(causes), skills=tuple(skills))
             after = state.to_json()
             if after != MatchState.from_json(stored).to_json():
                 changed[pk] = (stored, after)

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.catalogue.match_state import MatchState
 from hub.catalogue.model import EventType, MissionDraft, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
+from hub.storage.bulk import insert_rows
 from hub.storage.duplicates import link_duplicates, promote_duplicates
 from hub.storage.events import Event, append_events
 from hub.storage.match_states import merge_cluster_labels
@@ -204,8 +205,7 @@ async def _write_children(
         (mission_causes, causes),
         (mission_skills, skills),
     ):
-        if values:
-            await conn.execute(insert(table), values)
+        await insert_rows(conn, table, values)
 
 
 async def upsert_missions(
@@ -269,9 +269,9 @@ async def upsert_missions(
                 created_at=now,
             )
             values.append(v)
-        # An executemany, then the keys by external id (RETURNING in input order would make
-        # SQLite insert one row per statement).
-        await conn.execute(insert(missions), values)
+        # One COPY (PostgreSQL) or executemany, then the keys by external id (RETURNING in
+        # input order would make SQLite insert one row per statement).
+        await insert_rows(conn, missions, values)
         keys: dict[str, int] = {}
         for chunk in _chunks([p.draft.external_id for p in created]):
             found = await conn.execute(

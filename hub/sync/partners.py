@@ -66,7 +66,9 @@ class PartnerSettings:
     mapping: dict[str, Any] | None = None  # the partner's declarative mapping; None: default
     mapping_version: int = 0
 
-    def connector_config(self) -> ConnectorConfig:
+    def connector_config(self, max_feed_bytes: int = 2**30) -> ConnectorConfig:
+        """The connector's settings from the partner's; the largest body read is the partner's
+        `max_feed_bytes` if it has one, else `max_feed_bytes` (the hub's setting)."""
         config = self.config
         order = config.get("date_order")
         retry = config.get("retry")
@@ -78,6 +80,7 @@ class PartnerSettings:
             date_order=DateOrder(order) if order else None,
             page_size=config.get("page_size"),
             timeout=float(config.get("timeout", 30.0)),
+            max_feed_bytes=int(config.get("max_feed_bytes") or max_feed_bytes),
             retry=RetryPolicy(**retry) if retry else RetryPolicy(),
             options=config.get("options", {}),
             mapping=self.mapping,

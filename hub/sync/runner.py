@@ -279,7 +279,9 @@ class SyncRunner:
         returns the run's result (ends the queue with None, or the exception that stopped it)."""
         batch: list[MissionDraft | Refusal | Close] = []
         try:
-            connector = get_connector(partner.connector or "")(partner.connector_config())
+            connector = get_connector(partner.connector or "")(
+                partner.connector_config(self.settings.sync_max_feed_bytes)
+            )
             async with connector.run(self.http, partner.state) as run:
                 listed.delivered = run.seen  # the ids the pull delivered, kept by the run
                 async for outcome in run:
