@@ -10,9 +10,9 @@ hub.storage.tables is then copied in primary-key order through SQLAlchemy Core, 
 database's own types (datetimes, JSON, booleans) are written as the hub writes them; generated
 columns are left to the target to derive, and SQLite's full-text index fills through its
 triggers; PostgreSQL's statistics are refreshed at the end (the hub never runs ANALYZE on
-SQLite, so neither does this). Foreign keys are not checked during the copy (a merged listing may point to a later
-row) and are checked at the end on SQLite. The client credentials and signing keys come along:
-a token the source issued is valid on the target.
+SQLite, so neither does this). Foreign keys are not checked during the copy (a merged listing
+may point to a later row) and are checked at the end on SQLite. The client credentials and
+signing keys come along: a token the source issued is valid on the target.
 """
 
 from __future__ import annotations
