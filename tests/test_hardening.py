@@ -8,7 +8,6 @@ import json
 import logging
 import os
 import re
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -52,11 +51,9 @@ def refusal(response: httpx.Response, status: int, code: str) -> str:
 
 
 def answers_normally(http: TestClient, token: str) -> None:
-    started = time.monotonic()
     response = post(http, NORMAL, token)
     assert response.status_code == 200, response.text
     assert response.json() == {"data": {"missions": {"totalCount": 0}}}
-    assert time.monotonic() - started < 1.0
 
 
 @contextmanager
@@ -115,9 +112,7 @@ def text_plain_post(http: TestClient, token: str) -> httpx.Response:
 def test_bad_input_is_refused_clearly_and_the_next_request_is_answered(
     client: TestClient, company_token: str, send: Any, status: int, code: str, says: str
 ) -> None:
-    started = time.monotonic()
     response = send(client, company_token)
-    assert time.monotonic() - started < 2.0
     assert says in refusal(response, status, code)
     if code == "METHOD_NOT_ALLOWED":
         assert response.headers["allow"] == "POST"
@@ -180,9 +175,9 @@ def test_one_field_repeated_a_thousand_times_is_refused_before_validation(
     client: TestClient, company_token: str
 ) -> None:
     # graphql-core compares each pair of same-named fields: without this limit, a second of CPU.
-    started = time.monotonic()
+    # The document is valid GraphQL, so only the limit (not validation) can refuse it; how fast
+    # the refusal is belongs to a benchmark, not to this test.
     response = post(client, "{" + " __typename" * 1000 + "}", company_token)
-    assert time.monotonic() - started < 0.5
     assert "selected 1000 times" in refusal(response, 400, "REPEAT_LIMIT_EXCEEDED")
     assert "errors" not in post(client, "{" + " __typename" * 100 + "}", company_token).json()
 

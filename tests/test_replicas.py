@@ -10,7 +10,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import aclosing, contextmanager
 from typing import Any
@@ -245,6 +244,4 @@ def test_sigterm_closes_subscriptions_with_going_away_and_exits(
 
     code = asyncio.run(scenario())
     assert code in (1001, 1012), code  # going away / service restart: reconnect and resume
-    started = time.monotonic()
-    a.process.wait(timeout=20)
-    assert time.monotonic() - started < 20
+    a.process.wait(timeout=20)  # raises if the replica does not exit
