@@ -24,9 +24,14 @@ $(NODE_STAMP): tests/node/package.json tests/node/package-lock.json
 	cd tests/node && npm ci --no-audit --no-fund
 	touch $@
 
+# The suite on one worker per core (at most 4; PostgreSQL: one database per worker, beside
+# HUB_TEST_DATABASE_URL's). TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= auto
+PYTEST_PARALLEL := -n $(TEST_WORKERS) --maxprocesses=4 --dist loadgroup
+
 ## Install everything and run the test suite (SQLite; PostgreSQL when HUB_TEST_DATABASE_URL is set)
 test: $(STAMP) $(if $(NPM),$(NODE_STAMP))
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(PYTEST_PARALLEL)
 
 ## Format check, lint and strict type check
 check: $(STAMP)

@@ -28,12 +28,42 @@ from hub.storage.writer import WriteBatch, ensure_partner
 from hub.web.app import create_app
 
 TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
+# Tests that talk through HUB_TEST_REDIS_URL run on one pytest-xdist worker, one after the
+# other (`--dist loadgroup`): Redis pub/sub channels are global to the server, so two workers'
+# replicas would otherwise hear each other's change notifications.
+SHARES_REDIS = pytest.mark.xdist_group("redis")
 # Children first, so that deleting never trips a foreign key.
 TABLES = tuple(table.name for table in reversed(metadata.sorted_tables))
 
 
 def run(coro: Any) -> Any:
     return asyncio.run(coro)
+
+
+def _worker_database(url: str) -> str:
+    """The PostgreSQL database of this pytest-xdist worker: `test` for a serial run, `test_gw0`,
+    `test_gw1`... beside it when `make test` runs the suite on several workers, so that one
+    worker's truncations never empty another's tables. Created on first use."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    run(_create_database(base.render_as_string(hide_password=False), name))
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+async def _create_database(url: str, name: str) -> None:
+    engine = make_engine(load_settings(database_url=url))
+    try:
+        async with engine.execution_options(isolation_level="AUTOCOMMIT").connect() as conn:
+            exists = await conn.scalar(
+                text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name}
+            )
+            if not exists:
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
 
 
 async def _reset_postgres(url: str) -> None:
@@ -98,8 +128,9 @@ def cheap_secret_hashing() -> Iterator[None]:
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The test database, migrated once per session. PostgreSQL that cannot be reached fails."""
     if TEST_DATABASE_URL:
-        run(_reset_postgres(TEST_DATABASE_URL))
-        return TEST_DATABASE_URL
+        url = _worker_database(TEST_DATABASE_URL)
+        run(_reset_postgres(url))
+        return url
     path = tmp_path_factory.mktemp("db") / "hub.db"
     url = f"sqlite+aiosqlite:///{path}"
     run(_migrate(url))

@@ -28,7 +28,7 @@ from hub.storage.tables import audit_log
 from hub.storage.tables import clients as clients_table
 from hub.web.app import create_app
 from tests.catalogue import INGEST_AT, catalogue
-from tests.conftest import TEST_NOW, Clients, Store, require, run
+from tests.conftest import SHARES_REDIS, TEST_NOW, Clients, Store, require, run
 from tests.servers import IdentityProvider, serve
 
 QUERY = "{ missions(first: 50) { totalCount edges { node { externalId } } } }"
@@ -325,6 +325,7 @@ def test_a_source_address_past_its_token_rate_is_refused_whatever_the_client_id(
         assert ask_from(base, "127.0.0.2", created[2]).status_code == 200
 
 
+@SHARES_REDIS
 def test_token_rate_limits_are_shared_by_replicas_through_redis(
     settings: Settings, clients: Clients, clock: ManualClock
 ) -> None:

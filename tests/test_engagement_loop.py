@@ -19,7 +19,7 @@ from gql.transport.websockets import WebsocketsTransport
 from hub.clock import ManualClock
 from hub.settings import Settings
 from hub.web.app import create_app
-from tests.conftest import Clients, Store, require
+from tests.conftest import SHARES_REDIS, Clients, Store, require
 from tests.engagement_helpers import EXPRESS, REPORT, UPDATE, engagement_settings, mission
 from tests.servers import free_port, serve, until
 
@@ -198,6 +198,7 @@ async def until_events(
         reader.result()
 
 
+@SHARES_REDIS
 def test_an_interest_on_one_replica_reaches_a_partner_subscribed_on_another(
     settings: Settings, clients: Clients, store: Store, clock: ManualClock
 ) -> None:

@@ -25,7 +25,7 @@ from hub.web.app import create_app
 from hub.web.ratelimit import MemoryRateLimiter
 from schema import build_schema
 from schema.cost import operation_cost
-from tests.conftest import Clients, require
+from tests.conftest import SHARES_REDIS, Clients, require
 
 NORMAL = "{ missions(first: 1) { totalCount } }"
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "")
@@ -484,6 +484,7 @@ def redis_url() -> str:
     return REDIS_URL
 
 
+@SHARES_REDIS
 def test_redis_rate_limit_is_shared_by_replicas(
     settings: Settings, company_token: str, redis_url: str, clock: Clock
 ) -> None:

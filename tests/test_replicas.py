@@ -24,7 +24,7 @@ from starlette.testclient import TestClient
 from hub.clock import SystemClock
 from hub.settings import Settings
 from hub.web.app import create_app
-from tests.conftest import Clients
+from tests.conftest import SHARES_REDIS, Clients
 from tests.servers import free_port, poll_until, until
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "")
@@ -35,6 +35,8 @@ if not REDIS_URL:
         "set HUB_TEST_REDIS_URL=redis://127.0.0.1:6379/0 to run the two-replica test",
         allow_module_level=True,
     )
+
+pytestmark = SHARES_REDIS
 
 SUBSCRIBE = """subscription($after: String) {
   missionEvents(after: $after) { cursor type mission { externalId } } }"""

@@ -25,7 +25,7 @@ from hub.clock import ManualClock
 from hub.settings import Settings
 from hub.web.app import create_app
 from tests.catalogue import catalogue
-from tests.conftest import Clients, Store, require
+from tests.conftest import SHARES_REDIS, Clients, Store, require
 from tests.test_push import item
 
 REDIS_URL = os.environ.get("HUB_TEST_REDIS_URL", "")
@@ -313,6 +313,7 @@ def test_every_answer_under_concurrent_writes_is_exact(
     asyncio.run(go())
 
 
+@SHARES_REDIS
 def test_replicas_share_entries_and_one_replica_s_write_drops_them_all(
     settings: Settings, clock: ManualClock, clients: Clients
 ) -> None:
