@@ -242,7 +242,14 @@ missions = Table(
     # Offset-paged pulls are not snapshots: a mission closes after two complete syncs missing it.
     Column("missed_syncs", Integer, nullable=False, default=0),
     UniqueConstraint("partner_pk", "external_id"),
-    Index("ix_missions_canonical_pk", "canonical_pk"),
+    # The members of merged missions only (migration 0014): a collapsed search's
+    # `canonical_pk IS NULL` is the shown listings' partial indexes' to answer, never this one's.
+    Index(
+        "ix_missions_canonical_pk",
+        "canonical_pk",
+        postgresql_where=text("canonical_pk IS NOT NULL"),
+        sqlite_where=text("canonical_pk IS NOT NULL"),
+    ),
     Index("ix_missions_status_sort", "status", "sort_date", "pk"),
     # The listings a collapsed search shows (open, not merged into another), in their newest-
     # first order, and by remote mode first: an intranet's "fully remote" page reads only them.
