@@ -154,6 +154,20 @@ def settings(database_url: str) -> Settings:
 TEST_NOW = datetime(2026, 11, 15, 12, 0, tzinfo=UTC)
 
 
+@pytest.fixture(params=["walked", "from-labels"])
+def label_reading(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """Both ways a collapsed search reads a cause or skill criterion (hub.storage.
+    label_rarity): walking the listings in the page's order (a common label), or starting
+    from the label's rows (a rare one). The threshold moves so that every label is one or the
+    other, whatever the catalogue's size."""
+    from hub.storage import label_rarity
+
+    monkeypatch.setattr(label_rarity, "RARE_AT_MOST", -1 if request.param == "walked" else 10**9)
+    label_rarity._counts.clear()
+    yield request.param
+    label_rarity._counts.clear()
+
+
 @pytest.fixture
 def clock() -> ManualClock:
     """The hub's clock in this test: set to TEST_NOW, moved only by the test."""

@@ -412,7 +412,7 @@ def test_listings_name_every_partners_listing(store: Store, data: GraphQL) -> No
 
 
 def test_a_merged_mission_is_found_by_any_listings_causes_and_skills(
-    store: Store, data: GraphQL
+    store: Store, data: GraphQL, label_reading: str
 ) -> None:
     case = CASES[0]
     store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[])])
@@ -435,7 +435,9 @@ def test_a_merged_mission_is_found_by_any_listings_causes_and_skills(
     assert by_partner["missions"]["totalCount"] == 1
 
 
-def test_only_a_listings_own_members_lend_it_their_labels(store: Store, data: GraphQL) -> None:
+def test_only_a_listings_own_members_lend_it_their_labels(
+    store: Store, data: GraphQL, label_reading: str
+) -> None:
     """A listing merged into one mission never makes another mission match its labels."""
     merged, alone = CASES[0], CASES[1]
     store.ingest("pa", [replace(_draft(merged, "a", 0), skills=[])])
@@ -447,7 +449,7 @@ def test_only_a_listings_own_members_lend_it_their_labels(store: Store, data: Gr
 
 
 def test_facets_count_a_merged_mission_under_every_listings_labels(
-    store: Store, data: GraphQL
+    store: Store, data: GraphQL, label_reading: str
 ) -> None:
     case = CASES[0]
     store.ingest("pa", [replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[])])

@@ -5,7 +5,9 @@ The statistics are those `ANALYZE` wrote for a 200,000-mission store (a copy of 
 harness's store, ANALYZEd), loaded into a small migrated store: SQLite plans from sqlite_stat1,
 not from the rows, so the plan is the large store's. With the `canonical_pk` index over every
 listing, these statistics made SQLite read the catalogue through it (`canonical_pk IS NULL`) and
-sort it for each page: 630 ms instead of 1 ms. Runs on its own SQLite file in every pass.
+sort it for each page: 630 ms instead of 1 ms. A rare label criterion (hub.storage.label_rarity)
+is the exception by design: its few listings are read by primary key, then sorted. Runs on its
+own SQLite file in every pass.
 """
 
 from __future__ import annotations
@@ -104,7 +106,7 @@ def _plans(path: str, statements: list[tuple[str, tuple[Any, ...]]]) -> list[str
 
 @pytest.mark.parametrize("name", SEARCHES)
 def test_collapsed_searches_read_the_shown_listings_in_order(
-    analysed_store: str, name: str
+    analysed_store: str, name: str, label_reading: str
 ) -> None:
     flt = SEARCHES[name]
     url = f"sqlite+aiosqlite:///{analysed_store}"
@@ -132,10 +134,15 @@ def test_collapsed_searches_read_the_shown_listings_in_order(
 
     compiled, generic = run(go())
     assert len(compiled) == 1 and len(generic) == 1, (compiled, generic)
+    from_labels = label_reading == "from-labels" and (flt.causes or flt.skills)
     for plan in _plans(analysed_store, compiled + generic):
+        outer = plan.split(" | ")[0]
+        if from_labels:
+            # A rare label: the few listings its rows name, by primary key, then sorted.
+            assert outer == "SEARCH missions USING INTEGER PRIMARY KEY (rowid=?)", plan
+            continue
         # The page's order read from an index: no sort of the catalogue, and never through the
         # merged missions' members index.
         assert "TEMP B-TREE FOR ORDER BY" not in plan, plan
-        outer = plan.split(" | ")[0]
         assert outer.startswith(("SEARCH missions USING ", "SCAN missions USING ")), plan
         assert "ix_missions_canonical_pk" not in outer, plan

@@ -15,6 +15,7 @@ from hub.catalogue.model import MissionStatus
 from hub.catalogue.records import MissionRecord, OrganizationRecord, Page, PartnerRecord
 from hub.clock import answer_reads_time
 from hub.storage import search
+from hub.storage.label_rarity import rare_labels
 from hub.storage.organizations import org_name_key
 from hub.storage.rows import MISSION_COLUMNS, RecordReader, organization_record, partner_health
 from hub.storage.tables import (
@@ -152,7 +153,8 @@ class CatalogueReads(RecordReader):
             compiled = search.compile_order(self.dialect, order, flt, now)
         if compiled.now is not None and from_clock:
             answer_reads_time()  # its order and cursor depend on "now": never cached
-        conditions = search.compile_filter(self.dialect, flt, policy)
+        rare = await rare_labels(self.engine, flt)
+        conditions = search.compile_filter(self.dialect, flt, policy, rare=rare)
         keys = [key.label(f"k{i}") for i, (key, _) in enumerate(compiled.keys)]
         stmt = select(*MISSION_COLUMNS, *keys).where(_where(conditions))
         if position is not None:

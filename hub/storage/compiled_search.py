@@ -40,6 +40,7 @@ from hub.storage import search
 from hub.storage.catalogue_reads import facet_statements
 from hub.storage.compiled_projection import COVERED, Builder, Field, facet_json
 from hub.storage.compiled_sql import JsonSql
+from hub.storage.label_rarity import rare_labels
 from hub.storage.read_pool import ReadPool
 from hub.storage.tables import (
     UTCDateTime,
@@ -94,12 +95,25 @@ def _statement(
     total_count: bool,
     event_cursor: bool,
     facets: Facets = (),
+    rare: frozenset[str] = frozenset(),
 ) -> tuple[_Statement, bool]:
     """The statement, and whether its order read the clock (STARTING_SOON without a cursor).
 
     Built and compiled once per question: a statement that does not depend on the clock is
     kept (least recently used out), so a repeated search costs its execution only."""
-    key = (dialect.name, node, flt, order, first, after, policy, total_count, event_cursor, facets)
+    key = (
+        dialect.name,
+        node,
+        flt,
+        order,
+        first,
+        after,
+        policy,
+        total_count,
+        event_cursor,
+        facets,
+        rare,
+    )
     kept = _STATEMENTS.get(key)
     if kept is not None:
         _STATEMENTS.move_to_end(key)
@@ -114,7 +128,7 @@ def _statement(
         position = search.typed_values(compiled, values)
     else:
         compiled = search.compile_order(dialect.name, order, flt, now)
-    conditions = search.compile_filter(dialect.name, flt, policy)
+    conditions = search.compile_filter(dialect.name, flt, policy, rare=rare)
     where = and_(true(), *conditions.values())
     keys = [key.label(f"k{i}") for i, (key, _) in enumerate(compiled.keys)]
     columns: list[Any] = list(keys)
@@ -154,7 +168,9 @@ def _statement(
                 )
             )
         )
-    generic = flt.text is None and flt.near is None
+    # PostgreSQL plans a rare label's statement for its values: a generic plan, blind to how
+    # few listings carry them, would walk the catalogue in order (hub.storage.label_rarity).
+    generic = flt.text is None and flt.near is None and not rare
     built = _Statement(
         *_driver_sql(stmt, dialect), compiled, tuple(e.name for e in extras), generic
     )
@@ -209,6 +225,7 @@ async def search_page(
         total_count,
         event_cursor,
         facets,
+        await rare_labels(pool.engine, flt),
     )
     if reads_clock and on_time is not None:
         on_time()

@@ -193,6 +193,26 @@ def _shown_labels(dialect: str, kind: str, values: tuple[str, ...]) -> ColumnEle
     )
 
 
+def _among_labelled(kind: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+    """The criterion of `_any_child_in_cluster` (and of the shown labels) written from the
+    labels' side: the listing is one whose own rows, or those of an open listing merged into
+    it, hold a value. Used for a rare criterion: the database reads the few listings the
+    label's index names instead of testing the catalogue's, one by one, in the page's order."""
+    table, child = (mission_causes, "cause") if kind == "causes" else (mission_skills, "skill")
+    member = missions.alias("member")
+    own = select(table.c.mission_pk).where(table.c[child].in_(values))
+    lent = (
+        select(member.c.canonical_pk)
+        .join(table, table.c.mission_pk == member.c.pk)
+        .where(
+            table.c[child].in_(values),
+            member.c.canonical_pk.is_not(None),
+            member.c.status == MissionStatus.OPEN.value,
+        )
+    )
+    return missions.c.pk.in_(union(own, lent))
+
+
 def cluster_labels(table: Any, column: str) -> Any:
     """(mission_pk, value) for every listing's own labels and, under the listing shown for a
     merged mission, those of the open listings merged into it: what the facets of a collapsed
@@ -232,12 +252,18 @@ def _compared(comparison: Comparison, wanted: Any) -> ColumnElement[bool]:
 
 
 def compile_filter(
-    dialect: str, flt: MissionFilter, policy: Policy | None = None, collapse: bool = True
+    dialect: str,
+    flt: MissionFilter,
+    policy: Policy | None = None,
+    collapse: bool = True,
+    rare: frozenset[str] = frozenset(),
 ) -> dict[str, ColumnElement[bool]]:
     """Conditions by dimension; all of them must hold. Unknown values never match a criterion.
 
     With `collapse`, a mission published on several partners is one result (its oldest listing)
     unless the search names partners: then each named partner's own listing is what counts.
+    `rare` names the label kinds ("causes", "skills") whose criterion few listings meet
+    (hub.storage.label_rarity): a collapsed search then finds them from the labels' rows.
     """
     c: dict[str, ColumnElement[bool]] = {}
     merged = collapse and not flt.partners and not (policy is not None and policy.partners)
@@ -245,6 +271,8 @@ def compile_filter(
         c["duplicates"] = missions.c.canonical_pk.is_(None)
 
     def labels(kind: str, values: tuple[str, ...]) -> ColumnElement[bool]:
+        if merged and kind in rare:
+            return _among_labelled(kind, values)
         if merged:
             return _shown_labels(dialect, kind, values)
         table, child = (mission_causes, "cause") if kind == "causes" else (mission_skills, "skill")
