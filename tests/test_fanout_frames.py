@@ -96,6 +96,20 @@ class Hub:
             )
         assert "errors" not in response.json(), response.text
 
+    def members(self) -> list[Any]:
+        return [m for g in self.fanout.groups.values() for m in g.members]
+
+    async def grouped_directly(self, before: set[Any], count: int) -> None:
+        """Until `count` subscriptions share one new execution, each writing directly."""
+        await until(
+            lambda: (
+                len(listeners(self.app) - before) == 1
+                and len(self.members()) == count
+                and all(m.send is not None and m.direct for m in self.members())
+            ),
+            f"{count} subscriptions in one group, writing directly",
+        )
+
     async def subscribe(self, ws: ClientConnection, operation_id: str) -> None:
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {self.company}"}}
         await ws.send(json.dumps(init))
@@ -346,19 +360,8 @@ def test_direct_sockets_with_interleaved_operation_ids_each_get_their_own_frames
         try:
             for ws, operation_id in zip(sockets, operations, strict=True):
                 await hub.subscribe(ws, operation_id)
-
-            def members() -> list[Any]:
-                return [m for g in hub.fanout.groups.values() for m in g.members]
-
-            await until(
-                lambda: (
-                    len(listeners(hub.app) - before) == 1
-                    and len(members()) == len(operations)
-                    and all(m.send is not None and m.direct for m in members())
-                ),
-                "the four subscriptions in one group, writing directly",
-            )
-            prefixes = len({id(m.prefix) for m in members()})
+            await hub.grouped_directly(before, len(operations))
+            prefixes = len({id(m.prefix) for m in hub.members()})
             readers = [
                 asyncio.create_task(read(ws, op))
                 for ws, op in zip(sockets, operations, strict=True)
