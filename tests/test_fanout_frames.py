@@ -96,6 +96,20 @@ class Hub:
             )
         assert "errors" not in response.json(), response.text
 
+    def members(self) -> list[Any]:
+        return [m for g in self.fanout.groups.values() for m in g.members]
+
+    async def grouped_directly(self, before: set[Any], count: int) -> None:
+        """Until `count` subscriptions share one new execution, each writing directly."""
+        await until(
+            lambda: (
+                len(listeners(self.app) - before) == 1
+                and len(self.members()) == count
+                and all(m.send is not None and m.direct for m in self.members())
+            ),
+            f"{count} subscriptions in one group, writing directly",
+        )
+
     async def subscribe(self, ws: ClientConnection, operation_id: str) -> None:
         init = {"type": "connection_init", "payload": {"Authorization": f"Bearer {self.company}"}}
         await ws.send(json.dumps(init))
@@ -314,3 +328,51 @@ def test_the_writer_gives_way_to_a_request_in_flight_and_still_delivers_all_in_o
     assert got == [ids, ids]
     assert held == 1
     assert status.startswith(b"HTTP/1.1 200")
+
+
+def test_direct_sockets_with_interleaved_operation_ids_each_get_their_own_frames(
+    hub: Hub,
+) -> None:
+    """Four direct sockets of one group, two operation ids between them, written one member per
+    slice: whichever order the group's members come in, each socket gets every event, in
+    order, under its own id (the writer switches frames whenever the id changes)."""
+    hub.fanout.slice_size = 1
+    ids = [f"i{i}" for i in range(12)]
+    url = hub.base.replace("http://", "ws://") + "/graphql"
+    protocol = ["graphql-transport-ws"]  # type: ignore[list-item]
+    operations = ["a", "b", "a", "b"]
+
+    async def read(ws: ClientConnection, operation_id: str) -> list[str]:
+        got: list[str] = []
+        while len(got) < len(ids):
+            message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            if message["type"] == "next":
+                assert message["id"] == operation_id
+                got.append(message["payload"]["data"]["missionEvents"]["mission"]["externalId"])
+        return got
+
+    async def scenario() -> tuple[list[list[str]], int]:
+        before = listeners(hub.app)
+        sockets = [
+            await connect(url, subprotocols=protocol, compression=None)  # type: ignore[arg-type]
+            for _ in operations
+        ]
+        try:
+            for ws, operation_id in zip(sockets, operations, strict=True):
+                await hub.subscribe(ws, operation_id)
+            await hub.grouped_directly(before, len(operations))
+            prefixes = len({id(m.prefix) for m in hub.members()})
+            readers = [
+                asyncio.create_task(read(ws, op))
+                for ws, op in zip(sockets, operations, strict=True)
+            ]
+            for start in range(0, len(ids), 4):
+                await hub.push(*ids[start : start + 4])
+            return list(await asyncio.gather(*readers)), prefixes
+        finally:
+            for ws in sockets:
+                await ws.close()
+
+    got, prefixes = asyncio.run(scenario())
+    assert got == [ids] * len(operations)
+    assert prefixes == 2  # one prefix object per operation id

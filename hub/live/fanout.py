@@ -171,35 +171,51 @@ class Fanout:
     async def _deliver(self, group: Group, payloads: list[str]) -> None:
         """Results to every member, in order, a slice of members at a time: between slices the
         loop runs other tasks (a writer's mutation, other groups), so that a large group never
-        starves them. An idle member with a direct socket gets all of them in one write."""
-        # The frames per distinct operation id (most sockets use the same), not per member.
+        starves them. An idle member with a direct socket gets all of them in one write.
+
+        This runs for every member on every event, so it takes few Python steps per member: the
+        frames are built once per distinct operation id (members with the same one share its
+        interned prefix, compared by identity), and a member's checks are attributes."""
         frames: dict[str, tuple[list[str], bytes]] = {}
         counts: dict[Callable[[int], None], int] = {}
+        n = len(payloads)
         size = self.slice_size
-        requests = self.requests
+        members = list(group.members)
+        prefix: str | None = None
+        texts: list[str] = []
+        encoded = b""
         began = time.perf_counter()
-        for done, member in enumerate(list(group.members), 1):
-            frame = frames.get(member.prefix)
-            if frame is None:
-                texts = [member.prefix + payload + "}" for payload in payloads]
-                frame = frames[member.prefix] = (texts, b"".join(map(text_frame, texts)))
-            texts, encoded = frame
-            if member.write(encoded):
-                if member.counted is not None:
-                    counts[member.counted] = counts.get(member.counted, 0) + len(texts)
-            else:
-                for text in texts:
-                    member.offer(text)  # never waits: a full inbox ends that member alone
-            if done % size == 0:
-                if requests is not None and requests.active:
-                    # Requests first: rest as long as this slice took (hub/live/priority.py).
-                    took = time.perf_counter() - began
-                    await asyncio.sleep(min(max(took, REST[0]), REST[1]))
-                else:
-                    await asyncio.sleep(0)
+        for start in range(0, len(members), size):
+            if start:
+                await self._pause(began)
                 began = time.perf_counter()
-        for count, n in counts.items():
-            count(n)
+            for member in members[start : start + size]:
+                if member.prefix is not prefix:
+                    prefix = member.prefix
+                    frame = frames.get(prefix)
+                    if frame is None:
+                        built = [prefix + payload + "}" for payload in payloads]
+                        frame = frames[prefix] = (built, b"".join(map(text_frame, built)))
+                    texts, encoded = frame
+                if member.write(encoded):
+                    counted = member.counted
+                    if counted is not None:
+                        counts[counted] = counts.get(counted, 0) + n
+                else:
+                    for text in texts:
+                        member.offer(text)  # never waits: a full inbox ends that member alone
+        for count, total in counts.items():
+            count(total)
+
+    async def _pause(self, began: float) -> None:
+        """Between two slices: let other tasks run; while HTTP requests are in flight, rest as
+        long as the slice took (hub/live/priority.py), so that they get at least half the loop."""
+        requests = self.requests
+        if requests is not None and requests.active:
+            took = time.perf_counter() - began
+            await asyncio.sleep(min(max(took, REST[0]), REST[1]))
+        else:
+            await asyncio.sleep(0)
 
 
 class _Pending:

@@ -40,6 +40,9 @@ class Inbox(Generic[T]):
             raise ValueError("an inbox holds at least one item")
         self.size = size
         self.fell_behind = False
+        # Nothing queued and not fallen behind: a plain attribute, not a call, since the fan-out
+        # reads it for every member on every event (hub/live/member.py).
+        self.quiet = True
         self._items: deque[T] = deque()
         self._ready = asyncio.Event()
 
@@ -54,12 +57,14 @@ class Inbox(Generic[T]):
             self.overflow()
             return False
         self._items.append(item)
+        self.quiet = False
         self._ready.set()
         return True
 
     def overflow(self) -> None:
         """Drop what is pending and tell the reader to resume from its cursor."""
         self.fell_behind = True
+        self.quiet = False
         self._items.clear()
         self._ready.set()
 
@@ -71,6 +76,7 @@ class Inbox(Generic[T]):
             if self._items:
                 item = self._items.popleft()
                 if not self._items:
+                    self.quiet = True  # not fallen behind: checked above, nothing runs between
                     self._ready.clear()
                 return item
             await self._ready.wait()

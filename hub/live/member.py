@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import sys
 from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from typing import Any
@@ -86,18 +87,27 @@ class Member:
     counted: Callable[[int], None] | None = None  # counts the frames `write` wrote
 
     def __post_init__(self) -> None:
-        self.prefix = '{"id":' + dumps(self.id) + ',"type":"next","payload":'
+        # Interned: members with the same operation id share one prefix object, which the
+        # fan-out compares by identity to reuse the frames it built for the previous member.
+        self.prefix = sys.intern('{"id":' + dumps(self.id) + ',"type":"next","payload":')
 
     @property
     def idle(self) -> bool:
         """Its writer runs and has nothing under way or waiting: a frame may be written now."""
-        return not (self.send is None or self.busy or len(self.inbox) or self.inbox.fell_behind)
+        return self.send is not None and not self.busy and self.inbox.quiet
 
     def write(self, frame: bytes) -> bool:
         """Write the encoded `frame` to the transport now, if the member is idle and its socket
-        can take it without waiting; False when nothing was written (use `offer`)."""
+        can take it without waiting; False when nothing was written (use `offer`). The fan-out
+        calls it for every member on every event: `idle` is spelt out, not called."""
         direct = self.direct
-        return direct is not None and self.idle and direct.write(frame)
+        return (
+            direct is not None
+            and self.send is not None
+            and not self.busy
+            and self.inbox.quiet
+            and direct.write(frame)
+        )
 
     def offer(self, frame: str) -> bool:
         """Send `frame` now through ASGI if the socket is idle, else queue it; False when this
