@@ -137,6 +137,58 @@ def test_a_subscriber_that_falls_behind_is_told_to_resume(settings: Settings, st
     assert delivered == 11
 
 
+class _CountingRepository(MissionRepository):
+    """The real repository, counting the log reads that load missions; `arriving` is entered
+    (a listener registered) while the log's end is being read, as a subscriber arriving then."""
+
+    loads = 0
+    arriving: Any = None
+
+    async def events_after(self, seq: int, limit: int) -> Any:
+        self.loads += 1
+        return await super().events_after(seq, limit)
+
+    async def event_cursor(self) -> int:
+        end = await super().event_cursor()
+        if self.arriving is not None:
+            await self.arriving.__aenter__()
+        return end
+
+
+def test_with_no_listener_the_stream_moves_its_mark_without_loading_missions(
+    settings: Settings,
+) -> None:
+    async def scenario() -> tuple[int, int, int, bool, list[int]]:
+        engine = make_engine(settings)
+        try:
+            repository = _CountingRepository(engine)
+            live = LiveEvents(repository, MemoryBroker())
+            await live.start()
+            drafts = catalogue()
+            async with live.wakeups() as moved:
+                first = next(iter(drafts))
+                await apply(engine, first, drafts[first], TEST_NOW)
+                await live.catch_up()
+                woken = moved.is_set()
+            skipped_to, loads = live.high_water_mark, repository.loads
+            # A subscriber arrives while the end is read: it is handed the rows the usual way.
+            listening = live.listen()
+            repository.arriving = listening
+            second = list(drafts)[1]
+            await apply(engine, second, drafts[second], TEST_NOW)
+            await live.catch_up()
+            batch = await asyncio.wait_for(live._listeners.copy().pop().get(), 10)
+            await listening.__aexit__(None, None, None)
+            await live.stop()
+            return skipped_to, loads, repository.loads, woken, [row.seq for row in batch]
+        finally:
+            await engine.dispose()
+
+    skipped_to, loads_alone, loads_after, woken, delivered = asyncio.run(scenario())
+    assert skipped_to == 4 and loads_alone == 0 and woken  # four events, no mission loaded
+    assert loads_after >= 1 and delivered == [5, 6, 7, 8]
+
+
 def test_a_cursor_older_than_the_retention_must_resynchronise(
     settings: Settings, store: Store, gql: Any, clock: ManualClock
 ) -> None:

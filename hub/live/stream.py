@@ -133,6 +133,9 @@ class LiveEvents:
 
     async def catch_up(self) -> None:
         async with self._lock:
+            if not self._listeners and await self._skip_to_the_end():
+                self._wake()
+                return
             while rows := await self.repository.events_after(self.high_water_mark, _PAGE):
                 self.high_water_mark = rows[-1].seq
                 self._deliver(rows)
@@ -141,6 +144,20 @@ class LiveEvents:
                     # itself (and the poll catches a lost notice), so a second, empty read
                     # would only delay the next wake-up's delivery.
                     break
+        self._wake()
+
+    async def _skip_to_the_end(self) -> bool:
+        """With no subscriber listening, the mark moves to the log's end without loading a
+        mission (each batch read costs the missions' records: most of a push's CPU on a hub
+        nobody subscribes to). False when a listener came while the end was read: it gets the
+        rows read the usual way, since its replay may have stopped short of that end."""
+        end = await self.repository.event_cursor()
+        if self._listeners:
+            return False
+        self.high_water_mark = max(self.high_water_mark, end)
+        return True
+
+    def _wake(self) -> None:
         for waker in list(self._wakers):  # the log may have moved for other readers too
             waker.set()
 

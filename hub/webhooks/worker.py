@@ -102,18 +102,14 @@ class WebhookWorker:
         self._woken.set()
 
     async def _wake_on_events(self) -> None:
+        """Wakes the worker whenever the log may have moved: it reads what to deliver itself,
+        so it takes the live stream's wake-ups, not its batches of loaded missions."""
         assert self.live is not None
-        while True:
-            try:
-                async with self.live.listen() as batches:
-                    while True:
-                        await batches.get()
-                        self.wake()
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # fell behind: the poll catches up; listen again
+        async with self.live.wakeups() as moved:
+            while True:
+                await moved.wait()
+                moved.clear()
                 self.wake()
-                await asyncio.sleep(self.poll_seconds)
 
     async def tick(self) -> int:
         """Queue, then send what is due; returns how many deliveries succeeded."""
