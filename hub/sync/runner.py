@@ -33,8 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors import Close, ConnectorError, Coverage, FetchResult, get_connector
 from hub.catalogue.model import MissionDraft, Prepared, Refusal
+from hub.catalogue.taxonomy import LabelMap
 from hub.clock import Clock, SystemClock
 from hub.ingest.pipeline import prepare
+from hub.ingest.pulling import PulledBatch, PullJob, PullProcess
 from hub.ingest.service import IngestReport, MissionWriter, Publish, Source
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
@@ -302,11 +304,45 @@ class SyncRunner:
             await batches.put(exc)
             raise
 
+    async def _read_apart(
+        self,
+        partner: PartnerSettings,
+        progress: Callable[[int], None] | None,
+        listed: _Listed,
+        batches: asyncio.Queue[_Batch | BaseException | None],
+    ) -> FetchResult | None:
+        """`_read`, the pull and `prepare` done by a process of their own (PullProcess): the
+        label map goes with the job, then again whenever the one read after a batch differs."""
+        try:
+            job = PullJob(
+                connector=partner.connector or "",
+                config=partner.connector_config(self.settings.sync_max_feed_bytes),
+                state=dict(partner.state),
+                batch_size=self.settings.sync_batch_size,
+                labels=await self._labels(partner),
+            )
+            async with PullProcess(job) as pull:
+                while isinstance(pulled := await pull.next(), PulledBatch):
+                    listed.delivered.update(pulled.delivered)
+                    listed.others.update(pulled.refused)
+                    if progress is not None:
+                        progress(pulled.records)
+                    await batches.put(pulled.items)
+                    pull.labels(await self._labels(partner))
+            await batches.put(None)
+            return pulled
+        except BaseException as exc:
+            await batches.put(exc)
+            raise
+
+    async def _labels(self, partner: PartnerSettings) -> LabelMap:
+        async with self.engine.connect() as conn:
+            return await label_map(conn, partner.pk)
+
     async def _prepared(
         self, partner: PartnerSettings, batch: list[MissionDraft | Refusal | Close]
     ) -> _Batch:
-        async with self.engine.connect() as conn:
-            labels = await label_map(conn, partner.pk)
+        labels = await self._labels(partner)
         items: _Batch = []
         for outcome in batch:
             if isinstance(outcome, MissionDraft):
@@ -329,8 +365,9 @@ class SyncRunner:
         started = time.perf_counter()
         # One batch prepared ahead at most: memory stays that of two batches.
         batches: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(maxsize=1)
+        read = self._read_apart if self.settings.sync_pull_process else self._read
         reader = asyncio.create_task(
-            self._read(partner, progress, listed, batches), name=f"sync-read-{run_pk}"
+            read(partner, progress, listed, batches), name=f"sync-read-{run_pk}"
         )
         try:
             while (batch := await batches.get()) is not None:
