@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.catalogue.match_state import MatchState
 from hub.catalogue.model import EventType, MissionDraft, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
-from hub.storage.bulk import insert_rows
+from hub.storage.bulk import insert_rows, update_rows
 from hub.storage.duplicates import link_duplicates, promote_duplicates
 from hub.storage.events import Event, append_events
 from hub.storage.match_states import merge_cluster_labels
@@ -364,16 +364,20 @@ async def close_missions(
         for row in to_close
     }
     if to_close:
-        await conn.execute(
-            update(missions)
-            .where(missions.c.pk == bindparam("b_pk"))
-            .values(
-                status=status.value,
-                closed_at=now,
-                updated_at=now,
-                match_state=bindparam("b_state"),
-            ),
-            [{"b_pk": row.pk, "b_state": states[row.pk]} for row in to_close],
+        await update_rows(
+            conn,
+            missions,
+            "pk",
+            [
+                {
+                    "pk": row.pk,
+                    "status": status.value,
+                    "closed_at": now,
+                    "updated_at": now,
+                    "match_state": states[row.pk],
+                }
+                for row in to_close
+            ],
         )
         closed: list[Event] = [
             (row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close
