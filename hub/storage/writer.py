@@ -258,6 +258,7 @@ async def upsert_missions(
 
     events: list[Event] = []
     written: list[tuple[int, Prepared]] = []
+    new: list[tuple[int, Prepared]] = []  # created, in `written` too
     if created:
         values = []
         for prepared in created:
@@ -281,7 +282,8 @@ async def upsert_missions(
             )
             keys.update({row.external_id: row.pk for row in found})
         pks = [keys[p.draft.external_id] for p in created]
-        written += list(zip(pks, created, strict=True))
+        new = list(zip(pks, created, strict=True))
+        written += new
         await _write_children(conn, list(zip(pks, created, strict=True)), replace_existing=False)
         for pk, prepared, v in zip(pks, created, values, strict=True):
             ext = prepared.draft.external_id
@@ -307,10 +309,17 @@ async def upsert_missions(
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
             events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
-    merged = await link_duplicates(conn, partner, linked, frozenset(row.pk for row, _ in changed))
+    merged, clustered = await link_duplicates(
+        conn, partner, linked, frozenset(row.pk for row, _ in changed)
+    )
     # A merged mission shows its golden record: a listing joining, leaving or changing in its
-    # cluster changes what the shown listing's subscribers see, its labels included.
-    relabelled = await merge_cluster_labels(conn, sorted({*merged, *(pk for pk, _ in written)}))
+    # cluster changes what the shown listing's subscribers see, its labels included. A new
+    # listing alone in its cluster (the most of them) holds its own labels already (sorted,
+    # each once: map_labels) and has no golden record: nothing to read for it.
+    alone = {pk for pk, _ in new} - clustered
+    relabelled = await merge_cluster_labels(
+        conn, sorted({*merged, *(pk for pk, _ in written if pk not in alone)})
+    )
     events = [
         (pk, kind, before, relabelled[pk][1] if pk in relabelled else after)
         for pk, kind, before, after in events
