@@ -3,11 +3,11 @@
 A sync is CPU-bound in Python: pulling and parsing a feed and preparing its drafts take about as
 long as writing them. `PullProcess` runs the first part in one child process, which streams the
 batches back prepared over a pipe while the sync's own process writes the previous ones, so that
-both halves run at once on two cores. The child is forked by multiprocessing's fork server (no
-fork of a process that holds threads, an event loop and database connections; the server has
-this module, the connectors and the pipeline imported once, so a child starts in milliseconds);
-it opens no database: the label map arrives with the job, and again whenever the
-writing side reads a different one.
+both halves run at once on two cores. The child is a new Python process (`subprocess`, no fork
+of a process that holds threads, an event loop and database connections, and no import of the
+parent's main module as multiprocessing's spawn does), given two pipes; it imports the
+connectors and the pipeline, never storage, and opens no database: the label map arrives with
+the job, and again whenever the writing side reads a different one.
 
 Memory stays flat: the child is a batch or two ahead (one being received or waiting, the next
 filling the pipe's buffer), then blocks on its send until the writing side takes the next one.
@@ -23,9 +23,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
-import multiprocessing
+import os
 import pickle
+import subprocess
+import sys
 import traceback
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -43,6 +46,7 @@ __all__ = ["PullJob", "PullProcess", "PullProcessError", "PulledBatch"]
 logger = logging.getLogger("hub.ingest.pulling")
 
 _JOIN_SECONDS = 10.0  # a child asked to stop (SIGTERM) that is still there is killed
+_CHILD = "from hub.ingest.pulling import child_main; child_main({}, {})"
 
 
 class PullProcessError(RuntimeError):
@@ -130,9 +134,11 @@ class _Child:
             return run.result
 
 
-def _child_main(job: PullJob, out: Connection, inbox: Connection) -> None:
-    """The child's entry point (spawned)."""
-    child = _Child(job, out, inbox)
+def child_main(out_fd: int, in_fd: int) -> None:
+    """The child's entry point: `python -c "from hub.ingest.pulling import child_main; ..."`
+    with the two pipes' ends it was given; the job is the first message it reads."""
+    out, inbox = Connection(out_fd, readable=False), Connection(in_fd, writable=False)
+    child = _Child(pickle.loads(inbox.recv_bytes()), out, inbox)
     try:
         result = asyncio.run(child.pull())
     except BaseException as exc:
@@ -157,27 +163,33 @@ class PullProcess:
     def __init__(self, job: PullJob) -> None:
         self.job = job
         self._sent_labels = job.labels
-        self._process: multiprocessing.process.BaseProcess | None = None
+        self._process: subprocess.Popen[bytes] | None = None
         self._from_child: Connection | None = None
         self._to_child: Connection | None = None
         self._pending: asyncio.Future[bytes | None] | None = None
 
     async def __aenter__(self) -> PullProcess:
-        context = multiprocessing.get_context("forkserver")
-        # The server forks each child with the connectors and the pipeline already imported.
-        context.set_forkserver_preload([__name__])
-        from_child, child_out = context.Pipe(duplex=False)
-        child_in, to_child = context.Pipe(duplex=False)
-        process = context.Process(
-            target=_child_main,
-            args=(self.job, child_out, child_in),
-            name=f"hub-pull-{self.job.connector}",
-            daemon=True,
-        )
-        process.start()
-        child_out.close()  # ours closed: the child's end of the pipe is the child's alone,
-        child_in.close()  # so that its death reads as the end of the pipe
-        self._process, self._from_child, self._to_child = process, from_child, to_child
+        from_child, child_out = os.pipe()
+        child_in, to_child = os.pipe()
+        # The child sees the modules this process sees (a checkout put on sys.path included).
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
+        try:
+            process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD.format(child_out, child_in)],
+                pass_fds=(child_out, child_in),
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+        except BaseException:
+            for fd in (from_child, child_out, child_in, to_child):
+                os.close(fd)
+            raise
+        os.close(child_out)  # ours closed: the child's ends of the pipes are the child's alone,
+        os.close(child_in)  # so that its death reads as the end of the pipe
+        self._process = process
+        self._from_child = Connection(from_child, writable=False)
+        self._to_child = Connection(to_child, readable=False)
+        self._to_child.send_bytes(pickle.dumps(self.job, protocol=pickle.HIGHEST_PROTOCOL))
         self._pending = self._receive()
         return self
 
@@ -235,13 +247,13 @@ class PullProcess:
         process = self._process
         if process is None:
             return None
-        await asyncio.get_running_loop().run_in_executor(None, process.join, _JOIN_SECONDS)
-        return process.exitcode
+        wait = functools.partial(_wait, process, _JOIN_SECONDS)
+        return await asyncio.get_running_loop().run_in_executor(None, wait)
 
     async def stop(self) -> None:
         """Stop the child if it still runs (by its own handle), and close the pipes."""
         process = self._process
-        if process is not None and process.is_alive():
+        if process is not None and process.poll() is None:
             process.terminate()
             if await self._exit_code() is None:
                 process.kill()
@@ -255,6 +267,12 @@ class PullProcess:
         for conn in (self._from_child, self._to_child):
             if conn is not None:
                 conn.close()
-        if process is not None:
-            process.close()
-        self._process = self._from_child = self._to_child = None
+        self._process = None
+        self._from_child = self._to_child = None
+
+
+def _wait(process: subprocess.Popen[bytes], seconds: float) -> int | None:
+    try:
+        return process.wait(seconds)
+    except subprocess.TimeoutExpired:
+        return None
