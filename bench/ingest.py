@@ -37,7 +37,6 @@ import asyncio
 import collections
 import contextlib
 import json
-import multiprocessing
 import os
 import platform
 import re
@@ -107,6 +106,15 @@ def proc_status(field: str, pid: int | str = "self") -> float:
             if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def child_pids() -> list[int]:
+    """The processes this one started (the sync's pull process among them)."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+    return pids
 
 
 def loadavg() -> float:
@@ -380,9 +388,9 @@ async def worker_sync(url: str) -> dict[str, Any]:
         nonlocal seen, child_peak
         if (seen + n) // SAMPLE_EVERY > seen // SAMPLE_EVERY:
             samples.append((seen + n, time.perf_counter() - t0, proc_status("VmRSS")))
-            for child in multiprocessing.active_children():
+            for child in child_pids():
                 with contextlib.suppress(OSError, ValueError):
-                    child_peak = max(child_peak, proc_status("VmHWM", child.pid or "x"))
+                    child_peak = max(child_peak, proc_status("VmHWM", child))
         seen += n
 
     try:
