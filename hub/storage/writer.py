@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,6 +83,7 @@ class WriteResult:
 class WriteBatch:
     results: list[WriteResult] = field(default_factory=list)
     event_seqs: list[int] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)  # created EXPIRED (upsert_missions)
 
 
 def mission_id(partner_name: str, external_id: str) -> str:
@@ -209,9 +210,19 @@ async def _write_children(
 
 
 async def upsert_missions(
-    conn: AsyncConnection, partner: PartnerRecord, batch: Sequence[Prepared], now: datetime
+    conn: AsyncConnection,
+    partner: PartnerRecord,
+    batch: Sequence[Prepared],
+    now: datetime,
+    expire: Set[str] = frozenset(),
 ) -> WriteBatch:
-    """Create, update or leave unchanged each prepared mission; one result per item, in order."""
+    """Create, update or leave unchanged each prepared mission; one result per item, in order.
+
+    A new mission whose external id is in `expire` (it has ended already) is written EXPIRED at
+    once, its PUBLISHED event with that state, when it merges with no other listing: what
+    hub.storage.expiry.expire_created would make of it, without writing it twice. One linked
+    while being written is opened as any other, for expire_created to expire and take out of
+    its cluster; `expired` of the result lists the others."""
     out = WriteBatch()
     seen: set[str] = set()
     unique: list[Prepared] = []
@@ -259,6 +270,7 @@ async def upsert_missions(
     events: list[Event] = []
     written: list[tuple[int, Prepared]] = []
     new: list[tuple[int, Prepared]] = []  # created, in `written` too
+    opened: dict[str, dict[str, Any]] = {}  # created EXPIRED: the state they would have open
     if created:
         values = []
         for prepared in created:
@@ -270,6 +282,15 @@ async def upsert_missions(
                 created_at=now,
             )
             values.append(v)
+            if prepared.draft.external_id in expire:
+                opened[prepared.draft.external_id] = v["match_state"]
+                v.update(
+                    status=MissionStatus.EXPIRED.value,
+                    closed_at=now,
+                    match_state=MatchState.from_json(v["match_state"])
+                    .replace(status=MissionStatus.EXPIRED.value, updated_at=now)
+                    .to_json(),
+                )
         # One COPY (PostgreSQL) or executemany, then the keys by external id (RETURNING in
         # input order would make SQLite insert one row per statement).
         await insert_rows(conn, missions, values)
@@ -317,6 +338,23 @@ async def upsert_missions(
     # listing alone in its cluster (the most of them) holds its own labels already (sorted,
     # each once: map_labels) and has no golden record: nothing to read for it.
     alone = {pk for pk, _ in new} - clustered
+    reopened = {pk: opened[p.draft.external_id] for pk, p in new if p.draft.external_id in opened}
+    reopened = {pk: state for pk, state in reopened.items() if pk not in alone}
+    if reopened:  # linked as it was written: open, as expire_created expects it
+        events = [(pk, kind, before, reopened.get(pk, after)) for pk, kind, before, after in events]
+        open_ = MissionStatus.OPEN.value
+        await update_rows(
+            conn,
+            missions,
+            "pk",
+            [
+                {"pk": pk, "status": open_, "closed_at": None, "match_state": state}
+                for pk, state in reopened.items()
+            ],
+        )
+    out.expired = [
+        p.draft.external_id for pk, p in new if pk in alone and p.draft.external_id in opened
+    ]
     relabelled = await merge_cluster_labels(
         conn, sorted({*merged, *(pk for pk, _ in written if pk not in alone)})
     )
