@@ -8,17 +8,14 @@ import os
 import pickle
 import signal
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 from connectors import AuthError, FeedError, GraphQLError, RetriableError
 from hub.catalogue.model import Prepared, Refusal
 from hub.catalogue.taxonomy import LabelMap
-from hub.clock import ManualClock
 from hub.ingest.pulling import PulledBatch, PullJob, PullProcess, PullProcessError
 from hub.settings import Settings
 from hub.storage.db import make_engine
@@ -32,12 +29,11 @@ from hub.storage.tables import (
     refused_records,
     sync_runs,
 )
-from hub.sync import SyncReport, SyncRunner, add_partner
-from tests.conftest import TEST_NOW, _truncate, run
+from hub.sync import SyncReport
+from tests.conftest import _truncate, run
 from tests.partners import PARTNERS, SimulatedPartner
-from tests.test_sync import config_of
+from tests.test_sync import Hub
 
-CLOCK_AT = datetime(2026, 1, 2, 9, 0, tzinfo=UTC)
 TABLES = (
     missions,
     mission_locations,
@@ -58,29 +54,9 @@ def feed() -> Iterator[SimulatedPartner]:
 
 
 def _sync(settings: Settings, feed: SimulatedPartner, apart: bool) -> SyncReport:
-    settings = settings.model_copy(update={"sync_pull_process": apart, "sync_batch_size": 7})
-    config = feed.config()
-
-    async def go() -> SyncReport:
-        engine = make_engine(settings)
-        try:
-            await add_partner(
-                engine,
-                "feed",
-                connector=feed.connector_name,
-                url=config.url,
-                every="1h",
-                push_only=False,
-                config=config_of(config),
-                now=TEST_NOW,
-            )
-            async with httpx.AsyncClient() as http:
-                runner = SyncRunner(engine, http, settings, clock=ManualClock(CLOCK_AT))
-                return await runner.sync("feed")
-        finally:
-            await engine.dispose()
-
-    return run(go())  # type: ignore[no-any-return]
+    hub = Hub(settings)  # its clock: the same for both syncs
+    hub.add("feed", feed, every="1h")
+    return hub.sync("feed", sync_pull_process=apart, sync_batch_size=7)
 
 
 def _rows(settings: Settings) -> dict[str, list[tuple[Any, ...]]]:
