@@ -108,6 +108,15 @@ def proc_status(field: str, pid: int | str = "self") -> float:
     return float("nan")
 
 
+def child_pids() -> list[int]:
+    """The processes this one started (the sync's pull process among them)."""
+    pids: list[int] = []
+    for task in Path("/proc/self/task").iterdir():
+        with contextlib.suppress(OSError):
+            pids += [int(pid) for pid in (task / "children").read_text().split()]
+    return pids
+
+
 def loadavg() -> float:
     return os.getloadavg()[0]
 
@@ -257,7 +266,8 @@ def run_worker(args: list[str], log_path: Path, py_spy: Path | None = None) -> d
     cmd = [sys.executable, str(Path(__file__).resolve()), "--worker", *args]
     if py_spy is not None:
         spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
-        cmd = [spy, "record", "--rate", "100", "--format", "raw", "-o", str(py_spy), "--", *cmd]
+        spy_args = ["record", "--rate", "100", "--format", "raw", "--subprocesses"]
+        cmd = [spy, *spy_args, "-o", str(py_spy), "--", *cmd]
     env = {**os.environ, "HUB_LOG_LEVEL": "warning"}
     started = time.perf_counter()
     with open(log_path, "w", encoding="utf-8") as log:
@@ -372,11 +382,16 @@ async def worker_sync(url: str) -> dict[str, Any]:
     seen = 0
     t0 = 0.0
 
+    child_peak = 0.0  # VmHWM of the pull's own process (hub.ingest.pulling), when it has one
+
     def progress(n: int) -> None:
-        nonlocal seen
+        nonlocal seen, child_peak
+        if (seen + n) // SAMPLE_EVERY > seen // SAMPLE_EVERY:
+            samples.append((seen + n, time.perf_counter() - t0, proc_status("VmRSS")))
+            for child in child_pids():
+                with contextlib.suppress(OSError, ValueError):
+                    child_peak = max(child_peak, proc_status("VmHWM", child))
         seen += n
-        if seen % SAMPLE_EVERY == 0:
-            samples.append((seen, time.perf_counter() - t0, proc_status("VmRSS")))
 
     try:
         async with httpx.AsyncClient() as http:
@@ -395,6 +410,7 @@ async def worker_sync(url: str) -> dict[str, Any]:
         "rss_start_mb": rss_start,
         "rss_end_mb": proc_status("VmRSS"),
         "rss_peak_mb": proc_status("VmHWM"),
+        "pull_process_rss_peak_mb": child_peak,
         "samples": samples,
         "breakdown_s": dict(timed.seconds),
         "calls": dict(timed.calls),
@@ -991,6 +1007,9 @@ def print_table(backend: str, results: list[dict[str, Any]]) -> None:
             f"{r['first']['load'][1]:>5.1f}"
         )
     last = results[-1]["first"]
+    for r in results:
+        peak = r["first"].get("pull_process_rss_peak_mb", 0)
+        print(f"  {r['missions']:,}: peak RSS of the pull's own process (first sync) {peak:.0f} MB")
     print(
         f"\n  where the first sync of {results[-1]['missions']:,} spent its wall time "
         f"({last['sync_s']:.1f} s; nested, so shares overlap):"
@@ -1186,7 +1205,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(
                     f"{backend_of(url)} {n:,}: {first['status']} {first['counts']} in "
                     f"{first['sync_s']:.0f} s ({n / first['sync_s']:,.0f} missions/s), peak RSS "
-                    f"{first['rss_peak_mb']:.0f} MB (start {first['rss_start_mb']:.0f} MB), "
+                    f"{first['rss_peak_mb']:.0f} MB (start {first['rss_start_mb']:.0f} MB; "
+                    f"the pull's process {first.get('pull_process_rss_peak_mb', 0):.0f} MB), "
                     f"load {first['load']}",
                     flush=True,
                 )

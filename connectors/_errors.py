@@ -22,6 +22,8 @@ goes on. Every error raised while handling another keeps it as `__cause__` (`rai
 
 from __future__ import annotations
 
+from typing import Any
+
 __all__ = [
     "AuthError",
     "ConfigError",
@@ -44,6 +46,10 @@ class FatalError(ConnectorError):
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
         self.status = status
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled whole (a sync's pull runs in a process of its own): message and attributes.
+        return (_rebuilt, (type(self), self.args, self.__dict__))
 
 
 class AuthError(FatalError):
@@ -76,6 +82,17 @@ class RetriableError(ConnectorError):
         super().__init__(message)
         self.retry_after = retry_after
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuilt, (type(self), self.args, self.__dict__))
+
 
 class FeedError(ConnectorError):
     """The partner's document or pagination cannot be trusted as it stands."""
+
+
+def _rebuilt(kind: type[ConnectorError], args: tuple[Any, ...], state: dict[str, Any]) -> Any:
+    """An error with its own attributes, whatever its constructor asks for."""
+    error = kind.__new__(kind)
+    error.args = args
+    error.__dict__.update(state)
+    return error

@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     sync_batch_size: int = Field(
         default=500, ge=1, le=10000, description="Missions written per transaction in a sync."
     )
+    sync_pull_process: bool = Field(
+        default=True,
+        description=(
+            "Pull, parse and prepare a sync's feed in a process of its own, while the sync's"
+            " process writes the batches before (two cores at work); false: all in one process."
+        ),
+    )
     sync_max_feed_bytes: int = Field(
         default=2**30,
         ge=1024,

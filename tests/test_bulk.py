@@ -1,14 +1,15 @@
-"""`insert_rows` (COPY on PostgreSQL) writes what an INSERT of the same rows writes."""
+"""`insert_rows` (COPY on PostgreSQL) and `update_rows` (one UPDATE on PostgreSQL) write what an
+INSERT and an UPDATE of the same rows write."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, update
 
 from hub.ingest.service import apply
 from hub.settings import Settings
-from hub.storage.bulk import insert_rows
+from hub.storage.bulk import insert_rows, update_rows
 from hub.storage.db import make_engine
 from hub.storage.tables import mission_events, missions, partners
 from tests.catalogue import filler
@@ -64,3 +65,34 @@ def test_insert_rows_writes_what_an_insert_writes(settings: Settings) -> None:
     strip = [{k: v for k, v in e.items() if k != "seq"} for e in logged[-4:]]
     assert strip[2:] == strip[:2]
     assert strip[2]["occurred_at"] == TEST_NOW and strip[3]["previous"] == {"status": "CLOSED"}
+
+
+def test_update_rows_writes_what_an_update_writes(settings: Settings) -> None:
+    # Two missions changed alike, one by an UPDATE a row, the other by update_rows (on
+    # PostgreSQL one UPDATE joined to arrays): JSON, a timestamp and a string, bound alike.
+    async def go() -> list[dict[str, Any]]:
+        engine = make_engine(settings)
+        try:
+            await apply(engine, "feed", filler(2), TEST_NOW)
+            async with engine.begin() as conn:
+                first, second = (await conn.execute(select(missions.c.pk))).scalars().all()
+                values = {
+                    "status": "EXPIRED",
+                    "closed_at": TEST_NOW,
+                    "match_state": {"status": "EXPIRED", "causes": ["sante"], "n": 1.5},
+                }
+                await conn.execute(update(missions).where(missions.c.pk == first).values(values))
+                await update_rows(conn, missions, "pk", [{"pk": second, **values}])
+                await update_rows(conn, missions, "pk", [])  # nothing to do
+                rows = await conn.execute(
+                    select(missions.c.status, missions.c.closed_at, missions.c.match_state)
+                    .where(missions.c.pk.in_([first, second]))
+                    .order_by(missions.c.pk)
+                )
+                return [dict(row) for row in rows.mappings()]
+        finally:
+            await engine.dispose()
+
+    by_update, by_arrays = run(go())
+    assert by_arrays == by_update
+    assert by_arrays["status"] == "EXPIRED" and by_arrays["match_state"]["n"] == 1.5

@@ -564,3 +564,47 @@ def test_a_listing_expired_on_arrival_leaves_its_duplicate_shown_without_its_lab
     assert data(query, {"f": {"skills": ["comptabilite"]}})["missions"]["totalCount"] == 0
     canonical = _canonical(settings)
     assert canonical["a0"][1] is None  # a0 is shown for itself
+
+
+def test_an_ended_copy_is_written_expired_and_lends_no_labels(
+    store: Store, data: GraphQL, settings: Settings
+) -> None:
+    """A copy already past its end when it is first written (a new listing written EXPIRED at
+    once when it merges with nothing) is opened, linked, then expired like any other: the
+    listing it copies stays shown with its own labels, and no subscriber hears of the copy."""
+    case, started = CASES[0], day(1, month=11)
+    listing = replace(_draft(case, "a", 0), causes=["Solidarité"], skills=[], start_at=started)
+    store.ingest("pa", [listing])
+    ended = replace(
+        _draft(case, "b", 0),
+        causes=["Éducation"],
+        skills=["Comptable"],
+        start_at=started,
+        end_at=day(10, month=11),  # before the store's clock
+    )
+    report = store.ingest("pb", [ended])
+    assert report.counts()["expired"] == 1
+    query = """query($f: MissionFilterInput) { missions(filter: $f) { totalCount
+               nodes { externalId causes { value } } } }"""
+    assert data(query, {"f": {"causes": ["EDUCATION"]}})["missions"]["totalCount"] == 0
+    [node] = data(query, {"f": {"causes": ["SOLIDARITE_INSERTION"]}})["missions"]["nodes"]
+    assert node["externalId"] == "a0"
+    assert {c["value"] for c in node["causes"]} == {"SOLIDARITE_INSERTION"}
+
+    async def states() -> dict[str, Any]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(
+                    select(missions.c.external_id, missions.c.status, mission_events.c.state)
+                    .join(mission_events, mission_events.c.mission_pk == missions.c.pk)
+                    .where(mission_events.c.type == "PUBLISHED")
+                )
+                return {ext: (status, state["status"]) for ext, status, state in rows}
+        finally:
+            await engine.dispose()
+
+    canonical = _canonical(settings)
+    assert canonical["b0"][1] == canonical["a0"][0]  # it was linked as it was written
+    # Its creation event carries the EXPIRED state it was written with.
+    assert asyncio.run(states()) == {"a0": ("OPEN", "OPEN"), "b0": ("EXPIRED", "EXPIRED")}

@@ -159,8 +159,13 @@ async def _upsert_expiring(
     ended = [p.draft.external_id for p in accepted if _ended(p, now)]
     stored = await stored_statuses(conn, partner.pk, ended) if ended else {}
     settled = {ext for ext, status in stored.items() if status is not MissionStatus.OPEN}
+    created = [ext for ext in dict.fromkeys(ended) if ext not in stored]
     written = await upsert_missions(
-        conn, partner, [p for p in accepted if p.draft.external_id not in settled], now
+        conn,
+        partner,
+        [p for p in accepted if p.draft.external_id not in settled],
+        now,
+        expire=frozenset(created),
     )
     if not ended:
         return written
@@ -173,8 +178,14 @@ async def _upsert_expiring(
             batch.results.append(result)
         else:
             batch.results.append(next(results))
-    created = [ext for ext in dict.fromkeys(ended) if ext not in stored]
-    report.expired = await expire_created(conn, partner.pk, created, written.event_seqs, now)
+    born_expired = set(written.expired)  # written EXPIRED already (alone in their clusters)
+    report.expired = len(born_expired) + await expire_created(
+        conn,
+        partner.pk,
+        [ext for ext in created if ext not in born_expired],
+        written.event_seqs,
+        now,
+    )
     still_open = [ext for ext in dict.fromkeys(ended) if stored.get(ext) is MissionStatus.OPEN]
     if still_open:
         report.expired_batch = await close_missions(

@@ -1,4 +1,5 @@
-"""Many new rows of one table in one statement: COPY on PostgreSQL, an executemany elsewhere.
+"""Many rows of one table in one statement on PostgreSQL (COPY for new rows, an UPDATE joined to
+arrays for changed ones), an executemany elsewhere.
 
 The writer's inserts of a batch (missions, their places and labels, dedup keys) go through
 `insert_rows`. On PostgreSQL an executemany of 500 rows is 500 executions of a prepared INSERT
@@ -14,10 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["insert_rows"]
+__all__ = ["insert_rows", "update_rows"]
 
 
 def _fill(table: Table, columns: list[str]) -> dict[str, Any]:
@@ -74,3 +75,42 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     await driver.copy_records_to_table(table.name, records=records, columns=names)
+
+
+async def update_rows(
+    conn: AsyncConnection, table: Table, key: str, rows: Sequence[dict[str, Any]]
+) -> None:
+    """UPDATE `table`, each of `rows` (dicts with the same keys) setting its other columns where
+    `key` equals its `key` (unique among the rows), in the caller's transaction.
+
+    On PostgreSQL one statement, whatever the number of rows: the values go as one array a
+    column and the statement joins them back (`UPDATE ... FROM unnest(...)`), where an
+    executemany is one execution a row; bound as SQLAlchemy would bind them. Elsewhere an
+    executemany, as before."""
+    if not rows:
+        return
+    columns = [name for name in rows[0] if name != key]
+    if conn.dialect.name != "postgresql":
+        stmt = (
+            update(table)
+            .where(table.c[key] == bindparam("b_" + key))
+            .values({name: bindparam("b_" + name) for name in columns})
+        )
+        await conn.execute(stmt, [{"b_" + k: v for k, v in row.items()} for row in rows])
+        return
+    dialect = conn.dialect
+    names = [key, *columns]
+    arrays = []
+    for name in names:
+        process = table.c[name].type._cached_bind_processor(dialect)
+        values = [row[name] for row in rows]
+        arrays.append(values if process is None else [process(value) for value in values])
+    types = [table.c[name].type.compile(dialect=dialect) for name in names]
+    unnest = ", ".join(f"${i}::{kind}[]" for i, kind in enumerate(types, start=1))
+    sql = (
+        f"UPDATE {table.name} SET {', '.join(f'{name} = v.{name}' for name in columns)} "
+        f"FROM unnest({unnest}) AS v({', '.join(names)}) WHERE {table.name}.{key} = v.{key}"
+    )
+    raw = await conn.get_raw_connection()
+    driver: Any = raw.driver_connection
+    await driver.execute(sql, *arrays)

@@ -34,10 +34,12 @@ async def link_duplicates(
     partner: PartnerRecord,
     written: list[tuple[int, Prepared, int | None]],
     changed: frozenset[int] = frozenset(),
-) -> list[int]:
+) -> tuple[list[int], set[int]]:
     """Point each written mission at the listing shown for the same mission on another partner;
     returns the shown listings whose merged record may have changed (a listing joined or left
-    their cluster, or changed in it), for the writer to tell their subscribers.
+    their cluster, or changed in it), for the writer to tell their subscribers, and the written
+    listings it linked to another (or whose link it cleared): a new listing not among them is
+    alone in its cluster.
 
     A candidate already merged into another listing leads to that one (its root), so the
     third platform's copy joins the cluster the first two formed. The listing shown is the best
@@ -116,7 +118,8 @@ async def link_duplicates(
             .values(canonical_pk=bindparam("b_canonical")),
             updates,
         )
-    return sorted(touched - {pk for pk, _, _ in written})
+    linked = {pk for pk, _, _ in written} & ({*canonical_of} | {*canonical_of.values()})
+    return sorted(touched - {pk for pk, _, _ in written}), linked
 
 
 async def promote_duplicates(conn: AsyncConnection, closed_pks: list[int]) -> list[int]:

@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.match_state import MatchState
 from hub.catalogue.model import MissionStatus
+from hub.storage.bulk import update_rows
 from hub.storage.events import append_events
 from hub.storage.tables import mission_events, missions, partners
 from hub.storage.writer import leave_clusters
@@ -90,15 +91,15 @@ async def expire_created(
         .to_json()
         for pk, state, _ in rows
     }
-    await conn.execute(
-        update(missions)
-        .where(missions.c.pk == bindparam("b_pk"))
-        .values(
-            status=MissionStatus.EXPIRED.value,
-            closed_at=now,
-            match_state=bindparam("b_state"),
-        ),
-        [{"b_pk": pk, "b_state": state} for pk, state in states.items()],
+    expired = MissionStatus.EXPIRED.value
+    await update_rows(
+        conn,
+        missions,
+        "pk",
+        [
+            {"pk": pk, "status": expired, "closed_at": now, "match_state": state}
+            for pk, state in states.items()
+        ],
     )
     created: list[tuple[int, int]] = []
     seqs = list(event_seqs)
@@ -110,13 +111,9 @@ async def expire_created(
             )
         )
         created += [(seq, pk) for seq, pk in found]
-    if created:
-        await conn.execute(
-            update(mission_events)
-            .where(mission_events.c.seq == bindparam("b_seq"))
-            .values(state=bindparam("b_state")),
-            [{"b_seq": seq, "b_state": states[pk]} for seq, pk in created],
-        )
+    await update_rows(
+        conn, mission_events, "seq", [{"seq": seq, "state": states[pk]} for seq, pk in created]
+    )
     left = await leave_clusters(conn, {pk: canonical for pk, _, canonical in rows})
     if left:
         event_seqs += await append_events(conn, left, now)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import enum
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from hub.catalogue.match_state import MatchState
 from hub.catalogue.model import EventType, MissionDraft, MissionStatus, Prepared
 from hub.catalogue.records import PartnerRecord
-from hub.storage.bulk import insert_rows
+from hub.storage.bulk import insert_rows, update_rows
 from hub.storage.duplicates import link_duplicates, promote_duplicates
 from hub.storage.events import Event, append_events
 from hub.storage.match_states import merge_cluster_labels
@@ -83,6 +83,7 @@ class WriteResult:
 class WriteBatch:
     results: list[WriteResult] = field(default_factory=list)
     event_seqs: list[int] = field(default_factory=list)
+    expired: list[str] = field(default_factory=list)  # created EXPIRED (upsert_missions)
 
 
 def mission_id(partner_name: str, external_id: str) -> str:
@@ -209,9 +210,19 @@ async def _write_children(
 
 
 async def upsert_missions(
-    conn: AsyncConnection, partner: PartnerRecord, batch: Sequence[Prepared], now: datetime
+    conn: AsyncConnection,
+    partner: PartnerRecord,
+    batch: Sequence[Prepared],
+    now: datetime,
+    expire: Set[str] = frozenset(),
 ) -> WriteBatch:
-    """Create, update or leave unchanged each prepared mission; one result per item, in order."""
+    """Create, update or leave unchanged each prepared mission; one result per item, in order.
+
+    A new mission whose external id is in `expire` (it has ended already) is written EXPIRED at
+    once, its PUBLISHED event with that state, when it merges with no other listing: what
+    hub.storage.expiry.expire_created would make of it, without writing it twice. One linked
+    while being written is opened as any other, for expire_created to expire and take out of
+    its cluster; `expired` of the result lists the others."""
     out = WriteBatch()
     seen: set[str] = set()
     unique: list[Prepared] = []
@@ -258,6 +269,8 @@ async def upsert_missions(
 
     events: list[Event] = []
     written: list[tuple[int, Prepared]] = []
+    new: list[tuple[int, Prepared]] = []  # created, in `written` too
+    opened: dict[str, dict[str, Any]] = {}  # created EXPIRED: the state they would have open
     if created:
         values = []
         for prepared in created:
@@ -269,6 +282,15 @@ async def upsert_missions(
                 created_at=now,
             )
             values.append(v)
+            if prepared.draft.external_id in expire:
+                opened[prepared.draft.external_id] = v["match_state"]
+                v.update(
+                    status=MissionStatus.EXPIRED.value,
+                    closed_at=now,
+                    match_state=MatchState.from_json(v["match_state"])
+                    .replace(status=MissionStatus.EXPIRED.value, updated_at=now)
+                    .to_json(),
+                )
         # One COPY (PostgreSQL) or executemany, then the keys by external id (RETURNING in
         # input order would make SQLite insert one row per statement).
         await insert_rows(conn, missions, values)
@@ -281,7 +303,8 @@ async def upsert_missions(
             )
             keys.update({row.external_id: row.pk for row in found})
         pks = [keys[p.draft.external_id] for p in created]
-        written += list(zip(pks, created, strict=True))
+        new = list(zip(pks, created, strict=True))
+        written += new
         await _write_children(conn, list(zip(pks, created, strict=True)), replace_existing=False)
         for pk, prepared, v in zip(pks, created, values, strict=True):
             ext = prepared.draft.external_id
@@ -307,10 +330,34 @@ async def upsert_missions(
             kind = EventType.UPDATED if row.status == MissionStatus.OPEN else EventType.PUBLISHED
             events.append((row.pk, kind, row.match_state, v["match_state"]))
     linked = [(pk, prepared, org_pk(prepared)) for pk, prepared in written]
-    merged = await link_duplicates(conn, partner, linked, frozenset(row.pk for row, _ in changed))
+    merged, clustered = await link_duplicates(
+        conn, partner, linked, frozenset(row.pk for row, _ in changed)
+    )
     # A merged mission shows its golden record: a listing joining, leaving or changing in its
-    # cluster changes what the shown listing's subscribers see, its labels included.
-    relabelled = await merge_cluster_labels(conn, sorted({*merged, *(pk for pk, _ in written)}))
+    # cluster changes what the shown listing's subscribers see, its labels included. A new
+    # listing alone in its cluster (the most of them) holds its own labels already (sorted,
+    # each once: map_labels) and has no golden record: nothing to read for it.
+    alone = {pk for pk, _ in new} - clustered
+    reopened = {pk: opened[p.draft.external_id] for pk, p in new if p.draft.external_id in opened}
+    reopened = {pk: state for pk, state in reopened.items() if pk not in alone}
+    if reopened:  # linked as it was written: open, as expire_created expects it
+        events = [(pk, kind, before, reopened.get(pk, after)) for pk, kind, before, after in events]
+        open_ = MissionStatus.OPEN.value
+        await update_rows(
+            conn,
+            missions,
+            "pk",
+            [
+                {"pk": pk, "status": open_, "closed_at": None, "match_state": state}
+                for pk, state in reopened.items()
+            ],
+        )
+    out.expired = [
+        p.draft.external_id for pk, p in new if pk in alone and p.draft.external_id in opened
+    ]
+    relabelled = await merge_cluster_labels(
+        conn, sorted({*merged, *(pk for pk, _ in written if pk not in alone)})
+    )
     events = [
         (pk, kind, before, relabelled[pk][1] if pk in relabelled else after)
         for pk, kind, before, after in events
@@ -364,16 +411,20 @@ async def close_missions(
         for row in to_close
     }
     if to_close:
-        await conn.execute(
-            update(missions)
-            .where(missions.c.pk == bindparam("b_pk"))
-            .values(
-                status=status.value,
-                closed_at=now,
-                updated_at=now,
-                match_state=bindparam("b_state"),
-            ),
-            [{"b_pk": row.pk, "b_state": states[row.pk]} for row in to_close],
+        await update_rows(
+            conn,
+            missions,
+            "pk",
+            [
+                {
+                    "pk": row.pk,
+                    "status": status.value,
+                    "closed_at": now,
+                    "updated_at": now,
+                    "match_state": states[row.pk],
+                }
+                for row in to_close
+            ],
         )
         closed: list[Event] = [
             (row.pk, EventType.CLOSED, row.match_state, states[row.pk]) for row in to_close

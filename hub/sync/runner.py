@@ -33,8 +33,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from connectors import Close, ConnectorError, Coverage, FetchResult, get_connector
 from hub.catalogue.model import MissionDraft, Prepared, Refusal
+from hub.catalogue.taxonomy import LabelMap
 from hub.clock import Clock, SystemClock
 from hub.ingest.pipeline import prepare
+from hub.ingest.pulling import PulledBatch, PullJob, PullProcess
 from hub.ingest.service import IngestReport, MissionWriter, Publish, Source
 from hub.observability.metrics import HubMetrics
 from hub.settings import Settings
@@ -274,39 +276,79 @@ class SyncRunner:
         listed: _Listed,
         batches: asyncio.Queue[_Batch | BaseException | None],
     ) -> FetchResult | None:
-        """Pull the partner and hand the batches over prepared (the label map read once per
-        batch, as the write would have read it), while the previous batch is being written;
-        returns the run's result (ends the queue with None, or the exception that stopped it)."""
-        batch: list[MissionDraft | Refusal | Close] = []
+        """Pull the partner and hand the batches over prepared, while the previous batch is
+        being written (by a process of its own with `sync_pull_process`); returns the run's
+        result (ends the queue with None, or the exception that stopped it)."""
+        read = self._read_apart if self.settings.sync_pull_process else self._read_here
         try:
-            connector = get_connector(partner.connector or "")(
-                partner.connector_config(self.settings.sync_max_feed_bytes)
-            )
-            async with connector.run(self.http, partner.state) as run:
-                listed.delivered = run.seen  # the ids the pull delivered, kept by the run
-                async for outcome in run:
-                    if outcome.external_id is not None and outcome.external_id not in run.seen:
-                        listed.others.add(outcome.external_id)  # refused, with an id
-                    batch.append(outcome)
-                    if progress is not None:
-                        progress(1)
-                    if len(batch) >= self.settings.sync_batch_size:
-                        await batches.put(await self._prepared(partner, batch))
-                        batch = []
-                if batch:
-                    await batches.put(await self._prepared(partner, batch))
-                result = run.result
-            await batches.put(None)
-            return result
+            result = await read(partner, progress, listed, batches)
         except BaseException as exc:
             await batches.put(exc)
             raise
+        await batches.put(None)
+        return result
+
+    async def _read_here(
+        self,
+        partner: PartnerSettings,
+        progress: Callable[[int], None] | None,
+        listed: _Listed,
+        batches: asyncio.Queue[_Batch | BaseException | None],
+    ) -> FetchResult | None:
+        """In this process: the label map read once per batch, as the write would have read it."""
+        batch: list[MissionDraft | Refusal | Close] = []
+        connector = get_connector(partner.connector or "")(
+            partner.connector_config(self.settings.sync_max_feed_bytes)
+        )
+        async with connector.run(self.http, partner.state) as run:
+            listed.delivered = run.seen  # the ids the pull delivered, kept by the run
+            async for outcome in run:
+                if outcome.external_id is not None and outcome.external_id not in run.seen:
+                    listed.others.add(outcome.external_id)  # refused, with an id
+                batch.append(outcome)
+                if progress is not None:
+                    progress(1)
+                if len(batch) >= self.settings.sync_batch_size:
+                    await batches.put(await self._prepared(partner, batch))
+                    batch = []
+            if batch:
+                await batches.put(await self._prepared(partner, batch))
+            return run.result
+
+    async def _read_apart(
+        self,
+        partner: PartnerSettings,
+        progress: Callable[[int], None] | None,
+        listed: _Listed,
+        batches: asyncio.Queue[_Batch | BaseException | None],
+    ) -> FetchResult | None:
+        """The pull and `prepare` done by a process of their own (PullProcess): the label map
+        goes with the job, then again whenever the one read after a batch differs."""
+        job = PullJob(
+            connector=partner.connector or "",
+            config=partner.connector_config(self.settings.sync_max_feed_bytes),
+            state=dict(partner.state),
+            batch_size=self.settings.sync_batch_size,
+            labels=await self._labels(partner),
+        )
+        async with PullProcess(job) as pull:
+            while isinstance(pulled := await pull.next(), PulledBatch):
+                listed.delivered.update(pulled.delivered)
+                listed.others.update(pulled.refused)
+                if progress is not None:
+                    progress(pulled.records)
+                await batches.put(pulled.items)
+                pull.labels(await self._labels(partner))
+        return pulled
+
+    async def _labels(self, partner: PartnerSettings) -> LabelMap:
+        async with self.engine.connect() as conn:
+            return await label_map(conn, partner.pk)
 
     async def _prepared(
         self, partner: PartnerSettings, batch: list[MissionDraft | Refusal | Close]
     ) -> _Batch:
-        async with self.engine.connect() as conn:
-            labels = await label_map(conn, partner.pk)
+        labels = await self._labels(partner)
         items: _Batch = []
         for outcome in batch:
             if isinstance(outcome, MissionDraft):
