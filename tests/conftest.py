@@ -141,7 +141,11 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 def settings(database_url: str) -> Settings:
     """Settings on an empty, migrated database."""
     # No scheduler in tests: a sync runs when a test says so (test_sync covers the scheduler).
-    settings = load_settings(database_url=database_url, scheduler=False)
+    # A sync pulls in the sync's own process: starting a pull process (the default, 2-5 s on a
+    # loaded machine) for each of the suite's hundreds of syncs would make it five times slower;
+    # tests/test_pull_process.py runs syncs both ways and compares them, and the CLI's syncs
+    # use the default.
+    settings = load_settings(database_url=database_url, scheduler=False, sync_pull_process=False)
     if settings.is_sqlite:
         _empty_sqlite(database_url)
     else:
