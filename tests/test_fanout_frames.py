@@ -48,6 +48,16 @@ def _parse(data: bytes) -> Frame:
     raise AssertionError("an incomplete frame")
 
 
+async def external_ids(ws: ClientConnection, count: int) -> list[str]:
+    """The missions' external ids of the next `count` events a socket receives."""
+    got: list[str] = []
+    while len(got) < count:
+        message = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        if message["type"] == "next":
+            got.append(message["payload"]["data"]["missionEvents"]["mission"]["externalId"])
+    return got
+
+
 @pytest.mark.parametrize("text", ["{}", "é" * 100, "x" * 70_000])
 def test_a_text_frame_is_what_websockets_reads_back(text: str) -> None:
     frame = _parse(text_frame(text))  # lengths: 7-bit, 16-bit (200 bytes), 64-bit
@@ -209,14 +219,6 @@ def test_a_direct_socket_whose_buffer_is_full_falls_behind_alone(hub: Hub) -> No
     url = hub.base.replace("http://", "ws://") + "/graphql"
     protocol = ["graphql-transport-ws"]  # type: ignore[list-item]
 
-    async def events(ws: ClientConnection) -> list[str]:
-        got: list[str] = []
-        while len(got) < len(ids):
-            message = json.loads(await asyncio.wait_for(ws.recv(), 20))
-            if message["type"] == "next":
-                got.append(message["payload"]["data"]["missionEvents"]["mission"]["externalId"])
-        return got
-
     async def scenario() -> tuple[list[str], int | None, list[str]]:
         before = listeners(hub.app)
         async with (
@@ -240,7 +242,7 @@ def test_a_direct_socket_whose_buffer_is_full_falls_behind_alone(hub: Hub) -> No
             transport_of_stuck = members()["stuck"].direct._protocol
             transport_of_stuck.pause_writing()
             await hub.push(*ids)  # one batch of six
-            got_fine = await events(fine)  # while the other one is still paused
+            got_fine = await external_ids(fine, len(ids))  # while the other one is still paused
             stuck_member = members()["stuck"]
             await until(lambda: stuck_member.inbox.fell_behind, "the stuck member to overflow")
             transport_of_stuck.resume_writing()  # its close frame can go out now
@@ -279,14 +281,6 @@ def test_the_writer_gives_way_to_a_request_in_flight_and_still_delivers_all_in_o
         f"Content-Length: {len(body)}\r\n\r\n"
     ).encode()
 
-    async def events(ws: ClientConnection) -> list[str]:
-        got: list[str] = []
-        while len(got) < len(ids):
-            message = json.loads(await asyncio.wait_for(ws.recv(), 20))
-            if message["type"] == "next":
-                got.append(message["payload"]["data"]["missionEvents"]["mission"]["externalId"])
-        return got
-
     async def scenario() -> tuple[list[list[str]], int, bytes]:
         before = listeners(hub.app)
         async with (
@@ -311,7 +305,7 @@ def test_the_writer_gives_way_to_a_request_in_flight_and_still_delivers_all_in_o
             writer.write(head + body[:5])  # the rest of the body later: the request waits
             await writer.drain()
             await until(lambda: hub.app.requests.count == 1, "the request to be in flight")
-            readers = [asyncio.create_task(events(ws)) for ws in (one, two)]
+            readers = [asyncio.create_task(external_ids(ws, len(ids))) for ws in (one, two)]
             for start in range(0, len(ids), 10):
                 await hub.push(*ids[start : start + 10])
             got = await asyncio.gather(*readers)
