@@ -154,6 +154,8 @@ class CatalogueReads(RecordReader):
         if compiled.now is not None and from_clock:
             answer_reads_time()  # its order and cursor depend on "now": never cached
         rare = await rare_labels(self.engine, flt)
+        if search.drives_from_labels(self.dialect, flt, policy, rare):
+            compiled = compiled.unindexed()
         conditions = search.compile_filter(self.dialect, flt, policy, rare=rare)
         keys = [key.label(f"k{i}") for i, (key, _) in enumerate(compiled.keys)]
         stmt = select(*MISSION_COLUMNS, *keys).where(_where(conditions))

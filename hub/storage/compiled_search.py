@@ -128,6 +128,8 @@ def _statement(
         position = search.typed_values(compiled, values)
     else:
         compiled = search.compile_order(dialect.name, order, flt, now)
+    if search.drives_from_labels(dialect.name, flt, policy, rare):
+        compiled = compiled.unindexed()
     conditions = search.compile_filter(dialect.name, flt, policy, rare=rare)
     where = and_(true(), *conditions.values())
     keys = [key.label(f"k{i}") for i, (key, _) in enumerate(compiled.keys)]
