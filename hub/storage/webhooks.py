@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from hub.clock import Clock, SystemClock
 from hub.storage.tables import partners, webhook_deliveries, webhooks
 
 __all__ = [
@@ -98,15 +100,31 @@ def _delivery(row: Any) -> DeliveryRow:
 
 
 class WebhookStore:
-    """Every read and write of webhooks and deliveries; each call is one transaction."""
+    """Every read and write of webhooks and deliveries; each call is one transaction.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    The active endpoints are what the worker reads on every wake-up, that is after every commit
+    of the hub: with `active_seconds`, the list is kept that long (the worker's poll interval),
+    so that a hub with no webhook, or whose webhooks did not change, reads nothing for them
+    while partners push (two statements a commit, a sixth of a one-mission push's CPU). What
+    this store writes updates or drops the kept list at once, so a change made through this
+    process is seen at the next wake-up, as before; one made by another process (a replica's
+    API, a replica's worker that moved a cursor) within `active_seconds`. Nothing is lost by
+    the wait: a new endpoint's deliveries start from its own cursor, and a cursor moved
+    elsewhere makes `queue` refuse, which drops the kept list."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, active_seconds: float = 0.0, clock: Clock | None = None
+    ) -> None:
         self.engine = engine
+        self.active_seconds = active_seconds
+        self.clock = clock or SystemClock()
+        self._active: tuple[float, list[WebhookRow]] | None = None  # (kept until, the list)
+        self._generation = 0  # moves with every change made here: a read begun before is not kept
 
     # --- endpoints ----------------------------------------------------------------------------
 
     async def create(self, partner: str | None, **values: Any) -> WebhookRow:
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             if partner is not None:
                 found = await conn.execute(select(partners.c.pk).where(partners.c.name == partner))
                 values["partner_pk"] = found.scalar_one()
@@ -135,20 +153,51 @@ class WebhookStore:
             return int((await conn.execute(query)).scalar_one())
 
     async def active(self) -> list[WebhookRow]:
+        kept = self._active
+        if kept is not None and kept[0] > self.clock.monotonic():
+            return list(kept[1])
+        generation = self._generation
         async with self.engine.connect() as conn:
             query = _webhooks().where(webhooks.c.status == ACTIVE).order_by(webhooks.c.pk)
             rows = (await conn.execute(query)).mappings().all()
-        return [_webhook(row) for row in rows]
+        found = [_webhook(row) for row in rows]
+        if self.active_seconds > 0 and generation == self._generation:
+            self._active = (self.clock.monotonic() + self.active_seconds, found)
+        return list(found)
+
+    @contextlib.asynccontextmanager
+    async def _write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction that changes endpoints: the kept list is dropped before and after."""
+        self._changed()
+        try:
+            async with self.engine.begin() as conn:
+                yield conn
+        finally:
+            self._changed()
+
+    def _changed(self) -> None:
+        """An endpoint changes: the next `active` reads the list again, and a read under way
+        meanwhile is not kept."""
+        self._generation += 1
+        self._active = None
+
+    def _moved(self, pk: int, cursor: int) -> None:
+        """This store moved an endpoint's cursor: the kept list says so too."""
+        kept = self._active
+        self._generation += 1
+        if kept is not None:
+            rows = [replace(w, cursor=cursor) if w.pk == pk else w for w in kept[1]]
+            self._active = (kept[0], rows)
 
     async def change(self, pk: int, now: datetime, **values: Any) -> None:
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 update(webhooks).where(webhooks.c.pk == pk).values(updated_at=now, **values)
             )
 
     async def resume(self, pk: int, now: datetime) -> None:
         """Re-enable an endpoint: its queued deliveries are retried from now, afresh."""
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 update(webhooks)
                 .where(webhooks.c.pk == pk)
@@ -163,7 +212,7 @@ class WebhookStore:
             )
 
     async def remove(self, pk: int) -> None:
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 delete(webhook_deliveries).where(webhook_deliveries.c.webhook_pk == pk)
             )
@@ -183,6 +232,7 @@ class WebhookStore:
                 .values(cursor=through)
             )
             if not moved.rowcount:
+                self._changed()  # moved elsewhere (a replay, another replica): read it again
                 return False
             if deliveries:
                 await conn.execute(
@@ -202,6 +252,7 @@ class WebhookStore:
                         for d in deliveries
                     ],
                 )
+        self._moved(pk, through)
         return True
 
     async def pending(self, pk: int, limit: int) -> list[DeliveryRow]:
@@ -260,7 +311,7 @@ class WebhookStore:
 
     async def rewind(self, pk: int, to: int, now: datetime) -> None:
         """Replay: cancel what is queued after log position `to` and queue again from there."""
-        async with self.engine.begin() as conn:
+        async with self._write() as conn:
             await conn.execute(
                 update(webhook_deliveries)
                 .where(

@@ -43,7 +43,7 @@ class WebhookRuntime:
         resolver: Resolver | None = None,
     ) -> None:
         self.settings = settings
-        store = WebhookStore(engine)
+        store = WebhookStore(engine, active_seconds=settings.webhook_poll_seconds, clock=clock)
         guard = AddressGuard(
             allow_http=settings.webhook_allow_http,
             allowed_networks=settings.webhook_networks,
