@@ -12,10 +12,11 @@ client can quote it, and every line logged while the request runs carries it.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import logging
 import re
+import secrets
 import sys
-import uuid
 from datetime import UTC, datetime
 from typing import Any, Literal, TextIO
 
@@ -36,6 +37,11 @@ HEADER = b"x-request-id"
 _request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar(
     "hub_request_id", default=None
 )
+# A new request's id, 32 hex digits as a uuid4's were: this process's random prefix and a
+# count, unique without a uuid4 per request (3.5 µs against 0.5: a few percent of the CPU of a
+# cached answer).
+_PROCESS = secrets.token_hex(6)
+_COUNT = itertools.count(1)
 # Accepted from clients as they are: what a proxy or a tracing system would send.
 _SANE = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
 # The attributes every LogRecord has; anything else came in `extra=` and is logged as a field.
@@ -65,8 +71,9 @@ class RequestIdMiddleware:
         if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        given = dict(scope.get("headers") or []).get(HEADER, b"").decode("latin-1").strip()
-        rid = given if _SANE.fullmatch(given) else uuid.uuid4().hex
+        given = next((v for k, v in scope.get("headers") or () if k == HEADER), b"")
+        given_text = given.decode("latin-1").strip()
+        rid = given_text if _SANE.fullmatch(given_text) else f"{_PROCESS}{next(_COUNT):020x}"
         scope.setdefault("state", {})["request_id"] = rid
         header = (HEADER, rid.encode("latin-1"))
 
