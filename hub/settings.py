@@ -350,7 +350,9 @@ class Settings(BaseSettings):
     webhook_poll_seconds: float = Field(
         default=1.0,
         gt=0,
-        description="How often the webhook worker looks for due retries when no event wakes it.",
+        description="How often the webhook worker looks for due retries when no event wakes it; "
+        "also how long it keeps its list of active webhooks (a change made through another "
+        "replica is seen within this time, one made through its own at once).",
     )
     webhook_max_per_client: int = Field(
         default=10, ge=1, description="Webhooks one client may register."
