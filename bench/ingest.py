@@ -40,6 +40,7 @@ import json
 import os
 import platform
 import re
+import resource
 import shutil
 import sqlite3
 import subprocess
@@ -402,6 +403,10 @@ async def worker_sync(url: str) -> dict[str, Any]:
             sync_s = time.perf_counter() - t0
     finally:
         await engine.dispose()
+    # The pull's process has ended and been waited for: its peak RSS to the last page (the
+    # samples above miss what it reached after the last one). This worker starts no other.
+    child_peak = max(child_peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+    peak = proc_status("VmHWM")
     return {
         "status": report.status,
         "error": report.error,
@@ -409,8 +414,9 @@ async def worker_sync(url: str) -> dict[str, Any]:
         "sync_s": sync_s,
         "rss_start_mb": rss_start,
         "rss_end_mb": proc_status("VmRSS"),
-        "rss_peak_mb": proc_status("VmHWM"),
+        "rss_peak_mb": peak,
         "pull_process_rss_peak_mb": child_peak,
+        "rss_peak_sum_mb": peak + child_peak,  # both processes' peaks: the sync's memory in all
         "samples": samples,
         "breakdown_s": dict(timed.seconds),
         "calls": dict(timed.calls),
@@ -1206,8 +1212,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{backend_of(url)} {n:,}: {first['status']} {first['counts']} in "
                     f"{first['sync_s']:.0f} s ({n / first['sync_s']:,.0f} missions/s), peak RSS "
                     f"{first['rss_peak_mb']:.0f} MB (start {first['rss_start_mb']:.0f} MB; "
-                    f"the pull's process {first.get('pull_process_rss_peak_mb', 0):.0f} MB), "
-                    f"load {first['load']}",
+                    f"the pull's process {first.get('pull_process_rss_peak_mb', 0):.0f} MB; "
+                    f"both {first.get('rss_peak_sum_mb', 0):.0f} MB), load {first['load']}",
                     flush=True,
                 )
         return 0
