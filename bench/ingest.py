@@ -40,7 +40,6 @@ import json
 import os
 import platform
 import re
-import resource
 import shutil
 import sqlite3
 import subprocess
@@ -385,13 +384,18 @@ async def worker_sync(url: str) -> dict[str, Any]:
 
     child_peak = 0.0  # VmHWM of the pull's own process (hub.ingest.pulling), when it has one
 
+    pulls: list[int] = []  # the pull process, once seen
+
     def progress(n: int) -> None:
         nonlocal seen, child_peak
         if (seen + n) // SAMPLE_EVERY > seen // SAMPLE_EVERY:
             samples.append((seen + n, time.perf_counter() - t0, proc_status("VmRSS")))
-            for child in child_pids():
-                with contextlib.suppress(OSError, ValueError):
-                    child_peak = max(child_peak, proc_status("VmHWM", child))
+            pulls[:] = child_pids()
+        # The pull process's own high-water mark, at each of its batches (its rusage would not
+        # do: a child started by vfork inherits its parent's mark at exec).
+        for child in pulls:
+            with contextlib.suppress(OSError, ValueError):
+                child_peak = max(child_peak, proc_status("VmHWM", child))
         seen += n
 
     try:
@@ -403,9 +407,6 @@ async def worker_sync(url: str) -> dict[str, Any]:
             sync_s = time.perf_counter() - t0
     finally:
         await engine.dispose()
-    # The pull's process has ended and been waited for: its peak RSS to the last page (the
-    # samples above miss what it reached after the last one). This worker starts no other.
-    child_peak = max(child_peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
     peak = proc_status("VmHWM")
     return {
         "status": report.status,

@@ -24,7 +24,7 @@ from types import TracebackType
 
 __all__ = ["CACHE_KIB", "IdTable", "ListedIds"]
 
-CACHE_KIB = 8192  # SQLite's page cache for the file: the memory a pull's ids cost in all
+CACHE_KIB = 4096  # SQLite's page cache for the file: the memory a pull's ids cost in all
 
 _TABLES = ("delivered", "refused")
 
