@@ -384,13 +384,18 @@ async def worker_sync(url: str) -> dict[str, Any]:
 
     child_peak = 0.0  # VmHWM of the pull's own process (hub.ingest.pulling), when it has one
 
+    pulls: list[int] = []  # the pull process, once seen
+
     def progress(n: int) -> None:
         nonlocal seen, child_peak
         if (seen + n) // SAMPLE_EVERY > seen // SAMPLE_EVERY:
             samples.append((seen + n, time.perf_counter() - t0, proc_status("VmRSS")))
-            for child in child_pids():
-                with contextlib.suppress(OSError, ValueError):
-                    child_peak = max(child_peak, proc_status("VmHWM", child))
+            pulls[:] = child_pids()
+        # The pull process's own high-water mark, at each of its batches (its rusage would not
+        # do: a child started by vfork inherits its parent's mark at exec).
+        for child in pulls:
+            with contextlib.suppress(OSError, ValueError):
+                child_peak = max(child_peak, proc_status("VmHWM", child))
         seen += n
 
     try:
@@ -402,6 +407,7 @@ async def worker_sync(url: str) -> dict[str, Any]:
             sync_s = time.perf_counter() - t0
     finally:
         await engine.dispose()
+    peak = proc_status("VmHWM")
     return {
         "status": report.status,
         "error": report.error,
@@ -409,8 +415,9 @@ async def worker_sync(url: str) -> dict[str, Any]:
         "sync_s": sync_s,
         "rss_start_mb": rss_start,
         "rss_end_mb": proc_status("VmRSS"),
-        "rss_peak_mb": proc_status("VmHWM"),
+        "rss_peak_mb": peak,
         "pull_process_rss_peak_mb": child_peak,
+        "rss_peak_sum_mb": peak + child_peak,  # both processes' peaks: the sync's memory in all
         "samples": samples,
         "breakdown_s": dict(timed.seconds),
         "calls": dict(timed.calls),
@@ -1206,8 +1213,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{backend_of(url)} {n:,}: {first['status']} {first['counts']} in "
                     f"{first['sync_s']:.0f} s ({n / first['sync_s']:,.0f} missions/s), peak RSS "
                     f"{first['rss_peak_mb']:.0f} MB (start {first['rss_start_mb']:.0f} MB; "
-                    f"the pull's process {first.get('pull_process_rss_peak_mb', 0):.0f} MB), "
-                    f"load {first['load']}",
+                    f"the pull's process {first.get('pull_process_rss_peak_mb', 0):.0f} MB; "
+                    f"both {first.get('rss_peak_sum_mb', 0):.0f} MB), load {first['load']}",
                     flush=True,
                 )
         return 0

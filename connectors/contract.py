@@ -6,7 +6,7 @@ import abc
 import enum
 import json
 import logging
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping, MutableSet
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from types import TracebackType
@@ -213,9 +213,15 @@ class Connector(abc.ABC):
     def endpoint(self) -> str:
         return self.config.url.rstrip("/") + self.path if self.path else self.config.url
 
-    def run(self, client: httpx.AsyncClient, state: Mapping[str, Any] | None = None) -> Run:
-        """One pull over `client` (the hub's shared client), resuming from `state`."""
-        return Run(self, client, state or {})
+    def run(
+        self,
+        client: httpx.AsyncClient,
+        state: Mapping[str, Any] | None = None,
+        seen: MutableSet[str] | None = None,
+    ) -> Run:
+        """One pull over `client` (the hub's shared client), resuming from `state`; the ids it
+        delivers are kept in `seen` (a new set by default: see `Run`)."""
+        return Run(self, client, state or {}, seen)
 
     @abc.abstractmethod
     def normalise(self, raw: RawRecord) -> Outcome:
@@ -310,11 +316,17 @@ class Run:
     drafts, but `result` stays None: nothing is a complete snapshot and the state to keep is
     the one the pull started from. Duplicate ids are refused after the first: the first copy
     is delivered, each later one is `Refused(id, "duplicate id ...")`, because one pull cannot
-    say two things about one mission and a streamed outcome cannot be taken back.
+    say two things about one mission and a streamed outcome cannot be taken back. The ids
+    delivered are kept in `seen`, an empty set by default; a pull of a million records can give
+    one that keeps them out of memory (hub.ingest.listed).
     """
 
     def __init__(
-        self, connector: Connector, client: httpx.AsyncClient, state: Mapping[str, Any]
+        self,
+        connector: Connector,
+        client: httpx.AsyncClient,
+        state: Mapping[str, Any],
+        seen: MutableSet[str] | None = None,
     ) -> None:
         try:  # a copy, and proof that the hub can store what it will get back
             start = json.loads(json.dumps(dict(state)))
@@ -323,7 +335,7 @@ class Run:
         self.connector = connector
         self.result: FetchResult | None = None
         # The ids of the drafts and withdrawals delivered so far (a later copy is refused).
-        self.seen: set[str] = set()
+        self.seen: MutableSet[str] = set() if seen is None else seen
         self._outcomes = self._pull(client, start)
 
     def __aiter__(self) -> AsyncIterator[Outcome]:
@@ -357,7 +369,7 @@ class Run:
         self.result = FetchResult(coverage=connector.coverage, state=state, **counts)
         log.debug("%s: pull finished: %s", connector.name, counts)
 
-    def _checked(self, raw: RawRecord, seen: set[str], counts: dict[str, int]) -> Outcome:
+    def _checked(self, raw: RawRecord, seen: MutableSet[str], counts: dict[str, int]) -> Outcome:
         """The record's outcome, a later copy of an id refused, and counted."""
         outcome = self._normalise(raw)
         if isinstance(outcome, MissionDraft | Close):

@@ -8,6 +8,7 @@ import os
 import pickle
 import signal
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from sqlalchemy import select
 from connectors import AuthError, FeedError, GraphQLError, RetriableError
 from hub.catalogue.model import Prepared, Refusal
 from hub.catalogue.taxonomy import LabelMap
+from hub.ingest.listed import ListedIds
 from hub.ingest.pulling import PulledBatch, PullJob, PullProcess, PullProcessError
 from hub.settings import Settings
 from hub.storage.db import make_engine
@@ -96,25 +98,26 @@ def test_a_pull_in_its_own_process_writes_what_one_process_writes(
         assert written_inline[table.name] == written_apart[table.name], table.name
 
 
-def _job(feed: SimulatedPartner, batch_size: int) -> PullJob:
+def _job(feed: SimulatedPartner, batch_size: int, listed: Path) -> PullJob:
     return PullJob(
         connector=feed.connector_name,
         config=feed.config(),
         state={},
         batch_size=batch_size,
         labels=LabelMap(),
+        listed=str(listed),
     )
 
 
 def test_the_pull_process_streams_prepared_batches_then_the_result(
-    feed: SimulatedPartner,
+    feed: SimulatedPartner, tmp_path: Path
 ) -> None:
     feed.reset()
     feed.faults.malformed = True
 
     async def go() -> tuple[list[PulledBatch], Any]:
         batches: list[PulledBatch] = []
-        async with PullProcess(_job(feed, 10)) as pull:
+        async with PullProcess(_job(feed, 10, tmp_path / "ids")) as pull:
             while isinstance(got := await pull.next(), PulledBatch):
                 batches.append(got)
         return batches, got
@@ -125,17 +128,22 @@ def test_the_pull_process_streams_prepared_batches_then_the_result(
     items = [item for batch in batches for item in batch.items]
     assert len(items) == feed.count + feed.malformed_count == result.fetched
     assert all(isinstance(item, Prepared | Refusal) for item in items)
-    delivered = [ext for batch in batches for ext in batch.delivered]
-    assert len(delivered) == len(set(delivered)) == feed.count
+    # The ids it listed are in the job's file, closed before it said it was done.
+    with ListedIds(tmp_path / "ids") as listed:
+        assert sorted(listed.delivered) == sorted(m.id for m in feed.missions())
+        refused = [item.external_id for item in items if isinstance(item, Refusal)]
+        assert sorted(listed.refused) == sorted(ext for ext in refused if ext is not None)
 
 
-def test_a_pull_process_that_dies_is_an_error_of_its_own(feed: SimulatedPartner) -> None:
+def test_a_pull_process_that_dies_is_an_error_of_its_own(
+    feed: SimulatedPartner, tmp_path: Path
+) -> None:
     feed.reset()
     feed.resize(400)
 
     async def go() -> int:
         received = 0
-        async with PullProcess(_job(feed, 1)) as pull:
+        async with PullProcess(_job(feed, 1, tmp_path / "ids")) as pull:
             assert isinstance(await pull.next(), PulledBatch)
             assert pull.pid is not None
             os.kill(pull.pid, signal.SIGKILL)  # a child of this test's own
@@ -147,12 +155,14 @@ def test_a_pull_process_that_dies_is_an_error_of_its_own(feed: SimulatedPartner)
     assert run(go()) < 399
 
 
-def test_a_feed_error_in_the_pull_process_comes_back_as_itself(feed: SimulatedPartner) -> None:
+def test_a_feed_error_in_the_pull_process_comes_back_as_itself(
+    feed: SimulatedPartner, tmp_path: Path
+) -> None:
     feed.reset()
     feed.faults.truncate = True
 
     async def go() -> None:
-        async with PullProcess(_job(feed, 500)) as pull:
+        async with PullProcess(_job(feed, 500, tmp_path / "ids")) as pull:
             with pytest.raises(FeedError, match="ends early"):
                 while isinstance(await pull.next(), PulledBatch):
                     pass

@@ -12,9 +12,10 @@ the job, and again whenever the writing side reads a different one.
 Memory stays flat: the child is a batch or two ahead (one being received or waiting, the next
 filling the pipe's buffer), then blocks on its send until the writing side takes the next one.
 
-What a batch carries besides its prepared outcomes is what the runner kept in-process: the ids
-the pull delivered (drafts and withdrawals, first copies) and those of records refused before
-delivery, for the absence check, and how many records it read, for progress. A failure in the
+What a batch carries besides its prepared outcomes is how many records it read, for progress.
+The ids the pull listed, for the repeats it refuses and the absence check, go to the file the
+job names (hub.ingest.listed), closed before the child says it is done: they never cross the
+pipe, and the sync's process holds none of them while it writes. A failure in the
 child (a `ConnectorError`, or a bug) comes back as the same exception once the batches before it
 are handed over; a child that dies without a word is a `PullProcessError`.
 """
@@ -39,6 +40,7 @@ import httpx
 from connectors import Close, ConnectorConfig, FetchResult, get_connector
 from hub.catalogue.model import MissionDraft, Prepared, Refusal
 from hub.catalogue.taxonomy import LabelMap
+from hub.ingest.listed import ListedIds
 from hub.ingest.pipeline import prepare
 
 __all__ = ["PullJob", "PullProcess", "PullProcessError", "PulledBatch"]
@@ -62,6 +64,7 @@ class PullJob:
     state: dict[str, Any]
     batch_size: int
     labels: LabelMap
+    listed: str  # the file for the ids the pull lists (hub.ingest.listed), the child's to write
 
 
 @dataclass(slots=True)
@@ -69,8 +72,6 @@ class PulledBatch:
     """One batch as the writer takes it, with what the runner keeps of the pull beside it."""
 
     items: list[Prepared | Refusal | Close] = field(default_factory=list)
-    delivered: list[str] = field(default_factory=list)  # drafts and withdrawals, first copies
-    refused: list[str] = field(default_factory=list)  # ids refused before delivery
     records: int = 0  # records read
 
 
@@ -112,26 +113,25 @@ class _Child:
         self.send(("batch", batch))
 
     async def pull(self) -> FetchResult | None:
+        """The pull, its ids written to the job's file and the file closed when it returns."""
         job = self.job
         connector = get_connector(job.connector)(job.config)
         outcomes: list[MissionDraft | Refusal | Close] = []
-        batch = PulledBatch()
-        async with httpx.AsyncClient() as http, connector.run(http, job.state) as run:
-            async for outcome in run:
-                external_id = outcome.external_id
-                if isinstance(outcome, MissionDraft | Close):
-                    batch.delivered.append(outcome.external_id)
-                elif external_id is not None and external_id not in run.seen:
-                    batch.refused.append(external_id)
-                outcomes.append(outcome)
-                if len(outcomes) >= job.batch_size:
-                    batch.records = len(outcomes)
-                    self.prepared(outcomes, batch)
-                    outcomes, batch = [], PulledBatch()
-            if outcomes:
-                batch.records = len(outcomes)
-                self.prepared(outcomes, batch)
-            return run.result
+        with ListedIds(job.listed) as listed:
+            async with (
+                httpx.AsyncClient() as http,
+                connector.run(http, job.state, seen=listed.delivered) as run,
+            ):
+                async for outcome in run:
+                    if isinstance(outcome, Refusal):
+                        listed.refuse(outcome.external_id)
+                    outcomes.append(outcome)
+                    if len(outcomes) >= job.batch_size:
+                        self.prepared(outcomes, PulledBatch(records=len(outcomes)))
+                        outcomes = []
+                if outcomes:
+                    self.prepared(outcomes, PulledBatch(records=len(outcomes)))
+                return run.result
 
 
 def child_main(out_fd: int, in_fd: int) -> None:

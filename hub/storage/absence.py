@@ -14,6 +14,8 @@ from hub.storage.tables import missions
 
 __all__ = ["absent_from", "mission_count", "open_external_ids"]
 
+_CHUNK = 10_000  # open missions read and looked up at a time
+
 
 async def _open(conn: AsyncConnection, partner_pk: int) -> list[Any]:
     rows = await conn.execute(
@@ -38,8 +40,22 @@ async def absent_from(
     A snapshot closes every one it lacks. A full pass of offset pages is no snapshot (pages can
     shift while read): a mission closes when it is missing from two consecutive passes, so the
     misses are counted here, and reset for the missions seen again.
+
+    The open missions are read in chunks (a million-mission partner is never in memory at once),
+    each looked up in `seen` in id order (a set kept in a file, hub.ingest.listed, then reads
+    its pages in order); only the missing ones are kept.
     """
-    missing = [row for row in await _open(conn, partner_pk) if row.external_id not in seen]
+    missing: list[Any] = []
+    result = await conn.stream(
+        select(missions.c.external_id, missions.c.pk, missions.c.missed_syncs).where(
+            missions.c.partner_pk == partner_pk,
+            missions.c.status == MissionStatus.OPEN.value,
+        )
+    )
+    async for chunk in result.partitions(_CHUNK):
+        for row in sorted(chunk, key=lambda row: str(row.external_id)):
+            if row.external_id not in seen:
+                missing.append(row)
     if snapshot:
         return [row.external_id for row in missing]
     to_close = [row.external_id for row in missing if row.missed_syncs + 1 >= 2]
@@ -48,7 +64,7 @@ async def absent_from(
         .where(missions.c.partner_pk == partner_pk, missions.c.missed_syncs > 0)
         .values(missed_syncs=0)
     )
-    keep = [row for row in missing if row.external_id not in to_close]
+    keep = [row for row in missing if row.missed_syncs + 1 < 2]
     if keep:
         await conn.execute(
             update(missions)

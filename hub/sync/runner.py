@@ -22,9 +22,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import tempfile
 import time
 from array import array
-from collections.abc import AsyncIterator, Callable, Iterator, Set
+from collections.abc import AsyncIterator, Callable, Set
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -35,6 +37,7 @@ from connectors import Close, ConnectorError, Coverage, FetchResult, get_connect
 from hub.catalogue.model import MissionDraft, Prepared, Refusal
 from hub.catalogue.taxonomy import LabelMap
 from hub.clock import Clock, SystemClock
+from hub.ingest.listed import ListedIds
 from hub.ingest.pipeline import prepare
 from hub.ingest.pulling import PulledBatch, PullJob, PullProcess
 from hub.ingest.service import IngestReport, MissionWriter, Publish, Source
@@ -89,26 +92,6 @@ _OUTCOME_COUNT = {
 # own refusals, and its withdrawals.
 _Batch = list[Prepared | Refusal | Close]
 _YIELD_EVERY = 50  # drafts prepared between two turns of the event loop (the write's awaits)
-
-
-class _Listed(Set[str]):
-    """Every id a pull listed, for the absence check: the run's own set of the drafts and
-    withdrawals it delivered (not copied: a million-mission pull holds a million ids once), and
-    the ids of records refused that it did not deliver."""
-
-    def __init__(self) -> None:
-        self.delivered: set[str] = set()
-        self.others: set[str] = set()
-
-    def __contains__(self, value: object) -> bool:
-        return value in self.delivered or value in self.others
-
-    def __iter__(self) -> Iterator[str]:
-        yield from self.delivered
-        yield from (value for value in self.others if value not in self.delivered)
-
-    def __len__(self) -> int:
-        return len(self.delivered) + sum(1 for v in self.others if v not in self.delivered)
 
 
 def _counts() -> dict[str, int]:
@@ -273,12 +256,13 @@ class SyncRunner:
         self,
         partner: PartnerSettings,
         progress: Callable[[int], None] | None,
-        listed: _Listed,
+        listed: str,
         batches: asyncio.Queue[_Batch | BaseException | None],
     ) -> FetchResult | None:
         """Pull the partner and hand the batches over prepared, while the previous batch is
-        being written (by a process of its own with `sync_pull_process`); returns the run's
-        result (ends the queue with None, or the exception that stopped it)."""
+        being written (by a process of its own with `sync_pull_process`); the ids the pull lists
+        go to the file `listed` (hub.ingest.listed), closed when this returns. Returns the
+        run's result (ends the queue with None, or the exception that stopped it)."""
         read = self._read_apart if self.settings.sync_pull_process else self._read_here
         try:
             result = await read(partner, progress, listed, batches)
@@ -292,7 +276,7 @@ class SyncRunner:
         self,
         partner: PartnerSettings,
         progress: Callable[[int], None] | None,
-        listed: _Listed,
+        listed: str,
         batches: asyncio.Queue[_Batch | BaseException | None],
     ) -> FetchResult | None:
         """In this process: the label map read once per batch, as the write would have read it."""
@@ -300,41 +284,41 @@ class SyncRunner:
         connector = get_connector(partner.connector or "")(
             partner.connector_config(self.settings.sync_max_feed_bytes)
         )
-        async with connector.run(self.http, partner.state) as run:
-            listed.delivered = run.seen  # the ids the pull delivered, kept by the run
-            async for outcome in run:
-                if outcome.external_id is not None and outcome.external_id not in run.seen:
-                    listed.others.add(outcome.external_id)  # refused, with an id
-                batch.append(outcome)
-                if progress is not None:
-                    progress(1)
-                if len(batch) >= self.settings.sync_batch_size:
+        with ListedIds(listed) as ids:
+            async with connector.run(self.http, partner.state, seen=ids.delivered) as run:
+                async for outcome in run:
+                    if isinstance(outcome, Refusal):
+                        ids.refuse(outcome.external_id)
+                    batch.append(outcome)
+                    if progress is not None:
+                        progress(1)
+                    if len(batch) >= self.settings.sync_batch_size:
+                        await batches.put(await self._prepared(partner, batch))
+                        batch = []
+                if batch:
                     await batches.put(await self._prepared(partner, batch))
-                    batch = []
-            if batch:
-                await batches.put(await self._prepared(partner, batch))
-            return run.result
+                return run.result
 
     async def _read_apart(
         self,
         partner: PartnerSettings,
         progress: Callable[[int], None] | None,
-        listed: _Listed,
+        listed: str,
         batches: asyncio.Queue[_Batch | BaseException | None],
     ) -> FetchResult | None:
         """The pull and `prepare` done by a process of their own (PullProcess): the label map
-        goes with the job, then again whenever the one read after a batch differs."""
+        goes with the job, then again whenever the one read after a batch differs; the child
+        writes the listed ids and closes their file before it says it is done."""
         job = PullJob(
             connector=partner.connector or "",
             config=partner.connector_config(self.settings.sync_max_feed_bytes),
             state=dict(partner.state),
             batch_size=self.settings.sync_batch_size,
             labels=await self._labels(partner),
+            listed=listed,
         )
         async with PullProcess(job) as pull:
             while isinstance(pulled := await pull.next(), PulledBatch):
-                listed.delivered.update(pulled.delivered)
-                listed.others.update(pulled.refused)
                 if progress is not None:
                     progress(pulled.records)
                 await batches.put(pulled.items)
@@ -367,30 +351,33 @@ class SyncRunner:
         counts: dict[str, int],
     ) -> SyncReport:
         events: array[int] = array("q")
-        listed = _Listed()
         started = time.perf_counter()
-        # One batch prepared ahead at most: memory stays that of two batches.
-        batches: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(maxsize=1)
-        reader = asyncio.create_task(
-            self._read(partner, progress, listed, batches), name=f"sync-read-{run_pk}"
-        )
-        try:
-            while (batch := await batches.get()) is not None:
-                if isinstance(batch, BaseException):
-                    break
-                await self._write(partner, run_pk, batch, counts, events)
-            result = await reader
-            assert isinstance(result, FetchResult)
-        except Exception as exc:  # a partner's failure must never take the hub down
-            if not isinstance(exc, ConnectorError):
-                logger.exception("sync of %s failed unexpectedly", partner.name)
-            return await self._failed(partner, run_pk, counts, events, exc)
-        finally:
-            if not reader.done():
-                reader.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await reader
-        status, closed = await self._absence(partner, result.coverage, listed, events)
+        # The ids the pull lists go to a file of this run's own, removed with its directory.
+        with tempfile.TemporaryDirectory(prefix="hub-sync-") as scratch:
+            listed = os.path.join(scratch, "listed.sqlite3")
+            # One batch prepared ahead at most: memory stays that of two batches.
+            batches: asyncio.Queue[_Batch | BaseException | None] = asyncio.Queue(maxsize=1)
+            reader = asyncio.create_task(
+                self._read(partner, progress, listed, batches), name=f"sync-read-{run_pk}"
+            )
+            try:
+                while (batch := await batches.get()) is not None:
+                    if isinstance(batch, BaseException):
+                        break
+                    await self._write(partner, run_pk, batch, counts, events)
+                result = await reader
+                assert isinstance(result, FetchResult)
+            except Exception as exc:  # a partner's failure must never take the hub down
+                if not isinstance(exc, ConnectorError):
+                    logger.exception("sync of %s failed unexpectedly", partner.name)
+                return await self._failed(partner, run_pk, counts, events, exc)
+            finally:
+                if not reader.done():
+                    reader.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await reader
+            with ListedIds(listed) as seen:
+                status, closed = await self._absence(partner, result.coverage, seen, events)
         counts["closed"] += closed
         finished = self.clock.now()
         async with self.engine.begin() as conn:
@@ -418,10 +405,11 @@ class SyncRunner:
         if coverage is Coverage.INCREMENTAL:
             return "SUCCEEDED", 0
         last_good = await last_good_snapshot_size(self.engine, partner.pk)
-        if not seen or (last_good and len(seen) < last_good / 2):
+        size = len(seen)
+        if not size or (last_good and size < last_good / 2):
             logger.warning(
                 "sync of %s: %d missions where the last good pull had %s; closing nothing",
-                partner.name, len(seen), last_good,
+                partner.name, size, last_good,
             )  # fmt: skip
             return "SUSPICIOUS", 0
         closed = await self.writer.close_absent(
