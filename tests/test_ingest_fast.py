@@ -5,6 +5,7 @@ other partner has a listing."""
 from __future__ import annotations
 
 import dataclasses
+import gc
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -32,7 +33,12 @@ from hub.settings import Settings
 from hub.storage import bulk
 from hub.storage.db import make_engine
 from hub.storage.tables import UTCDateTime, mission_events, missions
-from hub.storage.writer import expired_state, match_state, match_state_json
+from hub.storage.writer import (
+    expired_state,
+    fewer_collections,
+    match_state,
+    match_state_json,
+)
 from tests.catalogue import filler
 from tests.conftest import TEST_NOW, Store, run
 
@@ -298,3 +304,24 @@ def test_a_first_partner_alone_reads_no_candidates_and_the_next_finds_it(
     linked = run(canonical())
     assert all(linked[f"ba{i}"] is not None for i in range(3))
     assert all(linked[f"a{i}"] is None for i in range(3))
+
+
+# --- the collector while writing --------------------------------------------------------------
+
+
+def test_collections_are_fewer_while_writing_then_as_before() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with fewer_collections():
+            assert gc.get_threshold() == (10_000, 10, 10)
+            with fewer_collections():  # a second batch at once: the first to end keeps it
+                pass
+            assert gc.get_threshold() == (10_000, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(0)  # turned off by the application: left off
+        with fewer_collections():
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)

@@ -16,12 +16,12 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Dialect, Table, bindparam, insert, update
+from sqlalchemy import JSON, Dialect, Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.storage.tables import UTCDateTime
 
-__all__ = ["insert_rows", "update_rows"]
+__all__ = ["JsonMemo", "insert_rows", "update_rows"]
 
 
 def _fill(table: Table, columns: list[str]) -> dict[str, Any]:
@@ -67,8 +67,31 @@ def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any
     return processor
 
 
+# What a JSON value was bound as, by the value's identity (the value kept, so that the id
+# stays its own): the writer binds a new mission's match state twice, for its row and for its
+# PUBLISHED event, and serialises it once.
+JsonMemo = dict[int, tuple[Any, Any]]
+
+
+def _memoised(process: Callable[[Any], Any], memo: JsonMemo) -> Callable[[Any], Any]:
+    def bind(value: Any) -> Any:
+        if type(value) is not dict and type(value) is not list:
+            return process(value)
+        hit = memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        bound = process(value)
+        memo[id(value)] = (value, bound)
+        return bound
+
+    return bind
+
+
 def _records(
-    conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    json_memo: JsonMemo | None = None,
 ) -> tuple[list[str], list[tuple[Any, ...]]] | None:
     """The column names and each row's values bound as SQLAlchemy binds them (its bind
     processors for the dialect), Python-side defaults filled; None when a left-out column's
@@ -83,6 +106,13 @@ def _records(
     processors: list[Callable[[Any], Any] | None] = [
         _processor(table, name, dialect) for name in names
     ]
+    if json_memo is not None:
+        processors = [
+            _memoised(process, json_memo)
+            if process is not None and isinstance(table.c[name].type, JSON)
+            else process
+            for name, process in zip(names, processors, strict=True)
+        ]
     tail = tuple(defaults.values())
     plain = [i for i, process in enumerate(processors) if process is None]
     if len(plain) == len(columns) and not tail:  # nothing to bind: the values as they are
@@ -114,11 +144,19 @@ def _insert_sql(conn: AsyncConnection, table: Table, names: list[str]) -> str:
     return sql
 
 
-async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT `rows` (dicts with the same keys) into `table`, in the caller's transaction."""
+async def insert_rows(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    json_memo: JsonMemo | None = None,
+) -> None:
+    """INSERT `rows` (dicts with the same keys) into `table`, in the caller's transaction.
+    `json_memo`, shared by the inserts of one transaction, binds a JSON value met again (the
+    same object, not mutated since) as it was bound the first time."""
     if not rows:
         return
-    bound = _records(conn, table, rows)
+    bound = _records(conn, table, rows, json_memo)
     if bound is None:
         await conn.execute(insert(table), list(rows))
         return
