@@ -89,6 +89,8 @@ def _type_name(value: object) -> str:
 
 def scalar_text(value: object) -> str | None:
     """A scalar as stripped text; None for absent, empty or structured values."""
+    if type(value) is str:  # the most of them, asked first
+        return value.strip() or None
     if value is None:
         return None
     if isinstance(value, bool):
@@ -265,7 +267,9 @@ def texts(value: object, *, split_commas: bool = False) -> list[str]:
 
 
 def _flatten(value: object) -> Iterator[object]:
-    if isinstance(value, Mapping):
+    if type(value) is str:  # a leaf, the most of them (before the ABC checks below)
+        yield value
+    elif isinstance(value, Mapping):
         for child in value.values():
             yield from _flatten(child)
     elif isinstance(value, list | tuple):
@@ -281,7 +285,7 @@ class Fields:
     __slots__ = ("_raw",)
 
     def __init__(self, raw: object, what: str = "record") -> None:
-        if not isinstance(raw, Mapping):
+        if type(raw) is not dict and not isinstance(raw, Mapping):
             raise Malformed(f"{what} is {_type_name(raw)}, not an object")
         self._raw: Mapping[str, Any] = raw
 

@@ -72,11 +72,12 @@ class MatchState:
         """The state of `mission` (a draft, a row mapping or any object with the fields' names);
         `values` (status, updated_at...) win over the mission's own."""
         copied: dict[str, Any] = {}
+        get = mission.get if isinstance(mission, Mapping) else None  # asked once, not per field
         for name in _COPIED:
             if name in values:
                 value = values[name]
-            elif isinstance(mission, Mapping):
-                value = mission.get(name)
+            elif get is not None:
+                value = get(name)
             else:
                 value = getattr(mission, name, None)
             copied[name] = getattr(value, "value", value)  # an enum's value
@@ -89,6 +90,50 @@ class MatchState:
             search_text=search_text,
             **copied,
         )
+
+    @classmethod
+    def derive_json(
+        cls,
+        mission: Any,
+        *,
+        partner: str,
+        organization_pk: int | None,
+        causes: Iterable[str],
+        skills: Iterable[str],
+        locations: Iterable[Any],
+        search_text: str,
+        **values: Any,
+    ) -> dict[str, Any]:
+        """`derive(...).to_json()` of an object `mission` (not a mapping), without the state in
+        between: the writer makes one for every mission it writes."""
+        if not _GIVEN_FIRST or isinstance(mission, Mapping):
+            return cls.derive(
+                mission,
+                partner=partner,
+                organization_pk=organization_pk,
+                causes=causes,
+                skills=skills,
+                locations=locations,
+                search_text=search_text,
+                **values,
+            ).to_json()
+        out: dict[str, Any] = {
+            "partner": partner,
+            "organization_pk": organization_pk,
+            "causes": [list(v) if isinstance(v, tuple) else v for v in causes],
+            "skills": [list(v) if isinstance(v, tuple) else v for v in skills],
+            "locations": [list(_spot(loc)) for loc in locations],
+            "search_text": search_text,
+        }
+        for name in _COPIED:
+            value = values[name] if name in values else getattr(mission, name, None)
+            value = getattr(value, "value", value)  # an enum's value
+            if isinstance(value, datetime):
+                value = value.isoformat()
+            elif isinstance(value, tuple):
+                value = [list(v) if isinstance(v, tuple) else v for v in value]
+            out[name] = value
+        return out
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
@@ -135,6 +180,15 @@ _HINTS = get_type_hints(MatchState)
 _FIELDS = tuple(f.name for f in dataclasses.fields(MatchState))
 _GIVEN = frozenset(("partner", "organization_pk", "causes", "skills", "locations", "search_text"))
 _COPIED = tuple(name for name in _FIELDS if name not in _GIVEN)
+# The fields given to `derive` come first in a state's JSON (derive_json writes them first).
+_GIVEN_FIRST = _FIELDS[:6] == (
+    "partner",
+    "organization_pk",
+    "causes",
+    "skills",
+    "locations",
+    "search_text",
+)
 _MOMENTS = frozenset(name for name in _FIELDS if "datetime" in str(_HINTS[name]))
 # Changes whenever a field is added, removed or retyped: the stored states are then recomputed.
 FINGERPRINT = hashlib.sha256(

@@ -6,10 +6,13 @@ out is either a `Prepared` mission, ready for the store, or a `Refusal` with its
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
+import operator
 import re
-from dataclasses import replace
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import nh3
 import orjson
@@ -67,8 +70,42 @@ def html_to_text(value: str) -> str:
     """Plain text of sanitised HTML, one line per block."""
     text = _BLOCK_END.sub("\n", value)
     text = html.unescape(_TAG.sub("", text))
-    lines = (_SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    # Runs of spaces never span a line break: folded once over the text, not line by line.
+    lines = (line.strip() for line in _SPACES.sub(" ", text).split("\n"))
     return "\n".join(line for line in lines if line)
+
+
+_T = TypeVar("_T")
+_COPIERS: dict[type, Callable[[Any], tuple[Any, ...]] | None] = {}
+
+
+def replace(obj: _T, /, **changes: Any) -> _T:
+    """`dataclasses.replace`, cheaper for the model's plain dataclasses (not frozen, every field
+    taken by `__init__` by position, no `__post_init__`): the fields read at once and given in
+    order, then the changes set (prepare makes four copies a mission)."""
+    cls = type(obj)
+    try:
+        getter = _COPIERS[cls]
+    except KeyError:
+        fields = dataclasses.fields(cls)  # type: ignore[arg-type]
+        plain = (
+            all(f.init and not f.kw_only for f in fields)
+            and not hasattr(cls, "__post_init__")
+            and not cls.__dataclass_params__.frozen  # type: ignore[attr-defined]
+        )
+        getter = operator.attrgetter(*(f.name for f in fields)) if plain and fields else None
+        names = {f.name for f in fields}
+        _COPIERS[cls] = getter
+        _FIELD_NAMES[cls] = names
+    if getter is None or not changes.keys() <= _FIELD_NAMES[cls]:
+        return dataclasses.replace(obj, **changes)  # type: ignore[type-var]
+    new = cls(*getter(obj))
+    for name, value in changes.items():
+        setattr(new, name, value)
+    return new
+
+
+_FIELD_NAMES: dict[type, set[str]] = {}
 
 
 def _in_france(lat: float, lon: float) -> bool:

@@ -63,6 +63,7 @@ from hub.storage.writer import (
     WriteResult,
     close_missions,
     ensure_partner,
+    fewer_collections,
     mission_id,
     upsert_missions,
 )
@@ -95,6 +96,7 @@ __all__ = [
     "ensure_partner",
     "expire_created",
     "fail_abandoned",
+    "fewer_collections",
     "find_document",
     "find_partner",
     "finish_run",

@@ -13,12 +13,15 @@ an INSERT would: triggers, generated columns and constraints run the same way fo
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, update
+from sqlalchemy import JSON, Dialect, Table, bindparam, insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-__all__ = ["insert_rows", "update_rows"]
+from hub.storage.tables import UTCDateTime
+
+__all__ = ["JsonMemo", "insert_rows", "update_rows"]
 
 
 def _fill(table: Table, columns: list[str]) -> dict[str, Any]:
@@ -44,25 +47,76 @@ class _NotCopyable(Exception):
     pass
 
 
-async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
-    """INSERT `rows` (dicts with the same keys) into `table`, in the caller's transaction."""
-    if not rows:
-        return
-    if conn.dialect.name != "postgresql":
-        await conn.execute(insert(table), list(rows))
-        return
+def _sqlite_utc(value: datetime | None) -> str | None:
+    """What UTCDateTime then SQLite's DATETIME bind (the UTC wall time as
+    "YYYY-MM-DD HH:MM:SS.ffffff"), in one step: a sync binds seven a mission."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; the hub only keeps UTC")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any] | None:
+    """The column's bind processor for the dialect (SQLAlchemy's own, but for the hub's UTC
+    times on SQLite: the same text, cheaper)."""
+    kind = table.c[name].type
+    if dialect.name == "sqlite" and isinstance(kind, UTCDateTime):
+        return _sqlite_utc
+    processor: Callable[[Any], Any] | None = kind._cached_bind_processor(dialect)
+    return processor
+
+
+# What a JSON value was bound as, by the value's identity (the value kept, so that the id
+# stays its own): the writer binds a new mission's match state twice, for its row and for its
+# PUBLISHED event, and serialises it once.
+JsonMemo = dict[int, tuple[Any, Any]]
+
+
+def _memoised(process: Callable[[Any], Any], memo: JsonMemo) -> Callable[[Any], Any]:
+    def bind(value: Any) -> Any:
+        if type(value) is not dict and type(value) is not list:
+            return process(value)
+        hit = memo.get(id(value))
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        bound = process(value)
+        memo[id(value)] = (value, bound)
+        return bound
+
+    return bind
+
+
+def _records(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    json_memo: JsonMemo | None = None,
+) -> tuple[list[str], list[tuple[Any, ...]]] | None:
+    """The column names and each row's values bound as SQLAlchemy binds them (its bind
+    processors for the dialect), Python-side defaults filled; None when a left-out column's
+    default is a SQL expression (an INSERT must evaluate it)."""
     columns = list(rows[0])
     try:
         defaults = _fill(table, columns)
     except _NotCopyable:
-        await conn.execute(insert(table), list(rows))
-        return
+        return None
     names = columns + list(defaults)
     dialect = conn.dialect
     processors: list[Callable[[Any], Any] | None] = [
-        table.c[name].type._cached_bind_processor(dialect) for name in names
+        _processor(table, name, dialect) for name in names
     ]
+    if json_memo is not None:
+        processors = [
+            _memoised(process, json_memo)
+            if process is not None and isinstance(table.c[name].type, JSON)
+            else process
+            for name, process in zip(names, processors, strict=True)
+        ]
     tail = tuple(defaults.values())
+    plain = [i for i, process in enumerate(processors) if process is None]
+    if len(plain) == len(columns) and not tail:  # nothing to bind: the values as they are
+        return names, [tuple(row[name] for name in columns) for row in rows]
     records = []
     for row in rows:
         values = tuple(row[name] for name in columns) + tail
@@ -72,6 +126,50 @@ async def insert_rows(conn: AsyncConnection, table: Table, rows: Sequence[dict[s
                 for value, process in zip(values, processors, strict=True)
             )
         )
+    return names, records
+
+
+_STATEMENTS: dict[tuple[str, str, tuple[str, ...]], str] = {}
+
+
+def _insert_sql(conn: AsyncConnection, table: Table, names: list[str]) -> str:
+    """`INSERT INTO table (names) VALUES (?, ...)` in the dialect's own quoting, made once."""
+    key = (conn.dialect.name, table.name, tuple(names))
+    sql = _STATEMENTS.get(key)
+    if sql is None:
+        quote = conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(name) for name in names)
+        marks = ", ".join("?" for _ in names)
+        sql = _STATEMENTS[key] = f"INSERT INTO {quote(table.name)} ({columns}) VALUES ({marks})"
+    return sql
+
+
+async def insert_rows(
+    conn: AsyncConnection,
+    table: Table,
+    rows: Sequence[dict[str, Any]],
+    *,
+    json_memo: JsonMemo | None = None,
+) -> None:
+    """INSERT `rows` (dicts with the same keys) into `table`, in the caller's transaction.
+    `json_memo`, shared by the inserts of one transaction, binds a JSON value met again (the
+    same object, not mutated since) as it was bound the first time."""
+    if not rows:
+        return
+    bound = _records(conn, table, rows, json_memo)
+    if bound is None:
+        await conn.execute(insert(table), list(rows))
+        return
+    names, records = bound
+    if conn.dialect.name != "postgresql" and conn.dialect.paramstyle == "qmark":
+        # SQLite: one executemany of a statement written once, the values bound here (what
+        # SQLAlchemy's compiled INSERT would do per row, without its per-row parameter
+        # building, the first cost of a sync's writes there).
+        await conn.exec_driver_sql(_insert_sql(conn, table, names), records)
+        return
+    if conn.dialect.name != "postgresql":
+        await conn.execute(insert(table), list(rows))
+        return
     raw = await conn.get_raw_connection()
     driver: Any = raw.driver_connection
     await driver.copy_records_to_table(table.name, records=records, columns=names)

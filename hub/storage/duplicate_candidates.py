@@ -9,7 +9,7 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ARRAY, Connection, any_, bindparam, delete, insert, or_, select
+from sqlalchemy import ARRAY, Connection, any_, bindparam, delete, exists, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.dedup import (
@@ -42,6 +42,7 @@ __all__ = [
     "chunks",
     "clusters",
     "comparable",
+    "others_listed",
     "rank",
     "store_keys",
     "written_comparable",
@@ -217,6 +218,25 @@ def _comparable_row(row: Any, places: list[Any], *, full: bool = True) -> Compar
         row.description,
         full=full,
     )
+
+
+async def others_listed(conn: AsyncConnection, partner: PartnerRecord) -> bool:
+    """Whether another partner has any listing stored (open or not). When none has, no listing
+    can be a candidate (candidates are other partners' listings, and a listing's keys are
+    stored under its own partner): the linking of a partner's first sync into an otherwise
+    empty store reads nothing. One index probe a partner (the unique key on partner_pk,
+    external_id), never a scan of this partner's own listings."""
+    other = (
+        await conn.execute(
+            select(partners.c.pk)
+            .where(
+                partners.c.pk != partner.pk,
+                exists().where(missions.c.partner_pk == partners.c.pk),
+            )
+            .limit(1)
+        )
+    ).first()
+    return other is not None
 
 
 async def candidates(

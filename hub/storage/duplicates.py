@@ -19,6 +19,7 @@ from hub.storage.duplicate_candidates import (
     chunks,
     clusters,
     comparable,
+    others_listed,
     rank,
     store_keys,
     written_comparable,
@@ -50,7 +51,10 @@ async def link_duplicates(
         pk: written_comparable(partner, pk, prepared, org, full=False)
         for pk, prepared, org in written
     }
-    probes_of = {pk: probe_keys(c) for pk, c in keyed.items()}
+    # With no other partner's listing stored, nothing can match: no probe, no candidate, no
+    # cluster of another partner to read (a first sync into an otherwise empty store).
+    others = await others_listed(conn, partner)
+    probes_of = {pk: probe_keys(c) if others else frozenset() for pk, c in keyed.items()}
     probes = set().union(*probes_of.values())
     pool, by_key = await candidates(conn, partner, probes) if probes else ([], {})
     candidate_of = {cpk: candidate for cpk, _, candidate, _ in pool}
@@ -59,7 +63,7 @@ async def link_duplicates(
     # The rest of the clusters met (and of those the written listings head): re-pointed with
     # them when their head changes.
     heads = set(root_of.values()) | {pk for pk in changed}
-    for cpk, root, r in await clusters(conn, partner, heads, set(root_of)):
+    for cpk, root, r in await clusters(conn, partner, heads, set(root_of)) if others else ():
         root_of[cpk] = root
         rank_of[cpk] = r
     roots_before = dict(root_of)

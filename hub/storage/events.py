@@ -9,7 +9,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from hub.catalogue.model import EventType
-from hub.storage.bulk import insert_rows
+from hub.storage.bulk import JsonMemo, insert_rows
 from hub.storage.tables import mission_events
 
 __all__ = ["EngagementEvent", "Event", "append_engagement_events", "append_events"]
@@ -23,8 +23,10 @@ Event = tuple[int, EventType, dict[str, Any] | None, dict[str, Any]]
 EngagementEvent = tuple[int, int, str, dict[str, Any] | None, dict[str, Any]]
 
 
-async def append_events(conn: AsyncConnection, events: list[Event], now: datetime) -> list[int]:
-    """Append `events` in order; returns their log positions."""
+async def append_events(
+    conn: AsyncConnection, events: list[Event], now: datetime, *, json_memo: JsonMemo | None = None
+) -> list[int]:
+    """Append `events` in order; returns their log positions (`json_memo`: insert_rows')."""
     return await _append(
         conn,
         [
@@ -37,6 +39,7 @@ async def append_events(conn: AsyncConnection, events: list[Event], now: datetim
             }
             for pk, kind, previous, state in events
         ],
+        json_memo,
     )
 
 
@@ -60,7 +63,9 @@ async def append_engagement_events(
     )
 
 
-async def _append(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int]:
+async def _append(
+    conn: AsyncConnection, rows: list[dict[str, Any]], json_memo: JsonMemo | None = None
+) -> list[int]:
     if not rows:
         return []
     if conn.dialect.name == "postgresql":
@@ -70,7 +75,7 @@ async def _append(conn: AsyncConnection, rows: list[dict[str, Any]]) -> list[int
     # after the last position. (RETURNING in input order makes SQLite insert one row per
     # statement.)
     before = (await conn.execute(select(func.max(mission_events.c.seq)))).scalar_one() or 0
-    await insert_rows(conn, mission_events, rows)
+    await insert_rows(conn, mission_events, rows, json_memo=json_memo)
     result = await conn.execute(
         select(mission_events.c.seq)
         .where(mission_events.c.seq > before)

@@ -48,6 +48,7 @@ from hub.storage import (
     abandoned_runs,
     beat,
     fail_abandoned,
+    fewer_collections,
     finish_run,
     label_map,
     last_good_snapshot_size,
@@ -144,7 +145,8 @@ class SyncRunner:
     ) -> SyncReport:
         """Pull `name` once, unless another replica is syncing it (SKIPPED)."""
         started = time.perf_counter()
-        report = await self._sync_once(name, progress, now)
+        with fewer_collections():  # the whole sync allocates as a batch's write does
+            report = await self._sync_once(name, progress, now)
         if self.metrics is not None:
             seconds = time.perf_counter() - started
             self.metrics.sync_run(report.partner, report.status, seconds, report.counts)

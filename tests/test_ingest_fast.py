@@ -1,0 +1,327 @@
+"""The cheaper paths of a sync's writes and `prepare` give what the general ones give: the same
+bound values, match states, copies and text, and the duplicate linking skipped only when no
+other partner has a listing."""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+import pytest
+from sqlalchemy import event, insert, select, text
+from sqlalchemy.dialects import sqlite
+
+from connectors._parse import Fields, scalar_text, texts
+from hub.catalogue.match_state import MatchState
+from hub.catalogue.model import (
+    CommitmentKind,
+    EngagementType,
+    GeoSource,
+    Location,
+    MissionDraft,
+    MissionStatus,
+    OrganizationDraft,
+    Refusal,
+    Remote,
+)
+from hub.ingest import pipeline
+from hub.ingest.service import apply
+from hub.settings import Settings
+from hub.storage import bulk
+from hub.storage.db import make_engine
+from hub.storage.tables import UTCDateTime, mission_events, missions
+from hub.storage.writer import (
+    expired_state,
+    fewer_collections,
+    match_state,
+    match_state_json,
+)
+from tests.catalogue import filler
+from tests.conftest import TEST_NOW, Store, run
+
+PARIS_WINTER = timezone(timedelta(hours=1))
+
+
+def _draft(**changes: Any) -> MissionDraft:
+    base = MissionDraft(
+        external_id="x1",
+        title="Soutien scolaire",
+        application_url="https://a.example/1",
+        description="Aider des élèves",
+        tags=["t"],
+        engagement_type=EngagementType.SKILLS_VOLUNTEERING,
+        remote=Remote.POSSIBLE,
+        locations=[
+            Location(city="Lyon", postal_code="69003", latitude=45.76, longitude=4.85),
+            Location(city="Paris", geo_source=GeoSource.CITY),
+        ],
+        causes=["education"],
+        start_at=datetime(2026, 1, 2, 8, 30, tzinfo=PARIS_WINTER),
+        end_at=datetime(2026, 6, 1, tzinfo=UTC),
+        posted_at=None,
+        hours_per_week_min=2.0,
+        commitment_kind=CommitmentKind.RECURRING,
+        places_total=3,
+        organization=OrganizationDraft(name="Asso", rna="W751000001"),
+        open_to_minors=True,
+    )
+    return dataclasses.replace(base, **changes)
+
+
+# --- bound values -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        None,
+        datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+        datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC),  # no microseconds: still written
+        datetime(2026, 7, 1, 0, 30, tzinfo=PARIS_WINTER),  # another day in UTC
+        datetime(999, 12, 31, 23, 59, 59, 1, tzinfo=UTC),  # a year of three digits
+    ],
+)
+def test_sqlite_times_bind_as_sqlalchemy_binds_them(moment: datetime | None) -> None:
+    dialect = sqlite.dialect()
+    assert bulk._sqlite_utc(moment) == UTCDateTime()._cached_bind_processor(dialect)(moment)  # type: ignore[misc]
+
+
+def test_a_naive_time_is_refused_as_before() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        bulk._sqlite_utc(datetime(2026, 1, 1))
+
+
+def test_insert_rows_stores_the_same_text_as_an_insert(settings: Settings) -> None:
+    # The stored values as the database keeps them (SQLite: text), not as read back.
+    async def go() -> list[tuple[Any, ...]]:
+        engine = make_engine(settings)
+        try:
+            await apply(engine, "feed", filler(1), TEST_NOW)
+            async with engine.begin() as conn:
+                pk = (await conn.execute(select(missions.c.pk))).scalar_one()
+                rows = [
+                    {
+                        "mission_pk": pk,
+                        "type": "UPDATED",
+                        "occurred_at": datetime(2026, 7, 1, 0, 30, 0, 5, tzinfo=PARIS_WINTER),
+                        "previous": previous,
+                        "state": {"status": "OPEN", "causes": ["santé"], "n": 1.5, "at": None},
+                    }
+                    for previous in (None, {"status": "CLOSED"})
+                ]
+                await conn.execute(insert(mission_events), rows)
+                await bulk.insert_rows(conn, mission_events, rows)
+                found = await conn.execute(
+                    text(
+                        "SELECT mission_pk, engagement_pk, type, CAST(occurred_at AS TEXT),"
+                        " CAST(previous AS TEXT), CAST(state AS TEXT) FROM mission_events"
+                        " WHERE type = 'UPDATED' ORDER BY seq"
+                    )
+                )
+                return [tuple(row) for row in found]
+        finally:
+            await engine.dispose()
+
+    stored = run(go())
+    assert len(stored) == 4 and stored[2:] == stored[:2]
+
+
+def test_sqlite_inserts_are_one_statement_written_once(settings: Settings) -> None:
+    if not settings.is_sqlite:
+        pytest.skip("SQLite's executemany")
+    statements: list[tuple[str, bool]] = []
+
+    async def go() -> None:
+        engine = make_engine(settings)
+
+        def seen(_c: Any, _cur: Any, sql: str, _p: Any, _ctx: Any, many: bool) -> None:
+            statements.append((sql, many))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            await apply(engine, "feed", filler(30), TEST_NOW)
+        finally:
+            await engine.dispose()
+
+    run(go())
+    inserts = [(sql, many) for sql, many in statements if sql.startswith("INSERT INTO missions")]
+    assert len(inserts) == 1 and inserts[0][1]
+    assert re.fullmatch(r"INSERT INTO missions \(.*\) VALUES \((\?, )*\?\)", inserts[0][0])
+
+
+# --- match states -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "draft",
+    [
+        _draft(),
+        _draft(locations=[], organization=None, start_at=None, commitment_kind=None),
+        _draft(posted_at=datetime(2025, 12, 1, tzinfo=UTC), remote=Remote.FULL),
+    ],
+)
+def test_a_match_state_made_at_once_is_the_derived_one(draft: MissionDraft) -> None:
+    prepared = pipeline.prepare(draft)
+    assert isinstance(prepared, pipeline.Prepared)
+    partner = type("P", (), {"name": "feed"})()
+    for status in (MissionStatus.OPEN, MissionStatus.EXPIRED):
+        made = match_state_json(prepared, partner, 7, status, TEST_NOW)  # type: ignore[arg-type]
+        derived = match_state(prepared, partner, 7, status, TEST_NOW).to_json()  # type: ignore[arg-type]
+        assert made == derived and list(made) == list(derived)  # keys in the same order
+
+
+def test_a_mapping_still_derives_as_before() -> None:
+    row = {"remote": "FULL", "start_at": TEST_NOW, "places_total": 2}
+    given: dict[str, Any] = {
+        "partner": "p",
+        "organization_pk": None,
+        "causes": ["b", "a"],
+        "skills": (),
+        "locations": [{"latitude": 1.0, "postal_code": "69001"}],
+        "search_text": "x",
+    }
+    made = MatchState.derive_json(row, **given, status="OPEN")
+    assert made == MatchState.derive(row, **given, status="OPEN").to_json()
+
+
+def test_an_expired_state_is_the_round_trip_one() -> None:
+    prepared = pipeline.prepare(_draft())
+    assert isinstance(prepared, pipeline.Prepared)
+    partner = type("P", (), {"name": "feed"})()
+    state = match_state_json(prepared, partner, None, MissionStatus.OPEN, TEST_NOW)  # type: ignore[arg-type]
+    later = TEST_NOW + timedelta(minutes=1)
+    expected = (
+        MatchState.from_json(state)
+        .replace(status=MissionStatus.EXPIRED.value, updated_at=later)
+        .to_json()
+    )
+    made = expired_state(state, later)
+    assert made == expected and list(made) == list(expected)
+
+
+# --- prepare ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "changes"),
+    [
+        (_draft(), {"title": "Autre", "locations": []}),
+        (_draft(), {}),
+        (Location(city="Lyon"), {"postal_code": "69001", "geo_source": GeoSource.PARTNER}),
+        (OrganizationDraft(name=" A "), {"name": "A"}),
+        (Refusal("x", "why"), {"reason": "because"}),  # frozen: dataclasses.replace's own
+    ],
+)
+def test_copies_are_dataclasses_replace(value: Any, changes: dict[str, Any]) -> None:
+    copied = pipeline.replace(value, **changes)
+    assert copied == dataclasses.replace(value, **changes) and copied is not value
+    assert type(copied) is type(value)
+
+
+def test_a_copy_with_an_unknown_field_fails_as_before() -> None:
+    with pytest.raises(TypeError):
+        pipeline.replace(Location(), town="Lyon")
+
+
+def _html_to_text_before(value: str) -> str:
+    text = pipeline._BLOCK_END.sub("\n", value)
+    text = pipeline.html.unescape(pipeline._TAG.sub("", text))
+    lines = (pipeline._SPACES.sub(" ", line).strip() for line in text.split("\n"))
+    return "\n".join(line for line in lines if line)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "<p>Un  \t deux</p><p>\r\n trois\x0b quatre </p>",
+        "<ul><li>a</li><li> </li><li>b\tc</li></ul>un<br>deux<br/>  <br />",
+        "&nbsp;x &amp;  y\n\n\tz",
+        "",
+    ],
+)
+def test_html_text_is_as_before(value: str) -> None:
+    assert pipeline.html_to_text(value) == _html_to_text_before(value)
+
+
+def test_connector_text_reading_is_unchanged() -> None:
+    assert [scalar_text(v) for v in ("  a ", "", True, 3, 2.5, float("nan"), None, [1])] == [
+        "a",
+        None,
+        "true",
+        "3",
+        "2.5",
+        None,
+        None,
+        None,
+    ]
+    assert texts({"value": [" a", "b", {"x": "a"}, None, 4]}) == ["a", "b", "4"]
+    assert Fields({"a": " x "}).text("a") == "x"
+
+
+# --- duplicate linking ----------------------------------------------------------------------
+
+
+def test_a_first_partner_alone_reads_no_candidates_and_the_next_finds_it(
+    store: Store, settings: Settings
+) -> None:
+    statements: list[str] = []
+
+    async def write(partner: str, drafts: list[MissionDraft]) -> None:
+        engine = make_engine(settings)
+
+        def seen(_c: Any, _cur: Any, sql: str, *_: Any) -> None:
+            statements.append(sql)
+
+        event.listen(engine.sync_engine, "before_cursor_execute", seen)
+        try:
+            await apply(engine, partner, drafts, TEST_NOW)
+        finally:
+            await engine.dispose()
+
+    drafts = [
+        _draft(external_id=f"a{i}", title=f"Soutien scolaire {i}", end_at=None) for i in range(3)
+    ]
+    run(write("pa", drafts))
+    reads = [s for s in statements if "FROM mission_dedup_keys" in s and s.startswith("SELECT")]
+    assert not reads  # nobody else listed: nothing to look up
+    statements.clear()
+    copies = [dataclasses.replace(d, external_id="b" + d.external_id) for d in drafts]
+    run(write("pb", copies))
+    assert any("FROM mission_dedup_keys" in s for s in statements)
+
+    async def canonical() -> dict[str, int | None]:
+        engine = make_engine(settings)
+        try:
+            async with engine.connect() as conn:
+                rows = await conn.execute(select(missions.c.external_id, missions.c.canonical_pk))
+                return {ext: canonical for ext, canonical in rows}
+        finally:
+            await engine.dispose()
+
+    linked = run(canonical())
+    assert all(linked[f"ba{i}"] is not None for i in range(3))
+    assert all(linked[f"a{i}"] is None for i in range(3))
+
+
+# --- the collector while writing --------------------------------------------------------------
+
+
+def test_collections_are_fewer_while_writing_then_as_before() -> None:
+    before = gc.get_threshold()
+    try:
+        gc.set_threshold(700, 10, 10)
+        with fewer_collections():
+            assert gc.get_threshold() == (10_000, 10, 10)
+            with fewer_collections():  # a second batch at once: the first to end keeps it
+                pass
+            assert gc.get_threshold() == (10_000, 10, 10)
+        assert gc.get_threshold() == (700, 10, 10)
+        gc.set_threshold(0)  # turned off by the application: left off
+        with fewer_collections():
+            assert gc.get_threshold()[0] == 0
+        assert gc.get_threshold()[0] == 0
+    finally:
+        gc.set_threshold(*before)
