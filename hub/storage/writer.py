@@ -144,15 +144,7 @@ def match_state(
     merge_cluster_labels keeps those of a merged mission (so that a listing alone in its
     cluster, the most of them, is not written twice)."""
     return MatchState.derive(
-        prepared.draft,
-        partner=partner.name,
-        organization_pk=org_pk,
-        causes=sorted(prepared.causes),
-        skills=sorted(prepared.skills),
-        locations=prepared.draft.locations,
-        search_text=prepared.search_text,
-        status=status,
-        updated_at=now,
+        prepared.draft, **_state_values(prepared, partner, org_pk, status, now)
     )
 
 
@@ -164,17 +156,28 @@ def match_state_json(
     now: datetime,
 ) -> dict[str, Any]:
     """`match_state(...).to_json()`, without the state object in between."""
-    return MatchState.derive_json(
-        prepared.draft,
-        partner=partner.name,
-        organization_pk=org_pk,
-        causes=sorted(prepared.causes),
-        skills=sorted(prepared.skills),
-        locations=prepared.draft.locations,
-        search_text=prepared.search_text,
-        status=status,
-        updated_at=now,
-    )
+    values = _state_values(prepared, partner, org_pk, status, now)
+    return MatchState.derive_json(prepared.draft, **values)
+
+
+def _state_values(
+    prepared: Prepared,
+    partner: PartnerRecord,
+    org_pk: int | None,
+    status: MissionStatus,
+    now: datetime,
+) -> dict[str, Any]:
+    """What a match state takes besides the draft, as the writer gives it."""
+    return {
+        "partner": partner.name,
+        "organization_pk": org_pk,
+        "causes": sorted(prepared.causes),
+        "skills": sorted(prepared.skills),
+        "locations": prepared.draft.locations,
+        "search_text": prepared.search_text,
+        "status": status,
+        "updated_at": now,
+    }
 
 
 def expired_state(state: dict[str, Any], now: datetime) -> dict[str, Any]:
