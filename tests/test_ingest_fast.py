@@ -129,14 +129,17 @@ def test_insert_rows_stores_the_same_text_as_an_insert(settings: Settings) -> No
     assert len(stored) == 4 and stored[2:] == stored[:2]
 
 
-def test_sqlite_inserts_are_one_statement_written_once(settings: Settings) -> None:
+def test_sqlite_inserts_go_in_statements_of_many_rows(settings: Settings) -> None:
+    """SQLite: the rows of a table go in INSERTs of up to 200 rows each, not one a statement
+    (FTS5 writes its pending terms out at every statement that runs its trigger), and every
+    mission still reaches the full-text index and keeps its place in the batch's order."""
     if not settings.is_sqlite:
         pytest.skip(
             "SQLite only: PostgreSQL writes these rows with COPY (the SQLite pass runs this test)"
         )
     statements: list[tuple[str, bool]] = []
 
-    async def go() -> None:
+    async def go() -> tuple[int, list[str]]:
         engine = make_engine(settings)
 
         def seen(_c: Any, _cur: Any, sql: str, _p: Any, _ctx: Any, many: bool) -> None:
@@ -144,14 +147,26 @@ def test_sqlite_inserts_are_one_statement_written_once(settings: Settings) -> No
 
         event.listen(engine.sync_engine, "before_cursor_execute", seen)
         try:
-            await apply(engine, "feed", filler(30), TEST_NOW)
+            await apply(engine, "feed", filler(450), TEST_NOW)
+            async with engine.connect() as conn:
+                indexed = await conn.execute(
+                    text("SELECT count(*) FROM missions_fts WHERE missions_fts MATCH 'remplissag'")
+                )
+                order = await conn.execute(select(missions.c.external_id).order_by(missions.c.pk))
+                return int(indexed.scalar_one()), list(order.scalars())
         finally:
             await engine.dispose()
 
-    run(go())
-    inserts = [(sql, many) for sql, many in statements if sql.startswith("INSERT INTO missions")]
-    assert len(inserts) == 1 and inserts[0][1]
-    assert re.fullmatch(r"INSERT INTO missions \(.*\) VALUES \((\?, )*\?\)", inserts[0][0])
+    indexed, order = run(go())
+    inserts = [(sql, many) for sql, many in statements if sql.startswith("INSERT INTO missions ")]
+    rows = [sql.count("(?") for sql, _ in inserts]
+    assert rows == [200, 200, 50] and not any(many for _, many in inserts)
+    assert all(
+        re.fullmatch(r"INSERT INTO missions \(.*\) VALUES (\((\?, )*\?\)(, )?)+", sql)
+        for sql, _ in inserts
+    )
+    assert indexed == 450  # the trigger ran for every row of every statement
+    assert order == [f"F{i:03d}" for i in range(450)]
 
 
 # --- match states -------------------------------------------------------------------------
