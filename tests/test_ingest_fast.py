@@ -4,8 +4,10 @@ other partner has a listing."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import gc
+import pickle
 import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
@@ -342,3 +344,26 @@ def test_collections_are_fewer_while_writing_then_as_before() -> None:
         assert gc.get_threshold()[0] == 0
     finally:
         gc.set_threshold(*before)
+
+
+# --- the pull process's pickles --------------------------------------------------------------
+
+
+def test_prepared_missions_pickle_as_positions_and_come_back_equal() -> None:
+    """The model's dataclasses pickle as their class and a tuple of values (the pull process
+    sends every mission so): what loads is equal, of the same types all the way down, and
+    copies still work."""
+    prepared = pipeline.prepare(_draft(skills=["design graphique"], schedule_label="2 h"))
+    assert isinstance(prepared, pipeline.Prepared)
+    assert type(prepared).__reduce__(prepared)[1][0] is prepared.draft  # by position
+    loaded = pickle.loads(pickle.dumps([prepared, prepared], protocol=pickle.HIGHEST_PROTOCOL))
+    assert loaded == [prepared, prepared] and loaded[0] is loaded[1]  # shared once, as before
+    draft = loaded[0].draft
+    assert type(draft.remote) is Remote and type(draft.locations[1].geo_source) is GeoSource
+    assert draft.start_at == prepared.draft.start_at and draft.start_at.utcoffset() == timedelta(
+        hours=1
+    )
+    assert type(draft.organization) is OrganizationDraft
+    shallow, deep = copy.copy(prepared), copy.deepcopy(prepared)
+    assert shallow == deep == prepared and shallow.draft is prepared.draft
+    assert deep.draft is not prepared.draft and deep.raw is not prepared.raw

