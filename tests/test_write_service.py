@@ -14,6 +14,8 @@ from hub.storage.db import make_engine
 from hub.storage.migrate import upgrade
 from hub.storage.tables import hub_state, mission_events, missions, refused_records
 from tests.conftest import run
+from tests.test_dedup import CASES
+from tests.test_dedup import _draft as dedup_draft
 
 
 def _draft(ext: str, title: str = "Aide aux devoirs") -> MissionDraft:
@@ -141,3 +143,53 @@ def test_the_app_builds_one_writer_that_publishes_to_the_live_stream(
         assert isinstance(services.writer, MissionWriter)
         assert services.writer.publish == services.live.published
         assert services.writer.clock is clock and services.writer.engine is services.engine
+
+
+def test_close_all_closes_a_partner_chunk_by_chunk_each_published_after_its_commit(
+    settings: Settings, clock: ManualClock
+) -> None:
+    """A partner failing for too long has every open mission closed, `chunk` at a time in
+    transactions of their own (a large partner is never read at once); the results name each
+    closed mission once, whatever other events the closing wrote (the listing of another
+    partner shown in place of a closed one is UPDATED)."""
+
+    async def go() -> tuple[list[list[int]], list[str], int, list[str]]:
+        engine = make_engine(settings)
+        calls: list[list[int]] = []
+
+        async def publish(seqs: list[int]) -> None:
+            calls.append(seqs)
+
+        writer = MissionWriter(engine, clock, publish)
+        try:
+            case = CASES[0]  # a0 and b0: one mission published by two partners
+            await writer.apply("alpha", [dedup_draft(case, "a", 0)])
+            await writer.apply("alpha", [_draft(f"a{i}") for i in range(1, 7)])
+            await writer.apply("beta", [dedup_draft(case, "b", 0)])  # merged, a0 shown
+            calls.clear()
+            clock.advance(hours=1)
+            closed = await writer.close_all("alpha", chunk=3)
+            again = await writer.close_all("alpha", chunk=3)
+            async with engine.connect() as conn:
+                still_open = (
+                    await conn.execute(select(func.count()).where(missions.c.status == "OPEN"))
+                ).scalar_one()
+                kinds = (
+                    await conn.execute(
+                        select(mission_events.c.type)
+                        .where(mission_events.c.seq.in_([s for c in calls for s in c]))
+                        .order_by(mission_events.c.seq)
+                    )
+                ).scalars()
+                events = [str(kind) for kind in kinds]
+        finally:
+            await engine.dispose()
+        outcomes = [f"{r.external_id}:{r.outcome.value}" for r in closed.results]
+        assert again.results == [] and again.event_seqs == []
+        return calls, outcomes, still_open, events
+
+    calls, outcomes, still_open, events = run(go())
+    assert outcomes == [f"a{i}:CLOSED" for i in range(7)]  # each once, in the order stored
+    assert [len(c) >= 1 for c in calls] == [True, True, True]  # 3 + 3 + 1, one publish each
+    assert still_open == 1  # beta's listing
+    assert events.count("CLOSED") == 7 and "UPDATED" in events  # beta's listing now shown

@@ -55,6 +55,9 @@ __all__ = [
 ]
 
 Publish = Callable[[list[int]], Awaitable[None]]
+# Open missions closed a transaction by `MissionWriter.close_all` (each loaded with its match
+# state to write its event: about 5 MB at a time).
+CLOSE_ALL_CHUNK = 5_000
 # What a batch holds: drafts, refusals, or drafts a sync prepared ahead of the write
 # (hub.sync.runner prepares the next batch while the previous one is written).
 Incoming = MissionDraft | Refusal | Prepared
@@ -285,15 +288,24 @@ class MissionWriter:
         await self._published(batch.event_seqs)
         return batch
 
-    async def close_all(self, partner: str) -> WriteBatch:
-        """Close every open mission of the partner (one that failed for too long)."""
+    async def close_all(self, partner: str, *, chunk: int = CLOSE_ALL_CHUNK) -> WriteBatch:
+        """Close every open mission of the partner (one that failed for too long), `chunk` at a
+        time, each chunk in a transaction of its own and published when it commits: a partner
+        of a million missions is never read into memory at once (closing loads each mission's
+        match state for its event). A chunk that closed nothing ends it (nothing is left open,
+        or something reopens missions as fast: the next call goes on)."""
         now = self.clock.now()
-        async with self.engine.begin() as conn:
-            record = await ensure_partner(conn, partner, now)
-            stale = await open_external_ids(conn, record.pk)
-            batch = await close_missions(conn, record, stale, now)
-        await self._published(batch.event_seqs)
-        return batch
+        out = WriteBatch()
+        while True:
+            async with self.engine.begin() as conn:
+                record = await ensure_partner(conn, partner, now)
+                stale = await open_external_ids(conn, record.pk, limit=chunk)
+                batch = await close_missions(conn, record, stale, now)
+            await self._published(batch.event_seqs)
+            out.results += batch.results
+            out.event_seqs += batch.event_seqs
+            if not any(r.outcome is WriteOutcome.CLOSED for r in batch.results):
+                return out
 
 
 async def apply(

@@ -17,19 +17,20 @@ __all__ = ["absent_from", "mission_count", "open_external_ids"]
 _CHUNK = 10_000  # open missions read and looked up at a time
 
 
-async def _open(conn: AsyncConnection, partner_pk: int) -> list[Any]:
-    rows = await conn.execute(
-        select(missions.c.external_id, missions.c.pk, missions.c.missed_syncs).where(
+async def open_external_ids(
+    conn: AsyncConnection, partner_pk: int, *, limit: int | None = None
+) -> list[str]:
+    """The partner's open missions (the first `limit` of them in the order they were stored)."""
+    query = (
+        select(missions.c.external_id)
+        .where(
             missions.c.partner_pk == partner_pk,
             missions.c.status == MissionStatus.OPEN.value,
         )
+        .order_by(missions.c.pk)
+        .limit(limit)
     )
-    return list(rows)
-
-
-async def open_external_ids(conn: AsyncConnection, partner_pk: int) -> list[str]:
-    """The partner's open missions."""
-    return [row.external_id for row in await _open(conn, partner_pk)]
+    return list((await conn.execute(query)).scalars())
 
 
 async def absent_from(

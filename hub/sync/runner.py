@@ -443,7 +443,7 @@ class SyncRunner:
         if now - failing_since >= timedelta(days=settings.close_after_failing_days):
             # Failing for too long: what we hold of it may no longer be true.
             closed = await self.writer.close_all(partner.name)
-            counts["closed"] += len(closed.event_seqs)
+            counts["closed"] += sum(r.outcome is WriteOutcome.CLOSED for r in closed.results)
             events.extend(closed.event_seqs)
         async with self.engine.begin() as conn:
             await finish_run(conn, run_pk, "FAILED", now, counts, message)
