@@ -367,3 +367,10 @@ def test_prepared_missions_pickle_as_positions_and_come_back_equal() -> None:
     shallow, deep = copy.copy(prepared), copy.deepcopy(prepared)
     assert shallow == deep == prepared and shallow.draft is prepared.draft
     assert deep.draft is not prepared.draft and deep.raw is not prepared.raw
+
+    @dataclasses.dataclass(slots=True)
+    class Wider(Location):
+        floor: int = 0
+
+    with pytest.raises(TypeError, match="Wider"):  # its floor would be lost: refused, loudly
+        pickle.dumps(Wider(city="Lyon", floor=3))

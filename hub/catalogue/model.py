@@ -82,7 +82,9 @@ def _pickled_by_position(cls: _C) -> _C:
     values: Callable[[Any], tuple[Any, ...]] = operator.attrgetter(*(f.name for f in members))
 
     def reduce(self: Any) -> tuple[type, tuple[Any, ...]]:
-        return type(self), values(self)
+        if type(self) is not cls:  # its own fields would be lost: refuse rather than drop them
+            raise TypeError(f"{type(self).__name__} must be @_pickled_by_position itself")
+        return cls, values(self)
 
     cls.__reduce__ = reduce  # type: ignore[assignment,method-assign]
     return cls
