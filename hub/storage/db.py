@@ -20,6 +20,10 @@ def sqlite_distance(lat1: Any, lon1: Any, lat2: Any, lon2: Any) -> float | None:
     return distance_km(float(lat1), float(lon1), float(lat2), float(lon2))
 
 
+SQLITE_CACHE_KIB = 16_384  # each connection's page cache (SQLite's default: 2,000 KiB)
+SQLITE_CHECKPOINT_PAGES = 10_000  # WAL pages between automatic checkpoints (default 1,000)
+
+
 def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # aiosqlite wraps sqlite3; the adapted connection exposes the raw one for functions.
     raw: sqlite3.Connection = getattr(dbapi_connection, "_connection", dbapi_connection)
@@ -31,6 +35,13 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # Writes that touch index pages all over the file (a sync's batches: the missions' ids are
+    # hashes) rewrote the same pages into the WAL at every commit and checkpointed them into
+    # the file (an fsync) almost every transaction with SQLite's defaults (a 2 MB page cache, a
+    # checkpoint every 1,000 pages): 50,000 missions in transactions of 500 went in 1.4x
+    # faster with 16 MB and 10,000 pages (the WAL grows to about 40 MB between checkpoints).
+    cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
+    cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
     cursor.close()
 
 
