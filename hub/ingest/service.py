@@ -55,8 +55,8 @@ __all__ = [
 ]
 
 Publish = Callable[[list[int]], Awaitable[None]]
-# Open missions closed a transaction by `MissionWriter.close_all` (each loaded with its match
-# state to write its event: about 5 MB at a time).
+# Open missions closed a transaction by `MissionWriter.close_all` (each is loaded with its match
+# state to write its event: memory grows with this, not with the partner's size).
 CLOSE_ALL_CHUNK = 5_000
 # What a batch holds: drafts, refusals, or drafts a sync prepared ahead of the write
 # (hub.sync.runner prepares the next batch while the previous one is written).
