@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from hub.auth.caller import Caller
+from hub.background import Steps
 from hub.clock import Clock, SystemClock
 from hub.live.inbox import Inbox
 from hub.pubsub import Broker
@@ -65,6 +66,8 @@ class LiveEvents:
     _per_client: dict[str, int] = field(default_factory=dict)
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    # The reads of the log are steps: stopping lets the one under way end (hub/background.py).
+    _steps: Steps = field(default_factory=lambda: Steps("live events"))
 
     async def start(self) -> None:
         self.high_water_mark = await self.repository.event_cursor()
@@ -79,11 +82,7 @@ class LiveEvents:
         """Tell every subscriber to resume elsewhere, then stop reading."""
         for connection in list(self._connections):
             await self._close(connection, CLOSE_GOING_AWAY, "going away: resume from your cursor")
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await self._steps.stop(*self._tasks)
 
     # --- the stream ---------------------------------------------------------------------------
 
@@ -101,10 +100,13 @@ class LiveEvents:
                 async with self.broker.subscribe() as messages:
                     ready.set()
                     async for message in messages:
-                        if "events" in message:
-                            await self.catch_up()
-                        if isinstance(message.get("revoked"), str):
-                            await self._end_token(message["revoked"])
+                        if self._steps.stopping:
+                            return
+                        with self._steps.step():
+                            if "events" in message:
+                                await self.catch_up()
+                            if isinstance(message.get("revoked"), str):
+                                await self._end_token(message["revoked"])
                     return  # the broker closed
             except asyncio.CancelledError:
                 raise
@@ -120,14 +122,19 @@ class LiveEvents:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self.poll_seconds)
+            if self._steps.stopping:
+                return
             try:
-                await self.catch_up()
-                if loop.time() - last_prune > 3600:
-                    last_prune = loop.time()
-                    cutoff = self.clock.now() - timedelta(days=self.retention_days)
-                    pruned = await self.repository.prune_events(cutoff)
-                    if pruned:
-                        logger.info("event log: dropped %d events older than %s", pruned, cutoff)
+                with self._steps.step():
+                    await self.catch_up()
+                    if loop.time() - last_prune > 3600:
+                        last_prune = loop.time()
+                        cutoff = self.clock.now() - timedelta(days=self.retention_days)
+                        pruned = await self.repository.prune_events(cutoff)
+                        if pruned:
+                            logger.info(
+                                "event log: dropped %d events older than %s", pruned, cutoff
+                            )
             except Exception:
                 logger.exception("event log poll failed")
 

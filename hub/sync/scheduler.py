@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from hub.background import Steps
 from hub.settings import Settings
 from hub.storage import last_runs
 from hub.sync.partners import pulled_partners
@@ -25,6 +26,9 @@ class Scheduler:
         self.engine = engine
         self.runner = runner
         self.settings = settings
+        # A tick is a step: stopping lets a sync under way end, up to the grace period, rather
+        # than cancel its writes (hub/background.py).
+        self.steps = Steps("scheduler", grace_seconds=30.0)
 
     async def due(self, now: datetime) -> list[str]:
         """Partners whose interval has passed since their last run and whose circuit is closed."""
@@ -52,9 +56,10 @@ class Scheduler:
         return reports
 
     async def run_forever(self) -> None:
-        while True:
+        while not self.steps.stopping:
             try:
-                await self.tick()
+                with self.steps.step():
+                    await self.tick()
             except Exception:  # the loop must outlive any one failure
                 logger.exception("scheduler tick failed")
             await asyncio.sleep(self.settings.scheduler_tick_seconds)

@@ -26,6 +26,7 @@ from hub.auth import (
     RevocationList,
     TokenValidator,
 )
+from hub.background import Steps
 from hub.clock import Clock, SystemClock
 from hub.engagement import ContactCipher
 from hub.ingest.engagements import EngagementWriter
@@ -162,15 +163,18 @@ def create_app(
             retention=timedelta(days=settings.contact_retention_days),
             publish=live.published,
         )
-        sweeper = asyncio.create_task(sweep_contacts(engagement_writer), name="contact-retention")
+        sweeps = Steps("contact retention")
+        sweeper = asyncio.create_task(
+            sweep_contacts(engagement_writer, sweeps), name="contact-retention"
+        )
+        scheduler: Scheduler | None = None
         scheduler_task = None
         if settings.scheduler:  # pulls partners on their intervals (one replica at a time each)
             runner = SyncRunner(
                 engine, http, settings, metrics=app.state.metrics, clock=clock, writer=writer
             )
-            scheduler_task = asyncio.create_task(
-                Scheduler(engine, runner, settings).run_forever(), name="scheduler"
-            )
+            scheduler = Scheduler(engine, runner, settings)
+            scheduler_task = asyncio.create_task(scheduler.run_forever(), name="scheduler")
         webhooks = WebhookRuntime(
             settings,
             engine,
@@ -217,13 +221,11 @@ def create_app(
             yield
         finally:
             app.fast.parts = None
-            sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await sweeper
-            if scheduler_task is not None:
-                scheduler_task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await scheduler_task
+            # Background loops end between their steps, never inside a database call
+            # (hub/background.py), and before the engine they use is disposed of.
+            await sweeps.stop(sweeper)
+            if scheduler is not None:
+                await scheduler.steps.stop(scheduler_task)
             await webhooks.stop()
             if cache is not None:
                 await cache.aclose()

@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from hub.auth import Caller, InvalidToken
 from hub.auth.caller import ENGAGEMENTS_READ
+from hub.background import Steps
 from hub.engagement import Report
 from hub.errors import HubError
 from hub.ingest.engagements import EngagementWriter
@@ -131,11 +132,15 @@ def _refusal(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "message": message}, status_code=status)
 
 
-async def sweep_contacts(writer: EngagementWriter, every_seconds: float = 3600.0) -> None:
-    """Erase contact details past their retention, once an hour (reads hide them already)."""
-    while True:
+async def sweep_contacts(
+    writer: EngagementWriter, steps: Steps, every_seconds: float = 3600.0
+) -> None:
+    """Erase contact details past their retention, once an hour (reads hide them already);
+    each sweep is a step that stopping lets finish (hub/background.py)."""
+    while not steps.stopping:
         try:
-            erased = await writer.erase_expired_contacts()
+            with steps.step():
+                erased = await writer.erase_expired_contacts()
             if erased:
                 logger.info("engagements: erased the contact details of %d past retention", erased)
         except Exception:

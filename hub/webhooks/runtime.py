@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from hub.auth import ClientStore
+from hub.background import Steps
 from hub.clock import Clock
 from hub.live.stream import LiveEvents
 from hub.observability.metrics import HubMetrics
@@ -71,6 +71,13 @@ class WebhookRuntime:
             live=live,
             metrics=metrics,
             sources=[MissionEvents(repository), EngagementEvents(EngagementReads(engine, clock))],
+            # A tick asked to stop finishes the sends under way: one at most per endpoint.
+            steps=Steps(
+                "webhooks",
+                grace_seconds=settings.webhook_connect_timeout_seconds
+                + settings.webhook_read_timeout_seconds
+                + 5.0,
+            ),
         )
         self._task: asyncio.Task[None] | None = None
 
@@ -79,8 +86,5 @@ class WebhookRuntime:
             self._task = asyncio.create_task(self.worker.run_forever(), name="webhooks")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await self.worker.steps.stop(self._task)
         await self.sender.aclose()

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from hub.auth import ClientStore, audit
+from hub.background import Steps
 from hub.clock import Clock
 from hub.live.matching import Matcher
 from hub.live.stream import LiveEvents
@@ -70,6 +71,9 @@ class WebhookWorker:
     # Every kind of event a webhook may get, read from the log (hub/webhooks/routes.py).
     sources: list[Source] = field(default_factory=list)
     rng: random.Random = field(default_factory=random.Random)
+    # Each tick is a step: stopping lets it end (no send starts once asked) instead of
+    # cancelling its database work (hub/background.py).
+    steps: Steps = field(default_factory=lambda: Steps("webhooks"))
     _woken: asyncio.Event = field(default_factory=asyncio.Event)
     _matchers: dict[tuple[int, datetime, object], Matcher] = field(default_factory=dict)
     _pruned_at: float | None = None
@@ -80,10 +84,11 @@ class WebhookWorker:
     async def run_forever(self) -> None:
         waker = asyncio.create_task(self._wake_on_events()) if self.live is not None else None
         try:
-            while True:
+            while not self.steps.stopping:
                 try:
-                    if await self.tick():
-                        continue  # more may be due at once: no wait while there is work
+                    with self.steps.step():
+                        if await self.tick():
+                            continue  # more may be due at once: no wait while there is work
                 except Exception:  # the loop must outlive any one failure
                     logger.exception("webhook tick failed")
                 # asyncio.timeout, not wait_for: on Python 3.11 wait_for may swallow the
@@ -203,7 +208,7 @@ class WebhookWorker:
         try:
             for delivery in await self.store.pending(webhook.pk, _SENDS_PER_TICK):
                 now = self.clock.now()
-                if delivery.next_attempt_at > now:
+                if delivery.next_attempt_at > now or self.steps.stopping:
                     break
                 attempt = await self.sender.send(
                     webhook.url, webhook.secrets(now), delivery.message_id, delivery.payload, now
