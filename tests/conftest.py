@@ -27,6 +27,8 @@ from hub.storage.tables import metadata
 from hub.storage.writer import WriteBatch, ensure_partner
 from hub.web.app import create_app
 
+pytest_plugins = ["tests.hang_watch"]  # a test that hangs prints its event loops' tasks
+
 TEST_DATABASE_URL = os.environ.get("HUB_TEST_DATABASE_URL", "")
 # Tests that talk through HUB_TEST_REDIS_URL run on one pytest-xdist worker, one after the
 # other (`--dist loadgroup`): Redis pub/sub channels are global to the server, so two workers'
