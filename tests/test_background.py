@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from hub.background import Steps
+from hub.live.fanout import Fanout, Group
 
 
 async def _until(fact: object) -> None:
@@ -123,3 +125,39 @@ async def test_writers_stopped_mid_write_leave_no_task_to_cancel_again(
         rows = (await conn.execute(text("SELECT count(*) FROM t"))).scalar()
     await engine.dispose()
     assert rows == writes  # every step that ended committed; none was cut in its middle
+
+
+async def test_closing_the_fanout_ends_every_execution_with_one_cancellation_each() -> None:
+    """A stopping replica's subscriptions: the execution whose last member left (cancelled
+    then) and the one still serving members are both waited for, and neither is cancelled a
+    second time while it cleans up."""
+    fanout = Fanout()
+    cancellations: dict[str, int] = {"left": 0, "serving": 0}
+    cleaned = asyncio.Event()
+
+    def execution(name: str) -> Any:
+        async def start(_group: Group) -> None:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                cancellations[name] += 1
+                try:
+                    await cleaned.wait()  # its cleanup takes a while (a connection's close)
+                except asyncio.CancelledError:
+                    cancellations[name] += 1
+                    raise
+                raise
+
+        return start
+
+    left = fanout.join("left", "1", execution("left"))
+    fanout.join("serving", "2", execution("serving"))
+    await asyncio.sleep(0)
+    fanout.leave(left)  # its last member: the execution is cancelled now
+    closing = asyncio.create_task(fanout.aclose())
+    await _until(lambda: cancellations["serving"] == 1)
+    assert not closing.done()  # waits for both cleanups
+    cleaned.set()
+    await closing
+    assert cancellations == {"left": 1, "serving": 1}
+    assert fanout.executions == 0

@@ -76,6 +76,7 @@ class Fanout:
         self.slice_size = max(1, slice_size)
         self.requests = requests
         self.groups: dict[Hashable, Group] = {}
+        self._tasks: set[asyncio.Task[None]] = set()  # every execution until it has ended
 
     @property
     def executions(self) -> int:
@@ -94,6 +95,8 @@ class Fanout:
             group = self.groups[key] = Group(key)
             group.members.add(member)
             group.task = asyncio.create_task(start(group))
+            self._tasks.add(group.task)
+            group.task.add_done_callback(self._tasks.discard)
         else:
             group.members.add(member)
         return member
@@ -105,6 +108,19 @@ class Fanout:
                 if not group.members and group.task is not None:
                     group.task.cancel()
                     self.groups.pop(key, None)
+
+    async def aclose(self) -> None:
+        """The replica stops: end every execution and wait for it, those the last member's
+        leaving cancelled included, before the engine they read with is disposed of. Each is
+        cancelled once only: cancelled again inside a database call, its connection's close
+        can wait forever (hub/background.py)."""
+        tasks = list(self._tasks)
+        for task in tasks:
+            if not task.done() and not task.cancelling():
+                task.cancel()
+        if tasks:
+            await asyncio.gather(*tasks, return_exceptions=True)
+        self.groups.clear()
 
     async def run(self, group: Group, results: AsyncIterator[Any]) -> None:
         """Execute once; hand each result, serialised once, to every member."""

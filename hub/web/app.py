@@ -231,6 +231,7 @@ def create_app(
                 await cache.aclose()
             await app.state.services.read_pool.aclose()
             await live.stop()
+            await graphql.fanout.aclose()  # the subscriptions' executions, ended by live.stop
             await broker.close()
             await app.state.services.limiter.aclose()
             await oauth.aclose()
