@@ -37,7 +37,7 @@ class Steps:
 
     @property
     def stopping(self) -> bool:
-        """True once `stop()` was called: the loop starts no other step."""
+        """True while `stop()` runs: the loop starts no other step."""
         return self._stopping
 
     @property
@@ -75,6 +75,9 @@ class Steps:
         live = [task for task in tasks if task is not None]
         for task in live:
             task.cancel()
-        for task in live:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        try:
+            for task in live:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        finally:
+            self._stopping = False  # the loops have ended: new ones may run on these steps

@@ -161,3 +161,22 @@ async def test_closing_the_fanout_ends_every_execution_with_one_cancellation_eac
     await closing
     assert cancellations == {"left": 1, "serving": 1}
     assert fanout.executions == 0
+
+
+async def test_loops_may_run_again_on_steps_that_were_stopped() -> None:
+    steps = Steps("test")
+    rounds: list[int] = []
+
+    async def loop(n: int) -> None:
+        while not steps.stopping:
+            with steps.step():
+                rounds.append(n)
+            await asyncio.Event().wait()
+
+    first = asyncio.create_task(loop(1))
+    await _until(lambda: rounds == [1])
+    await steps.stop(first)
+    second = asyncio.create_task(loop(2))  # e.g. a hub's lifespan entered again
+    await _until(lambda: rounds == [1, 2])
+    await steps.stop(second)
+    assert first.cancelled() and second.cancelled()
