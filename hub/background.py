@@ -1,15 +1,14 @@
 """Background loops that stop between their steps, never inside one.
 
-Cancelling a task in the middle of a database call is not safe with every driver. SQLAlchemy
-closes the interrupted connection from a shielded task of its own, and with aiosqlite 0.22 a
-second cancellation of that work (the event loop's own, when it shuts down with the task still
-there) leaves the close waiting forever for a worker thread that has already stopped: the
-process never exits (`scripts/cancel_hazard.py`: three tasks in a write loop, each cancelled
-twice a few milliseconds apart, left such a close behind in 18 of 20 trials; cancelled once, in
-none of 1,000). So the hub's loops (webhook sending, the live stream's reads, the contact sweep, the
-scheduler) take their database work in `steps`, and `stop()` asks them to end, waits for the
-step under way, bounded by a grace period, then cancels the tasks where they wait between
-steps. A loop checks `stopping` before it starts another step.
+Cancelling a task in the middle of a database call interrupts its work half done (a webhook
+sent but not marked, a sweep's transaction rolled back) and, with SQLAlchemy over aiosqlite 0.22,
+could leave the connection's close waiting forever when the task was cancelled again (the event
+loop's own cancellation when it shuts down): the process never exited. hub/storage/db.py's
+connections now survive that (`scripts/cancel_hazard.py`); the loops are still stopped between
+their steps, so that shutting down interrupts nothing. The hub's loops (webhook sending, the live
+stream's reads, the contact sweep, the scheduler) take their database work in `steps`, and
+`stop()` asks them to end, waits for the step under way, bounded by a grace period, then cancels
+the tasks where they wait between steps. A loop checks `stopping` before it starts another step.
 """
 
 from __future__ import annotations

@@ -1,17 +1,22 @@
 #!/usr/bin/env python
-"""Does cancelling a database writer leave a task that never ends? (hub/background.py)
+"""Does cancelling a database writer leave a task that never ends? (hub/storage/db.py)
 
-    .venv/bin/python scripts/cancel_hazard.py [--trials 200] [--cancels 2]
+    .venv/bin/python scripts/cancel_hazard.py [--trials 200] [--cancels 2] [--wait 15] [--hub]
 
 Each trial: a fresh SQLite file, three tasks writing through SQLAlchemy and aiosqlite in a loop,
 cancelled `--cancels` times (a few milliseconds apart) after a random moment of their work; then
 every task still in the event loop is cancelled once more, as `asyncio.run` does when it ends,
-and given 3 s. Prints how many trials left tasks behind and how many of those never ended.
+and given --wait seconds (more than the hub's SQLite busy timeout, 10 s: a close may wait for a
+lock that an interrupted transaction holds until its connection is stopped). Prints how many
+trials left tasks behind and how many of those never ended. With --hub, the engine is the hub's
+(`hub.storage.db.make_engine`, whose aiosqlite connections may be stopped twice); without,
+SQLAlchemy's own.
 
-The hub's background loops stop between their steps because, with the versions of SQLAlchemy
-and aiosqlite this was written against, two cancellations inside a write left a connection's
-close hanging in nearly every trial (18 of 20), and one in none (0 of 1,000). Run it after upgrading either
-library: when `--cancels 2` hangs nothing, the hazard is gone upstream.
+With the versions of SQLAlchemy and aiosqlite this was written against, two cancellations
+inside a write left a connection's close hanging in nearly every trial (18 of 20) on
+SQLAlchemy's own connections, one cancellation in none (0 of 1,000); the hub's connections leave
+none either way. Run it after upgrading either library: when `--cancels 2` hangs nothing without
+--hub, the hazard is gone upstream and hub/storage/db.py's `_StoppableOnce` can go.
 """
 
 from __future__ import annotations
@@ -29,11 +34,18 @@ import sqlalchemy
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from hub.settings import load_settings
+from hub.storage.db import make_engine
 
-async def trial(directory: Path, seed: int, cancels: int) -> tuple[int, bool]:
+
+async def trial(
+    directory: Path, seed: int, cancels: int, hub: bool, wait: float
+) -> tuple[int, bool]:
     """(tasks left behind, whether they all ended once cancelled again)."""
     rng = random.Random(seed)
-    engine = create_async_engine(f"sqlite+aiosqlite:///{directory / f'{seed}.db'}")
+    url = f"sqlite+aiosqlite:///{directory / f'{seed}.db'}"
+    engine = make_engine(load_settings(database_url=url)) if hub else create_async_engine(url)
     async with engine.begin() as conn:
         await conn.execute(text("CREATE TABLE t (a INTEGER)"))
 
@@ -56,7 +68,7 @@ async def trial(directory: Path, seed: int, cancels: int) -> tuple[int, bool]:
         task.cancel()
     ended = True
     if left:
-        _done, pending = await asyncio.wait(left, timeout=3)
+        _done, pending = await asyncio.wait(left, timeout=wait)
         ended = not pending
     if ended:
         await engine.dispose()
@@ -67,18 +79,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--cancels", type=int, default=2)
+    parser.add_argument("--wait", type=float, default=15.0)
+    parser.add_argument("--hub", action="store_true", help="the hub's engine, not SQLAlchemy's")
     args = parser.parse_args()
     left_behind = hung = 0
     with tempfile.TemporaryDirectory() as directory:
         for seed in range(args.trials):
             loop = asyncio.new_event_loop()  # not closed when tasks hang: they would raise
-            left, ended = loop.run_until_complete(trial(Path(directory), seed, args.cancels))
+            left, ended = loop.run_until_complete(
+                trial(Path(directory), seed, args.cancels, args.hub, args.wait)
+            )
             left_behind += bool(left)
             hung += not ended
             if ended:
                 loop.close()
     print(
-        f"SQLAlchemy {sqlalchemy.__version__}, aiosqlite {aiosqlite.__version__}: "
+        f"SQLAlchemy {sqlalchemy.__version__}, aiosqlite {aiosqlite.__version__}, "
+        f"{'the hub' if args.hub else 'SQLAlchemy'}'s connections: "
         f"{args.trials} trials, {args.cancels} cancellation(s) each: "
         f"{left_behind} left tasks behind, {hung} of them never ended"
     )

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
+from collections.abc import Callable, Coroutine
 from typing import Any
 
+import aiosqlite
 from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from hub.catalogue.geo import distance_km
@@ -45,11 +49,50 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+class _StoppableOnce(aiosqlite.Connection):
+    """aiosqlite's connection whose `stop()` may be called twice.
+
+    SQLAlchemy ends a connection interrupted by a cancellation with a graceful close, in a
+    shielded task; cancelled again meanwhile (an anyio cancel scope cancels again and again, as
+    Starlette's does when a streaming client goes; the event loop's exit cancels what is left),
+    it stops the connection's thread at once instead (`stop()`). The graceful close then calls
+    `stop()` a second time, queues it behind the first, which ended the thread, and waits for it
+    forever: a task that never ends, a connection never returned (aiosqlite 0.22 with SQLAlchemy
+    2.1; `scripts/cancel_hazard.py` measures it, and tests/test_sqlite_store.py checks this
+    class). Here a second `stop()` is given the first one's future, which the thread resolves
+    as it ends."""
+
+    def __init__(self, connector: Callable[[], sqlite3.Connection], iter_chunk_size: int) -> None:
+        super().__init__(connector, iter_chunk_size)
+        self._thread.daemon = True  # as SQLAlchemy's own connect does: never holds the exit
+        self._stopped = False
+        self._stop_future: asyncio.Future[Any] | None = None
+
+    def stop(self) -> asyncio.Future[Any] | None:
+        if not self._stopped:
+            self._stopped = True
+            self._stop_future = super().stop()
+        return self._stop_future
+
+
+def _sqlite_connect(url: URL) -> Callable[[], Coroutine[Any, Any, aiosqlite.Connection]]:
+    """SQLAlchemy's `async_creator` for `url`: the arguments its aiosqlite dialect would pass."""
+    args, kwargs = url.get_dialect()().create_connect_args(url)
+    database: str = args[0]
+    options: dict[str, Any] = dict(kwargs)
+
+    async def connect() -> aiosqlite.Connection:
+        return await _StoppableOnce(lambda: sqlite3.connect(database, **options), 64)
+
+    return connect
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     """The async engine for the configured store, with SQLite's pragmas and distance function
     (PostgreSQL's JIT off)."""
     if settings.is_sqlite:
-        engine = create_async_engine(settings.database_url, echo=settings.db_echo)
+        url = make_url(settings.database_url)
+        engine = create_async_engine(url, echo=settings.db_echo, async_creator=_sqlite_connect(url))
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
     return create_async_engine(
