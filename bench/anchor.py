@@ -66,15 +66,30 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes], timeout_s: float = 60)
     raise SystemExit(f"anchor: the hub did not answer {url} within {timeout_s:.0f} s")
 
 
-def stop(proc: subprocess.Popen[bytes] | None) -> None:
+def peak_rss_mb(proc: subprocess.Popen[bytes]) -> float | None:
+    """The process's peak resident memory (VmHWM), while it runs."""
+    try:
+        for line in Path(f"/proc/{proc.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return None
+
+
+def stop(proc: subprocess.Popen[bytes] | None) -> float | None:
+    """SIGTERM, then the seconds the process took to exit (None: killed after 20 s)."""
     if proc is None or proc.poll() is not None:
-        return
+        return None
+    started = time.monotonic()
     proc.send_signal(signal.SIGTERM)
     try:
         proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+        return None
+    return time.monotonic() - started
 
 
 def medians(results: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
@@ -168,11 +183,16 @@ def run_one(args: argparse.Namespace, cache: str, client: dict[str, str] | None)
         if not found:
             raise SystemExit("anchor: the harness wrote no http.json")
         results = json.loads(found[-1].read_text())["results"]
+        rss = peak_rss_mb(proc)
     finally:
-        stop(proc)
+        exit_s = stop(proc)
         log.close()
+    print(
+        f"anchor: hub ({cache}) peak RSS {rss or 0:.0f} MB; exited "
+        + (f"{exit_s:.1f} s after SIGTERM" if exit_s is not None else "only when killed")
+    )
     return {"cache": cache, "loadavg": loads, "medians": medians(results), "results": results,
-            "client": client}  # fmt: skip
+            "client": client, "peak_rss_mb": rss, "exit_after_sigterm_s": exit_s}  # fmt: skip
 
 
 def report(runs: list[dict[str, Any]], database_url: str) -> str:
