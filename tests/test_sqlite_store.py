@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import anyio
@@ -51,11 +52,13 @@ def test_a_writer_cancelled_mid_write_leaves_no_close_waiting_forever(
     """Three tasks writing in a loop on the hub's engine, cancelled in the middle of their work
     twice (or by an anyio cancel scope, which cancels again until its tasks have left it, as a
     Starlette streaming response does when its client goes), at several moments: whatever
-    they leave behind ends once cancelled, as the event loop cancels it when it closes. With
+    they leave behind ends once cancelled, as the event loop cancels it when it closes, and
+    every connection's thread ends. With
     SQLAlchemy's own aiosqlite connections, 18 trials of 20 left a close that never ended
     (scripts/cancel_hazard.py); the hub's connections (hub/storage/db.py) leave none."""
 
     async def trial(moment: int) -> tuple[int, int]:
+        threads_before = set(threading.enumerate())
         url = f"sqlite+aiosqlite:///{tmp_path}/w{moment}.db"
         engine = make_engine(load_settings(database_url=url))
         async with engine.begin() as conn:
@@ -92,6 +95,11 @@ def test_a_writer_cancelled_mid_write_leaves_no_close_waiting_forever(
             _done, pending = await asyncio.wait(left, timeout=10)
         if not pending:
             await engine.dispose()
+            # Every connection's thread ends (before the loop closes: a thread reporting to a
+            # closed loop raises).
+            for thread in set(threading.enumerate()) - threads_before:
+                await asyncio.to_thread(thread.join, 10)
+                assert not thread.is_alive(), f"{thread.name} still runs"
         return len(left), len(pending)
 
     never_ended = []
