@@ -21,7 +21,7 @@ from hub.live.fanout import Fanout, Group
 async def _until(fact: object) -> None:
     """Let the loop run until `fact()` holds (bounded by the suite's timeout)."""
     while not fact():  # type: ignore[operator]
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
 
 
 async def test_stop_lets_the_step_under_way_finish_then_cancels_the_wait() -> None:
@@ -39,7 +39,7 @@ async def test_stop_lets_the_step_under_way_finish_then_cancels_the_wait() -> No
     await _until(lambda: steps.running == 1)
     stopping = asyncio.create_task(steps.stop(task))
     for _ in range(20):
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
     assert not stopping.done() and not task.done()  # the step holds the stop
     gate.set()
     await stopping
@@ -59,7 +59,7 @@ async def test_no_step_starts_once_stop_is_asked() -> None:
             with steps.step():
                 entered_while_stopping.append(steps.stopping)
                 count += 1
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
 
     task = asyncio.create_task(loop())
     await _until(lambda: count >= 5)
@@ -108,11 +108,11 @@ async def test_writers_stopped_mid_write_leave_no_task_to_cancel_again(
                     await conn.execute(text("INSERT INTO t VALUES (1)"))
                     await conn.execute(text("SELECT count(*) FROM t"))
                 writes += 1
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
 
     tasks = [asyncio.create_task(writer()) for _ in range(3)]
     for _ in range(yields_before_stop):
-        await asyncio.sleep(0)
+        await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
     await steps.stop(*tasks)
     assert all(task.done() for task in tasks)
     left = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
@@ -152,7 +152,7 @@ async def test_closing_the_fanout_ends_every_execution_with_one_cancellation_eac
 
     left = fanout.join("left", "1", execution("left"))
     fanout.join("serving", "2", execution("serving"))
-    await asyncio.sleep(0)
+    await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
     fanout.leave(left)  # its last member: the execution is cancelled now
     closing = asyncio.create_task(fanout.aclose())
     await _until(lambda: cancellations["serving"] == 1)

@@ -75,15 +75,15 @@ def test_a_writer_cancelled_mid_write_leaves_no_close_waiting_forever(
                 for _ in range(3):
                     group.start_soon(writer)
                 for _ in range(moment):
-                    await asyncio.sleep(0)
+                    await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
                 group.cancel_scope.cancel()
         else:
             tasks = [asyncio.create_task(writer()) for _ in range(3)]
             for _ in range(moment):
-                await asyncio.sleep(0)
+                await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
             for task in tasks:
                 task.cancel()
-            await asyncio.sleep(0)
+            await asyncio.sleep(0)  # sleep-ok: a yield to the loop, no time
             for task in tasks:
                 task.cancel()
             await asyncio.wait(tasks)
