@@ -8,6 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 import aiosqlite
+import orjson
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -87,17 +88,42 @@ def _sqlite_connect(url: URL) -> Callable[[], Coroutine[Any, Any, aiosqlite.Conn
     return connect
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns' text, by orjson (the standard library's encoder was 2% of a first sync's
+    samples: four JSON columns a mission, and its events). Compact and UTF-8 where json.dumps
+    spaced and escaped, the same values; keys that are not strings are written as strings, as
+    json.dumps does."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _json_value(text: Any) -> Any:
+    """A JSON column's value, by orjson. SQLite hands back a number stored in a JSON column as
+    a number: a TypeError lets SQLAlchemy's SQLite JSON type return it as it is (json.loads
+    raised one; orjson raises a ValueError)."""
+    if not isinstance(text, str | bytes | bytearray | memoryview):
+        raise TypeError(f"not JSON text: {type(text).__name__}")
+    return orjson.loads(text)
+
+
 def make_engine(settings: Settings) -> AsyncEngine:
     """The async engine for the configured store, with SQLite's pragmas and distance function
-    (PostgreSQL's JIT off)."""
+    (PostgreSQL's JIT off); JSON columns written and read by orjson."""
     if settings.is_sqlite:
         url = make_url(settings.database_url)
-        engine = create_async_engine(url, echo=settings.db_echo, async_creator=_sqlite_connect(url))
+        engine = create_async_engine(
+            url,
+            echo=settings.db_echo,
+            async_creator=_sqlite_connect(url),
+            json_serializer=_json_text,
+            json_deserializer=_json_value,
+        )
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
     return create_async_engine(
         settings.database_url,
         echo=settings.db_echo,
+        json_serializer=_json_text,
+        json_deserializer=_json_value,
         pool_size=settings.db_pool_size,
         max_overflow=settings.db_pool_size,
         pool_pre_ping=True,
