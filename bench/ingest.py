@@ -8,7 +8,11 @@ For each backend (SQLite bench/out/ingest.db and PostgreSQL `benchingest` by def
 with --database-url) and each feed size N, in one run:
 
 1. Serves a simulated API Engagement XML feed of N missions from its own process
-   (`python -m tests.partners.serve api-engagement-xml --count N`).
+   (`python -m tests.partners.serve api-engagement-xml --count N --static`): the feed is
+   rendered to a file before the clock starts and the file is served, as a partner's server on
+   another machine would; `--generated-feed` generates it while it is sent instead (the way of
+   the figures before 2026-12-05 19:30 UTC: the generator's CPU, ~6% of a first sync's, then
+   shares the two cores with the hub).
 2. Migrates a fresh store (the SQLite file is deleted; the PostgreSQL database is dropped and
    created), adds the partner with `hub.sync.add_partner` (the feed's URL, no auth).
 3. Runs one full sync through `SyncRunner` in a separate Python process (so its memory is its
@@ -245,7 +249,10 @@ async def row_counts(url: str) -> dict[str, int]:
 
 
 class Feed:
-    """`python -m tests.partners.serve api-engagement-xml --count N`, stopped by its pid."""
+    """`python -m tests.partners.serve api-engagement-xml --count N [--static]`, stopped by its
+    pid."""
+
+    static = True  # main(): False with --generated-feed
 
     def __init__(self, count: int, log_path: Path) -> None:
         self.count = count
@@ -253,10 +260,20 @@ class Feed:
         self.proc: subprocess.Popen[str] | None = None
         self.url = ""
 
-    def start(self, timeout_s: float = 30.0) -> Feed:
+    def start(self) -> Feed:
         log = open(self.log_path, "w", encoding="utf-8")  # noqa: SIM115 - closed with the process
+        command = [
+            sys.executable,
+            "-m",
+            "tests.partners.serve",
+            CONNECTOR,
+            "--count",
+            str(self.count),
+        ]
+        # Rendering the file first takes ~0.1 ms a mission: the wait grows with the feed.
+        timeout_s = 30.0 + (self.count / 2_000 if self.static else 0.0)
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.partners.serve", CONNECTOR, "--count", str(self.count)],
+            command + (["--static"] if self.static else []),
             cwd=ROOT,
             stdout=subprocess.PIPE,
             stderr=log,
@@ -1115,6 +1132,12 @@ def markdown_section(backend: str, url: str, command: str, results: list[dict[st
         f"Machine: {platform.machine()}, {os.cpu_count()} shared cores, Python "
         f"{platform.python_version()}; the feed server, the sync process and the database on "
         f"the same box; load average (1 min) at the end of each first sync in the last column.  ",
+        "Feed: "
+        + (
+            "rendered to a file before the sync, the file served (`--static`)  "
+            if Feed.static
+            else "generated while it is sent (`--generated-feed`)  "
+        ),
         f"Baseline: {base['method']}, of the rows the hub writes (missions, locations, causes, "
         "skills, change events), built beforehand from the same feed with `prepare` and the "
         "writer's `_mission_values`; row counts checked equal to the hub's.",
@@ -1216,11 +1239,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--py-spy", action="store_true", help="profile each first sync")
     parser.add_argument("--no-results-md", action="store_true")
     parser.add_argument(
+        "--generated-feed",
+        action="store_true",
+        help="the feed generated while it is sent (the partner's CPU on the same cores)",
+    )
+    parser.add_argument(
         "--rss-only",
         action="store_true",
         help="one first sync per size, its time and peak RSS only (no 2nd sync, no baseline)",
     )
     args = parser.parse_args(argv)
+    Feed.static = not args.generated_feed
     if args.sizes:
         sizes = sorted({int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip()})
     else:

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import tracemalloc
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -18,6 +16,7 @@ from hub.catalogue.model import EngagementType, GeoSource, MissionDraft, Organiz
 from tests.connectors.conftest import Partners
 from tests.connectors.pulling import pull, pull_until_error
 from tests.partners import ApiEngagementFeed
+from tests.partners.serve import served
 
 
 @pytest.fixture
@@ -273,20 +272,8 @@ def resident_bytes() -> int:
 @pytest.fixture
 def big_feed() -> Iterator[str]:
     """A 20,000-mission feed served from its own process: only the client is measured."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "tests.partners.serve", "api-engagement-xml", "--count", "20000"],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    try:
-        assert server.stdout is not None
-        announced = server.stdout.readline()
-        assert announced.startswith("PORT "), "the feed server did not start (see stderr)"
-        yield f"http://127.0.0.1:{announced.split()[1]}/feed.xml"
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    with served("api-engagement-xml", "--count", "20000") as url:
+        yield f"{url}/feed.xml"
 
 
 @pytest.mark.skipif(not STATM.exists(), reason="resident memory is read from Linux's /proc")

@@ -6,7 +6,8 @@ real feeds do, so that the connector reads drift on every run: dates ISO, ISO wi
 month-first slashes; lists comma-separated or as `<value>` children; a domain as a label; a
 point as `<lonlat>` "lon,lat"; a postal code that lost its leading zero. HTTP Basic auth when
 `require_auth` is set. GET /samples/{name} serves the shared samples; `document` replaces the
-feed with a handcrafted one.
+feed with a handcrafted one, `document_path` with a file (`render_to` writes the generated feed
+to one: a benchmark then measures the client, not the generator).
 """
 
 from __future__ import annotations
@@ -136,11 +137,21 @@ class ApiEngagementFeed(SimulatedPartner):
         super().__init__()
         self.require_auth = False
         self.document: bytes | None = None
+        self.document_path: Path | None = None
 
     def reset(self) -> None:
         super().reset()
         self.require_auth = False
         self.document = None
+        self.document_path = None
+
+    def render_to(self, path: Path) -> int:
+        """Write the feed as GET /feed.xml would generate it now to `path` (in flat memory);
+        returns its size in bytes."""
+        with path.open("wb") as out:
+            for chunk in self._encoded():
+                out.write(chunk)
+        return path.stat().st_size
 
     def app(self) -> Starlette:
         return Starlette(
@@ -190,9 +201,15 @@ class ApiEngagementFeed(SimulatedPartner):
             return Response(EXTERNAL_ENTITY, media_type="application/xml")
         if self.document is not None:
             return Response(self.document, media_type="application/xml")
+        if self.document_path is not None:
+            return FileResponse(self.document_path, media_type="application/xml")
         return StreamingResponse(self._chunks(), media_type="application/xml")
 
     async def _chunks(self) -> AsyncIterator[bytes]:
+        for chunk in self._encoded():
+            yield chunk
+
+    def _encoded(self) -> Iterator[bytes]:
         """The document in chunks of about 32 KiB, as a file server sends a big file."""
         buffer: list[str] = []
         size = 0
