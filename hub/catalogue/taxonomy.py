@@ -179,6 +179,7 @@ def label_key(label: str) -> str:
 _CAMEL_BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
+@lru_cache(maxsize=65536)
 def map_cause(label: str) -> str | None:
     """The cause slug for a partner's slug, label or alias; None keeps unknown labels raw.
 
@@ -192,6 +193,7 @@ def map_cause(label: str) -> str | None:
     return None
 
 
+@lru_cache(maxsize=65536)
 def map_skill(label: str) -> str | None:
     """The skill slug for a slug, label or synonym, tolerating French plurals; else None."""
     key = _key(label)
