@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 import pytest
@@ -34,6 +35,17 @@ def _fold_by_definition(value: str) -> str:
 )
 def test_fold_is_nfkd_without_marks(text: str) -> None:
     assert fold(text) == _fold_by_definition(text)
+
+
+# tokens finds words and stems them through caches of its own; it must equal its definition:
+# the folded text split on anything but a-z and 0-9, each part stemmed.
+@given(
+    st.text(alphabet=st.characters(codec="utf-8"), max_size=60)
+    | st.sampled_from(["Bénévoles n°2 : 3h/semaine — l’équipe «Œuvre» à Besançon", " -- ", ""])
+)
+def test_tokens_are_the_stemmed_words_of_the_folded_text(text: str) -> None:
+    words = re.split(r"[^a-z0-9]+", _fold_by_definition(text))
+    assert tokens(text) == [stem(word) for word in words if word]
 
 
 @pytest.mark.parametrize(

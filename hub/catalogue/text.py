@@ -23,6 +23,7 @@ __all__ = [
 ]
 
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+_WORD = re.compile(r"[a-z0-9]+")  # the parts `_NON_WORD` splits apart, found in one pass
 
 
 class _Folding(dict[int, str]):
@@ -45,12 +46,34 @@ _FOLDING = _Folding(
 )
 
 
+class _Runs(dict[str, str]):
+    """Each run of non-ASCII characters met, folded through the table; emptied when it holds
+    65,536 (the runs of real text are few: "é", "è", "°", "’"...)."""
+
+    def __missing__(self, run: str) -> str:
+        if len(self) >= 65_536:
+            self.clear()
+        self[run] = folded = run.translate(_FOLDING)
+        return folded
+
+
+_RUNS = _Runs()
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
+
+def _fold_run(match: re.Match[str]) -> str:
+    return _RUNS[match[0]]
+
+
 def fold(value: str) -> str:
     """Lower-case and strip accents: "Mémoire ÉCOLE Œuvre" -> "memoire ecole oeuvre"."""
     lowered = value.lower()
     if lowered.isascii():
         return lowered
-    return lowered.translate(_FOLDING)
+    # Only the non-ASCII runs go through the table (the table maps ASCII to itself): `translate`
+    # pays a dictionary lookup for every character of a text, most of them ASCII, where a
+    # regular expression skips them in C (about 3x cheaper on French descriptions).
+    return _NON_ASCII.sub(_fold_run, lowered)
 
 
 @lru_cache(maxsize=65536)
@@ -74,9 +97,23 @@ def stem(word: str) -> str:
     return word
 
 
+class _Stems(dict[str, str]):
+    """`stem` of each word met, looked up in C (a text is tokenised word by word, and the words
+    repeat); emptied when it holds 65,536, as `stem`'s own cache is bounded."""
+
+    def __missing__(self, word: str) -> str:
+        if len(self) >= 65_536:
+            self.clear()
+        self[word] = stemmed = stem(word)
+        return stemmed
+
+
+_STEMS = _Stems()
+
+
 def tokens(value: str) -> list[str]:
     """Folded, stemmed tokens of a text, in order."""
-    return [stem(part) for part in _NON_WORD.split(fold(value)) if part]
+    return list(map(_STEMS.__getitem__, _WORD.findall(fold(value))))
 
 
 def search_text(*parts: str | Iterable[str] | None) -> str:
