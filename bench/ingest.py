@@ -130,6 +130,13 @@ def absolute_sqlite(url: str) -> str:
     return u.set(database=str(Path(u.database).resolve())).render_as_string(hide_password=False)
 
 
+def spoken(text: str) -> str:
+    """`text` (a command, a store's URL) as the results say it: paths inside this checkout made
+    relative, a SQLite file elsewhere named as such (results speak of the project only)."""
+    text = text.replace(str(ROOT) + "/", "")
+    return re.sub(r"(sqlite\+aiosqlite:///)/\S+", r"\1<a file>", text)
+
+
 def proc_status(field: str, pid: int | str = "self") -> float:
     """A memory line of /proc/<pid>/status (VmRSS, VmHWM) in MB."""
     with open(f"/proc/{pid}/status", encoding="ascii") as f:
@@ -1127,8 +1134,7 @@ def markdown_section(backend: str, url: str, command: str, results: list[dict[st
         "",
         f"Command: `{command}`  ",
         # The store's URL without this checkout's path: results speak of the project only.
-        f"Store: `{url.replace(str(ROOT) + '/', '')}` (fresh and migrated for each size and "
-        "for each baseline)  ",
+        f"Store: `{spoken(url)}` (fresh and migrated for each size and for each baseline)  ",
         f"Machine: {platform.machine()}, {os.cpu_count()} shared cores, Python "
         f"{platform.python_version()}; the feed server, the sync process and the database on "
         f"the same box; load average (1 min) at the end of each first sync in the last column.  ",
@@ -1258,7 +1264,7 @@ def main(argv: list[str] | None = None) -> int:
     for url in urls:
         check_loopback(url)
     OUT.mkdir(parents=True, exist_ok=True)
-    command = "python bench/ingest.py " + " ".join(argv) if argv else "python bench/ingest.py"
+    command = spoken(" ".join(["python bench/ingest.py", *argv]))
     if args.rss_only:
         for url in urls:
             for n in sizes:
