@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from functools import lru_cache
 
 __all__ = [
     "clean_title",
@@ -76,7 +75,6 @@ def fold(value: str) -> str:
     return _NON_ASCII.sub(_fold_run, lowered)
 
 
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     """A light French stemmer (plural and feminine endings only), applied to folded words.
 
@@ -84,6 +82,10 @@ def stem(word: str) -> str:
     "animaux"/"animal", and never merges words of different meaning the way a full
     Snowball stemmer does ("développeur" and "développement" stay apart).
     """
+    return _STEMS[word]
+
+
+def _stem(word: str) -> str:
     if len(word) <= 3 or word.isdigit():
         return word
     if word.endswith("aux") and len(word) > 5:
@@ -98,13 +100,13 @@ def stem(word: str) -> str:
 
 
 class _Stems(dict[str, str]):
-    """`stem` of each word met, looked up in C (a text is tokenised word by word, and the words
-    repeat); emptied when it holds 65,536, as `stem`'s own cache is bounded."""
+    """The stem of each word met, worked out once: `tokens` looks its words up here in C (a
+    text is tokenised word by word, and words repeat); emptied when it holds 65,536."""
 
     def __missing__(self, word: str) -> str:
         if len(self) >= 65_536:
             self.clear()
-        self[word] = stemmed = stem(word)
+        self[word] = stemmed = _stem(word)
         return stemmed
 
 
