@@ -10,7 +10,8 @@ missions are read from it once, then written again into fresh files of the same 
 missions table, its indexes and its full-text trigger), in one process, for each variant:
 
 - one row a statement (executemany) against 200 rows a statement, in one transaction;
-- transactions of 500 and 2,000 rows, with SQLite's defaults and with the hub's settings.
+- transactions of 500 and 2,000 rows, with SQLite's defaults and with the hub's settings;
+- the hub's way without the full-text trigger: what the FTS5 index costs a mission.
 
 Prints seconds per variant and round; compare within one run (the machine is shared).
 """
@@ -61,6 +62,7 @@ def write(
     transaction: int,
     many: bool,
     hub_settings: bool,
+    full_text: bool = True,
 ) -> float:
     path = os.path.join(folder, "w.db")
     for suffix in ("", "-wal", "-shm"):
@@ -73,6 +75,8 @@ def write(
         db.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         db.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
     for sql in schema:
+        if not full_text and sql.startswith("CREATE TRIGGER missions_fts"):
+            continue
         with contextlib.suppress(sqlite3.OperationalError):  # the full-text index's own
             db.execute(sql)  # tables, made with it
     one = "(" + ", ".join("?" for _ in columns) + ")"
@@ -117,6 +121,20 @@ def main(argv: list[str]) -> int:
                 folder, columns, rows, schema, transaction=500, many=False, hub_settings=True
             )
             print(f"round {round_}  {'transactions of 500, the hub settings':46s} {seconds:6.2f} s")
+            bare = write(
+                folder,
+                columns,
+                rows,
+                schema,
+                transaction=500,
+                many=False,
+                hub_settings=True,
+                full_text=False,
+            )
+            print(
+                f"round {round_}  {'the same without the full-text trigger':46s} {bare:6.2f} s"
+                f"  (the index: {1e6 * (seconds - bare) / len(rows):.0f} µs a mission)"
+            )
     return 0
 
 
